@@ -1,0 +1,269 @@
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "packager/kb_table.h"
+
+using hotfix::Arch;
+using hotfix::FileEntry;
+using hotfix::KbTable;
+using hotfix::KbTableOptions;
+using hotfix::Manifest;
+using hotfix::Timestamp;
+using hotfix::Version;
+
+namespace {
+
+Timestamp at(const char* iso) {
+  auto t = Timestamp::parse_iso8601(iso);
+  REQUIRE(t);
+  return *t;
+}
+
+FileEntry file(std::string name, std::string destination, std::optional<Version> version,
+               std::uint64_t size, const char* iso, Arch platform) {
+  FileEntry f;
+  f.name = std::move(name);
+  f.destination = std::move(destination);
+  f.version = version;
+  f.size = size;
+  f.timestamp = at(iso);
+  f.platform = platform;
+  return f;
+}
+
+const Version kIis(7, 0, 6001, 22329);
+
+// A few rows of KB967131, built in code so the renderer is tested without the JSON reader.
+Manifest small_manifest() {
+  Manifest m;
+  m.id = "KB967131";
+  m.title = "test";
+  m.languages = {"en-US"};
+  m.architectures[Arch::kX86] = {
+      file("Admwprox.dll", "Windows/System32/inetsrv", kIis, 51712, "2008-12-13T04:27:00Z",
+           Arch::kX86),
+      file("Appcmd.xml", "Windows/System32/inetsrv", std::nullopt, 3654, "2007-12-18T21:00:00Z",
+           Arch::kNeutral),
+  };
+  m.architectures[Arch::kX64] = {
+      file("Iis_schema.xml", "Windows/System32/inetsrv/config/schema", std::nullopt, 77747,
+           "2008-09-09T23:02:00Z", Arch::kNeutral),
+      file("Appcmd.xml", "Windows/SysWOW64/inetsrv", std::nullopt, 3654, "2007-12-18T21:00:00Z",
+           Arch::kNeutral),
+  };
+  m.architectures[Arch::kIa64] = {
+      file("Rscaext.dll", "Windows/System32/inetsrv", Version(6, 0, 6001, 22329), 111616,
+           "2008-12-13T04:45:00Z", Arch::kIa64),
+  };
+  return m;
+}
+
+// Sets TZ for one test and puts the old value back afterwards.
+class ScopedTimeZone {
+ public:
+  explicit ScopedTimeZone(const char* tz) {
+    if (const char* old = std::getenv("TZ")) old_ = old;
+    setenv("TZ", tz, 1);
+    tzset();
+  }
+  ~ScopedTimeZone() {
+    if (old_) {
+      setenv("TZ", old_->c_str(), 1);
+    } else {
+      unsetenv("TZ");
+    }
+    tzset();
+  }
+  ScopedTimeZone(const ScopedTimeZone&) = delete;
+  ScopedTimeZone& operator=(const ScopedTimeZone&) = delete;
+
+ private:
+  std::optional<std::string> old_;
+};
+
+}  // namespace
+
+TEST_CASE("format_thousands groups digits by three") {
+  CHECK(hotfix::format_thousands(0) == "0");
+  CHECK(hotfix::format_thousands(7) == "7");
+  CHECK(hotfix::format_thousands(490) == "490");
+  CHECK(hotfix::format_thousands(999) == "999");
+  CHECK(hotfix::format_thousands(1000) == "1,000");
+  CHECK(hotfix::format_thousands(8192) == "8,192");
+  CHECK(hotfix::format_thousands(51712) == "51,712");
+  CHECK(hotfix::format_thousands(100000) == "100,000");
+  CHECK(hotfix::format_thousands(999999) == "999,999");
+  CHECK(hotfix::format_thousands(1000000) == "1,000,000");
+  CHECK(hotfix::format_thousands(1234567) == "1,234,567");
+  CHECK(hotfix::format_thousands(18446744073709551615ull) == "18,446,744,073,709,551,615");
+}
+
+TEST_CASE("language tags map to English names, unknown tags print as given") {
+  CHECK(hotfix::language_display_name("en-US") == "English");
+  CHECK(hotfix::language_display_name("de-DE") == "German");
+  CHECK(hotfix::language_display_name("fr-FR") == "French");
+  CHECK(hotfix::language_display_name("ja-JP") == "Japanese");
+  CHECK(hotfix::language_display_name("EN-us") == "English");
+  CHECK(hotfix::language_display_name("xx-YY") == "xx-YY");
+  CHECK(hotfix::language_display_name("") == "");
+}
+
+TEST_CASE("the language sentence names one or several languages") {
+  const std::string rest =
+      " the file attributes (or later file attributes) that are listed in the following table.";
+  CHECK(hotfix::kb_languages_sentence({"en-US"}) ==
+        "The English version of this hotfix has" + rest);
+  CHECK(hotfix::kb_languages_sentence({"de-DE"}) == "The German version of this hotfix has" + rest);
+  CHECK(hotfix::kb_languages_sentence({"en-US", "de-DE"}) ==
+        "The English and German versions of this hotfix have" + rest);
+  CHECK(hotfix::kb_languages_sentence({"en-US", "de-DE", "fr-FR"}) ==
+        "The English, German, and French versions of this hotfix have" + rest);
+  CHECK(hotfix::kb_languages_sentence({"en-US", "de-DE", "fr-FR", "ja-JP"}) ==
+        "The English, German, French, and Japanese versions of this hotfix have" + rest);
+  CHECK(hotfix::kb_languages_sentence({"xx-YY"}) == "The xx-YY version of this hotfix has" + rest);
+  CHECK(hotfix::kb_languages_sentence({}) == "This hotfix has" + rest);
+}
+
+TEST_CASE("section headings use the article's spellings") {
+  CHECK(hotfix::kb_section_heading(Arch::kX86) == "x86-based version");
+  CHECK(hotfix::kb_section_heading(Arch::kX64) == "x64-based version");
+  CHECK(hotfix::kb_section_heading(Arch::kIa64) == "IA-64 based version");
+  CHECK(hotfix::kb_section_heading(Arch::kArm64) == "ARM64-based version");
+}
+
+TEST_CASE("a manifest renders as the article's Markdown section") {
+  const std::string expected =
+      "## File information\n"
+      "\n"
+      "The English version of this hotfix has the file attributes (or later file attributes) "
+      "that are listed in the following table. The dates and times for these files are listed "
+      "in Coordinated Universal Time (UTC).\n"
+      "\n"
+      "### x86-based version\n"
+      "\n"
+      "| File name | File version | File size | Date | Time | Platform |\n"
+      "|---|---|---|---|---|---|\n"
+      "| Admwprox.dll | 7.0.6001.22329 | 51,712 | 13-Dec-2008 | 04:27 | x86 |\n"
+      "| Appcmd.xml | Not Applicable | 3,654 | 18-Dec-2007 | 21:00 | Not Applicable |\n"
+      "\n"
+      "### x64-based version\n"
+      "\n"
+      "| File name | File version | File size | Date | Time | Platform |\n"
+      "|---|---|---|---|---|---|\n"
+      "| Iis_schema.xml | Not Applicable | 77,747 | 09-Sep-2008 | 23:02 | Not Applicable |\n"
+      "| Appcmd.xml | Not Applicable | 3,654 | 18-Dec-2007 | 21:00 | Not Applicable |\n"
+      "\n"
+      "### IA-64 based version\n"
+      "\n"
+      "| File name | File version | File size | Date | Time | Platform |\n"
+      "|---|---|---|---|---|---|\n"
+      "| Rscaext.dll | 6.0.6001.22329 | 111,616 | 13-Dec-2008 | 04:45 | IA-64 |\n";
+  CHECK(hotfix::render_kb_table_markdown(small_manifest()) == expected);
+}
+
+TEST_CASE("the structured table has six cells per row, per architecture, in manifest order") {
+  KbTable table = hotfix::build_kb_table(small_manifest());
+  CHECK(table.columns == std::vector<std::string>{"File name", "File version", "File size", "Date",
+                                                  "Time", "Platform"});
+  REQUIRE(table.sections.size() == 3);
+  CHECK(table.sections[0].arch == Arch::kX86);
+  CHECK(table.sections[1].arch == Arch::kX64);
+  CHECK(table.sections[2].arch == Arch::kIa64);
+  REQUIRE(table.sections[1].rows.size() == 2);
+  CHECK(table.sections[1].rows[0] == std::vector<std::string>{"Iis_schema.xml", "Not Applicable",
+                                                              "77,747", "09-Sep-2008", "23:02",
+                                                              "Not Applicable"});
+  CHECK(table.sections[1].rows[1][0] == "Appcmd.xml");
+  for (const auto& section : table.sections) {
+    for (const auto& row : section.rows) CHECK(row.size() == 6);
+  }
+}
+
+TEST_CASE("an ARM64 architecture gets its own section") {
+  Manifest m = small_manifest();
+  m.architectures[Arch::kArm64] = {file("Admwprox.dll", "Windows/System32/inetsrv", kIis, 1,
+                                        "2008-12-13T04:27:00Z", Arch::kArm64)};
+  std::string md = hotfix::render_kb_table_markdown(m);
+  CHECK(md.find("\n### ARM64-based version\n") != std::string::npos);
+  CHECK(md.find("| Admwprox.dll | 7.0.6001.22329 | 1 | 13-Dec-2008 | 04:27 | ARM64 |\n") !=
+        std::string::npos);
+  // Sections follow the order x86, x64, IA-64, ARM64.
+  CHECK(md.find("### IA-64 based version") < md.find("### ARM64-based version"));
+}
+
+TEST_CASE("a bundle manifest renders only its architecture and its language") {
+  Manifest m = small_manifest();
+  m.languages = {"en-US", "de-DE"};
+  m.bundle = hotfix::BundleScope{Arch::kX64, std::string("de-DE")};
+  KbTable table = hotfix::build_kb_table(m);
+  REQUIRE(table.sections.size() == 1);
+  CHECK(table.sections[0].arch == Arch::kX64);
+  CHECK(table.sections[0].rows.size() == 2);
+  CHECK(table.intro.rfind("The German version of this hotfix has ", 0) == 0);
+
+  std::string md = hotfix::render_kb_table_markdown(m);
+  CHECK(md.find("### x64-based version") != std::string::npos);
+  CHECK(md.find("### x86-based version") == std::string::npos);
+  CHECK(md.find("### IA-64 based version") == std::string::npos);
+
+  // A bundle without a language keeps the hotfix's languages.
+  m.bundle->language.reset();
+  CHECK(hotfix::build_kb_table(m).intro.rfind("The English and German versions", 0) == 0);
+}
+
+TEST_CASE("a manifest with several languages names them in the intro") {
+  Manifest m = small_manifest();
+  m.languages = {"en-US", "ja-JP"};
+  CHECK(hotfix::render_kb_table_markdown(m).find(
+            "\n\nThe English and Japanese versions of this hotfix have the file attributes") !=
+        std::string::npos);
+}
+
+TEST_CASE("local time replaces UTC on request, with the zone of each row") {
+  // Central European time with its DST rule, spelled out so no zone database is needed.
+  ScopedTimeZone tz("CET-1CEST,M3.5.0,M10.5.0/3");
+  KbTable table = hotfix::build_kb_table(small_manifest(), KbTableOptions{true});
+  CHECK(table.columns == std::vector<std::string>{"File name", "File version", "File size", "Date",
+                                                  "Time", "Time zone", "Platform"});
+  CHECK(table.intro.find("listed in local time.") != std::string::npos);
+  CHECK(table.intro.find("UTC") == std::string::npos);
+  REQUIRE(table.sections.size() == 3);
+  // Winter: UTC+1.
+  CHECK(table.sections[0].rows[0] == std::vector<std::string>{"Admwprox.dll", "7.0.6001.22329",
+                                                              "51,712", "13-Dec-2008", "05:27",
+                                                              "CET", "x86"});
+  // Summer: UTC+2, and the date moves to the next day.
+  CHECK(table.sections[1].rows[0] == std::vector<std::string>{"Iis_schema.xml", "Not Applicable",
+                                                              "77,747", "10-Sep-2008", "01:02",
+                                                              "CEST", "Not Applicable"});
+
+  std::string md = hotfix::render_kb_table_markdown(small_manifest(), KbTableOptions{true});
+  CHECK(md.find("| File name | File version | File size | Date | Time | Time zone | Platform |\n"
+                "|---|---|---|---|---|---|---|\n") != std::string::npos);
+  CHECK(md.find("| Admwprox.dll | 7.0.6001.22329 | 51,712 | 13-Dec-2008 | 05:27 | CET | x86 |\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("UTC stays the default whatever the machine's time zone") {
+  ScopedTimeZone tz("CET-1CEST,M3.5.0,M10.5.0/3");
+  KbTable table = hotfix::build_kb_table(small_manifest());
+  CHECK(table.sections[0].rows[0][3] == "13-Dec-2008");
+  CHECK(table.sections[0].rows[0][4] == "04:27");
+  CHECK(table.intro.find("Coordinated Universal Time (UTC)") != std::string::npos);
+}
+
+TEST_CASE("a '|' in a file name cannot break the Markdown table") {
+  Manifest m = small_manifest();
+  m.architectures[Arch::kX86][0].name = "a|b.dll";
+  std::string md = hotfix::render_kb_table_markdown(m);
+  CHECK(md.find("| a\\|b.dll | 7.0.6001.22329 |") != std::string::npos);
+  // The structured rows keep the name as it is.
+  CHECK(hotfix::build_kb_table(m).sections[0].rows[0][0] == "a|b.dll");
+}
