@@ -20,7 +20,7 @@ bool is_empty_directory(const fs::path& path) {
   return fs::is_directory(fs::symlink_status(path, ec)) && fs::is_empty(path, ec) && !ec;
 }
 
-void create_directories(const fs::path& path) {
+void make_directories(const fs::path& path) {
   std::error_code ec;
   fs::create_directories(path, ec);
   if (ec) throw SystemError(path.string(), "create directory", ec.value());
@@ -47,12 +47,12 @@ void prepare_trees(const std::vector<fs::path>& trees, bool force) {
     fs::remove_all(tree, ec);
     if (ec) throw SystemError(tree.string(), "remove", ec.value());
   }
-  for (const fs::path& tree : trees) create_directories(tree);
+  for (const fs::path& tree : trees) make_directories(tree);
 }
 
 void write_standin(const fs::path& tree, const StandinFile& file) {
   const fs::path path = tree / file.path;
-  create_directories(path.parent_path());
+  make_directories(path.parent_path());
   const std::string name = path.string();
   int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) throw SystemError(name, "open", errno);

@@ -21,8 +21,8 @@ constexpr std::array kWords{
     "requestFiltering"sv, "urlCompression"sv, "httpLogging"sv,     "globalModules"sv,
     "processModel"sv,     "recycling"sv,      "failedRequests"sv,  "odbcLogging"sv,
 };
-constexpr std::array kAttributes{
-    "name"sv, "type"sv, "value"sv, "defaultValue"sv, "allowDefinition"sv, "overrideModeDefault"sv};
+constexpr std::array kAttributes{"type"sv, "value"sv, "defaultValue"sv, "allowDefinition"sv,
+                                 "overrideModeDefault"sv};
 constexpr std::array kValues{"true"sv,        "false"sv,      "Allow"sv,  "Deny"sv,
                              "MachineOnly"sv, "Everywhere"sv, "string"sv, "uint"sv,
                              "bool"sv,        "timeSpan"sv,   "enum"sv,   "00:20:00"sv};
@@ -52,12 +52,16 @@ std::string xml_line(Xorshift& rng, std::uint64_t index) {
   std::string line = "    <add name=\"";
   line += rng.pick(kWords);
   line += std::to_string(index);
+  // Two different attributes besides "name": XML forbids repeating one.
+  const std::size_t first = rng.next() % kAttributes.size();
+  const std::size_t second =
+      (first + 1 + rng.next() % (kAttributes.size() - 1)) % kAttributes.size();
   line += "\" ";
-  line += rng.pick(kAttributes);
+  line += kAttributes[first];
   line += "=\"";
   line += rng.pick(kValues);
   line += "\" ";
-  line += rng.pick(kAttributes);
+  line += kAttributes[second];
   line += "=\"";
   line += rng.pick(kWords);
   line += "\" />\n";
