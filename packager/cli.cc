@@ -32,6 +32,8 @@ struct Options {
   std::string bundle;
   std::string input;
   std::string scan_dir;
+  std::string scan_id;
+  std::string scan_arch;
   std::vector<std::string> drops;
   std::vector<std::string> arches;
   std::vector<std::string> trust;
@@ -103,6 +105,16 @@ int cmd_keygen(const Options& o) {
 
 int cmd_scan(const Options& o) {
   std::vector<FileEntry> files = scan_drop(o.scan_dir);
+  if (!o.scan_id.empty()) {
+    // A whole source manifest to start from: the release engineer fills in the rest.
+    Manifest m;
+    m.id = o.scan_id;
+    m.title = o.scan_id;
+    m.languages = {"neutral"};
+    m.architectures[parse_arch_option(o.scan_arch, "--arch")] = files;
+    std::cout << write_manifest(m);
+    return 0;
+  }
   if (o.json) {
     std::cout << file_entries_json(files) << "\n";
     return 0;
@@ -335,6 +347,11 @@ int packager_main(int argc, char** argv) {
   auto* scan = app.add_subcommand("scan", "List a directory's files as the article does");
   scan->add_option("DIR", o.scan_dir, "Directory to scan")->required()->check(CLI::ExistingDirectory);
   scan->add_flag("--json", o.json, "Emit manifest file entries");
+  auto* scan_id = scan->add_option("--manifest-id", o.scan_id,
+                                   "Emit a whole source manifest with this hotfix id");
+  scan->add_option("--arch", o.scan_arch, "Architecture of that manifest")
+      ->needs(scan_id)
+      ->default_val("x64");
 
   auto* build = app.add_subcommand(
       "build", "Check drops against a manifest, then write one signed bundle per architecture");
