@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <map>
+#include <set>
 
 #include "manifests/bundle_format.h"
 #include "manifests/bundle_reader.h"
