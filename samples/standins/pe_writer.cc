@@ -5,7 +5,7 @@
 #include "manifests/errors.h"
 #include "samples/standins/byte_buffer.h"
 #include "samples/standins/code_filler.h"
-#include "samples/standins/version_resource.h"
+#include "samples/standins/version_resource_writer.h"
 
 namespace hotfix::standins {
 

@@ -7,7 +7,7 @@
 #include "samples/standins/pe_writer.h"
 #include "samples/standins/sample_root.h"
 #include "samples/standins/text_standin.h"
-#include "samples/standins/version_resource.h"
+#include "samples/standins/version_resource_writer.h"
 
 namespace hotfix::standins {
 

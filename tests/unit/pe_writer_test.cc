@@ -6,7 +6,7 @@
 
 #include "manifests/errors.h"
 #include "samples/standins/pe_writer.h"
-#include "samples/standins/version_resource.h"
+#include "samples/standins/version_resource_writer.h"
 
 using hotfix::Arch;
 using hotfix::Version;

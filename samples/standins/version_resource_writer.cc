@@ -1,4 +1,4 @@
-#include "samples/standins/version_resource.h"
+#include "samples/standins/version_resource_writer.h"
 
 #include "samples/standins/byte_buffer.h"
 
