@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "manifests/errors.h"
+#include "manifests/pe_reader.h"
 #include "samples/standins/pe_writer.h"
 #include "samples/standins/version_resource_writer.h"
 
@@ -252,6 +253,17 @@ TEST_CASE("PE images have the exact size, valid layout and alignment") {
     CHECK(v.strings.at("FileVersion") == "7.0.6001.22329");
     CHECK(v.strings.at("OriginalFilename") == "Admwprox.dll");
     CHECK(v.strings.size() == 4);
+
+    // The product's own PE reader agrees.
+    const auto info = hotfix::read_pe(
+        std::span(reinterpret_cast<const std::uint8_t*>(image.data()), image.size()), "test");
+    REQUIRE(info);
+    CHECK(info->machine == hotfix::pe_machine_for(arch));
+    CHECK(info->pe32_plus == (arch != Arch::kX86));
+    CHECK(info->is_dll == dll);
+    CHECK(info->file_version == Version(7, 0, 6001, 22329));
+    CHECK(info->product_version == Version(7, 0, 6001, 22329));
+    CHECK(info->strings == v.strings);
   }
 }
 
