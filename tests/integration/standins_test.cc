@@ -356,7 +356,7 @@ TEST_CASE("A non-empty output is refused without --force; --force replaces only 
   CHECK(make_standins(sample_manifest_path(), empty.path(), {"--arch", "x86"}).exit_code == 0);
 }
 
-TEST_CASE("--arch writes only the architectures asked for, and refuses others") {
+TEST_CASE("Only the architectures asked for with --arch are written, others are refused") {
   TempDir out;
   RunResult r = make_standins(sample_manifest_path(), out.path(), {"--arch", "ia64"});
   INFO(r.err);
