@@ -201,7 +201,9 @@ TEST_CASE("an ARM64 architecture gets its own section") {
 TEST_CASE("a bundle manifest renders only its architecture and its language") {
   Manifest m = small_manifest();
   m.languages = {"en-US", "de-DE"};
-  m.bundle = hotfix::BundleScope{Arch::kX64, std::string("de-DE")};
+  m.bundle.emplace();
+  m.bundle->arch = Arch::kX64;
+  m.bundle->language = "de-DE";
   KbTable table = hotfix::build_kb_table(m);
   REQUIRE(table.sections.size() == 1);
   CHECK(table.sections[0].arch == Arch::kX64);
