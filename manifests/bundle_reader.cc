@@ -254,7 +254,7 @@ const std::string& BundleReader::manifest_json() const { return impl_->manifest_
 bool BundleReader::verified() const { return impl_->signer.has_value(); }
 const std::optional<PublicKey>& BundleReader::signer() const { return impl_->signer; }
 
-void BundleReader::for_each_payload(const PayloadSink& sink) {
+void BundleReader::for_each_payload(const PayloadSink& sink, std::vector<std::string>* problems) {
   if (impl_->payloads_read) {
     throw Error(ErrorKind::kInternal, impl_->path, "payloads can be read only once");
   }
@@ -306,22 +306,30 @@ void BundleReader::for_each_payload(const PayloadSink& sink) {
     it->second.seen = true;
     if (!archive_entry_size_is_set(entry) || archive_entry_size(entry) < 0 ||
         static_cast<std::uint64_t>(archive_entry_size(entry)) != it->second.size) {
-      throw Error(ErrorKind::kVerification, where,
+      // Nothing after a wrong size is read: the data could be arbitrarily large.
+      Error error(ErrorKind::kVerification, where,
                   "payload size " + std::to_string(archive_entry_size(entry)) +
                       " differs from the manifest's " + std::to_string(it->second.size) +
                       " (" + it->second.first_path + ")");
+      if (!problems) throw error;
+      problems->push_back(error.what());
+      return;
     }
     ArchivePayloadStream stream(impl_->archive.get(), it->second.size, where);
     sink(*digest, it->second.size, stream);
     if (stream.finish() != *digest) {
-      throw Error(ErrorKind::kVerification, where,
+      Error error(ErrorKind::kVerification, where,
                   "payload content does not match its SHA-256 (" + it->second.first_path + ")");
+      if (!problems) throw error;
+      problems->push_back(error.what());
     }
   }
   for (const auto& [digest, d] : declared) {
     if (!d.seen) {
-      throw Error(ErrorKind::kVerification, impl_->path,
+      Error error(ErrorKind::kVerification, impl_->path,
                   "payload " + to_hex(digest) + " is missing (needed by " + d.first_path + ")");
+      if (!problems) throw error;
+      problems->push_back(error.what());
     }
   }
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "manifests/manifest.h"
 #include "manifests/sha256.h"
@@ -45,9 +46,11 @@ class BundleReader {
   // manifest, appear once, be a regular file of the declared size, and hash to its name;
   // every declared blob must be present. A mismatch throws kVerification, possibly after
   // `sink` has seen the data: treat it as untrusted until this returns. Can be called once.
+  // With `problems`, hash mismatches and missing blobs are appended there (one line each) and
+  // reading goes on, for a full report; a size mismatch still ends the reading there.
   using PayloadSink =
       std::function<void(const Sha256Digest& digest, std::uint64_t size, PayloadStream& data)>;
-  void for_each_payload(const PayloadSink& sink);
+  void for_each_payload(const PayloadSink& sink, std::vector<std::string>* problems = nullptr);
 
  private:
   struct Impl;
