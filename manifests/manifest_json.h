@@ -1,30 +1,65 @@
 // Reading and writing manifests as JSON (format v1), with strict validation.
+// The format is documented in docs/manifest-format.md and docs/manifest.schema.json.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "manifests/errors.h"
 #include "manifests/manifest.h"
 
 namespace hotfix {
 
+// Limits checked before a JSON tree is built, so hostile input cannot exhaust memory or stack.
+inline constexpr std::size_t kMaxManifestBytes = 16 * 1024 * 1024;
+inline constexpr int kMaxJsonDepth = 64;  // a top-level object is depth 1
+// A prerequisite node directly under "prerequisites" is level 1.
+inline constexpr int kMaxPrerequisiteDepth = 32;
+
+// The fields format v1 allows in each kind of object, in canonical (writing) order.
+// docs/manifest.schema.json lists the same; a test keeps the two in step.
+inline constexpr auto kManifestFields = std::to_array<std::string_view>(
+    {"schema", "id", "title", "description", "revision", "languages", "restart", "supersedes",
+     "prerequisites", "bundle", "architectures"});
+inline constexpr auto kFileFields = std::to_array<std::string_view>(
+    {"name", "destination", "version", "size", "timestamp", "platform", "kind", "only_if_present",
+     "sha256", "mode", "language"});
+inline constexpr auto kBundleFields = std::to_array<std::string_view>({"architecture", "language"});
+inline constexpr auto kArchitectureFields = std::to_array<std::string_view>({"files"});
+// A prerequisite node holds exactly one of these conditions, plus an optional "label".
+inline constexpr auto kPrerequisiteConditions = std::to_array<std::string_view>(
+    {"all_of", "any_of", "product", "version_at_least", "service_pack_at_least", "architecture",
+     "hotfix_installed", "file_version_at_least"});
+inline constexpr auto kFileVersionConditionFields =
+    std::to_array<std::string_view>({"path", "version"});
+
 // One problem found while validating, at a JSON path such as
-// "architectures.x64.files[12].version".
+// "architectures.x64.files[12].version". The path is empty for problems with the whole
+// document (size, nesting, syntax).
 struct ManifestIssue {
   std::string path;
   std::string message;  // what was found and what was expected
+
+  friend bool operator==(const ManifestIssue&, const ManifestIssue&) = default;
 };
 
 // Thrown with every problem found, not just the first. what() is the first issue; the
-// caller prints issues() one per line as "<source>: <path>: <message>".
+// caller prints issues() one per line as "<source>: <path>: <message>" (see report()).
 class ManifestError : public Error {
  public:
   ManifestError(std::string source, std::vector<ManifestIssue> issues);
+  const std::string& source() const { return source_; }
   const std::vector<ManifestIssue>& issues() const { return issues_; }
+  // Every issue, one line each, "<source>: <path>: <message>", newline-terminated.
+  std::string report() const;
 
  private:
+  std::string source_;
   std::vector<ManifestIssue> issues_;
 };
 
@@ -35,13 +70,24 @@ struct ManifestReadOptions {
 };
 
 // `source` names the input in messages (a file name, or "manifest.json in X.hotfix").
+// Throws ManifestError (ErrorKind::kBadInput) listing every issue found.
 Manifest parse_manifest(std::string_view json_text, const std::string& source,
                         ManifestReadOptions options = {});
 
+// Throws Error(kBadInput) naming the path when the file cannot be opened (missing,
+// unreadable, a directory), SystemError when reading it fails, ManifestError when invalid.
 Manifest read_manifest_file(const std::string& path, ManifestReadOptions options = {});
 
 // Canonical JSON: fixed key order, two-space indent, trailing newline. Byte-identical for
 // equal manifests, so bundles built from it are reproducible.
 std::string write_manifest(const Manifest& manifest);
+
+// The prerequisite language on its own, as it appears under "prerequisites", for tools
+// that take an expression from elsewhere. Issue paths start with `path`. Within a manifest
+// the JSON nesting limit usually stops deep trees first; this checks kMaxPrerequisiteDepth
+// on any tree.
+Prerequisite parse_prerequisite(const nlohmann::ordered_json& node, const std::string& source,
+                                const std::string& path = "prerequisites");
+nlohmann::ordered_json write_prerequisite(const Prerequisite& prerequisite);
 
 }  // namespace hotfix

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The whole job end to end on the KB967131 sample: set up, build, generate the stand-in build
+# drops, build and sign the x86, x64 and IA-64 bundles, print the article's file tables from
+# them, and verify each bundle (with hotfix-packager and, independently, with openssl).
+# Everything it writes stays under build/demo/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build --target hotfix-packager make-standins >/dev/null
+
+packager=build/packager/hotfix-packager
+manifest=samples/KB967131/hotfix.json
+demo=build/demo
+rm -rf "$demo"
+mkdir -p "$demo"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Stand-in build drops and sample server roots for KB967131"
+build/samples/make-standins --manifest "$manifest" --out "$demo"
+
+step "Signing key"
+"$packager" keygen --out "$demo/keys/release"
+
+step "What the x64 drop holds, read from the files themselves (first rows)"
+"$packager" scan "$demo/drops/x64" | head -n 8
+
+step "Build: check every drop against the manifest, then one signed bundle per architecture"
+"$packager" build "$manifest" \
+  --drop x86="$demo/drops/x86" --drop x64="$demo/drops/x64" --drop ia64="$demo/drops/ia64" \
+  --key "$demo/keys/release.key" --out "$demo/bundles"
+
+step "File information, rendered from the signed bundles"
+for arch in x86 x64 ia64; do
+  "$packager" describe "$demo/bundles/KB967131-$arch.hotfix" \
+    --trust "$demo/keys/release.pub" > "$demo/file-information-$arch.md"
+done
+cat "$demo/file-information-x86.md"
+sed -n '/^### /,$p' "$demo/file-information-x64.md"
+sed -n '/^### /,$p' "$demo/file-information-ia64.md"
+
+step "Verify each bundle: signature, then every payload's size and SHA-256"
+for arch in x86 x64 ia64; do
+  "$packager" verify "$demo/bundles/KB967131-$arch.hotfix" --trust "$demo/keys/release.pub"
+done
+
+step "Independent check with the openssl command line"
+check="$demo/openssl-check"
+mkdir -p "$check"
+tar --zstd -xf "$demo/bundles/KB967131-x64.hotfix" -C "$check" manifest.json manifest.json.sig
+openssl pkeyutl -verify -pubin -inkey "$demo/keys/release.pub" -rawin \
+  -in "$check/manifest.json" -sigfile "$check/manifest.json.sig"
+
+step "Reproducible: building again gives byte-identical bundles"
+"$packager" build "$manifest" \
+  --drop x86="$demo/drops/x86" --drop x64="$demo/drops/x64" --drop ia64="$demo/drops/ia64" \
+  --key "$demo/keys/release.key" --out "$demo/bundles-again" >/dev/null
+(cd "$demo/bundles" && sha256sum ./*.hotfix) > "$demo/sums"
+(cd "$demo/bundles-again" && sha256sum -c --quiet "../sums")
+cat "$demo/sums"
+
+step "Done: bundles in $demo/bundles/"
