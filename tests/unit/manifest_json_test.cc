@@ -70,7 +70,7 @@ Json kb967131_x64_bundle() {
   Json doc = kb967131();
   Json x64 = doc["architectures"]["x64"];
   for (Json& entry : x64["files"]) entry["sha256"] = std::string(64, 'a');
-  doc["bundle"] = Json{{"architecture", "x64"}, {"language", "en-US"}};
+  doc["bundle"] = Json{{"architecture", "x64"}, {"language", "en-US"}, {"key_id", std::string(64, 'a')}};
   doc["architectures"] = Json{{"x64", x64}};
   return doc;
 }
@@ -397,7 +397,7 @@ TEST_CASE("Unknown fields are errors in every kind of object") {
   }
   SECTION("bundle") {
     require_single_issue(with(kb967131_x64_bundle(), "/bundle/arch", "x64"), "bundle.arch",
-                         {"unknown field (expected one of: architecture, language)"}, kBundle);
+                         {"unknown field (expected one of: architecture, language, key_id)"}, kBundle);
   }
   SECTION("prerequisite node") {
     require_single_issue(with(kb967131(), "/prerequisites/any_of/1/version", "6.0"),
@@ -1162,7 +1162,7 @@ hotfix::Manifest every_field_manifest(bool bundle) {
   config.mode = 0;
   m.architectures[Arch::kArm64] = {native, config};
   if (bundle) {
-    m.bundle = hotfix::BundleScope{Arch::kArm64, std::string("de-DE")};
+    m.bundle = hotfix::BundleScope{Arch::kArm64, std::string("de-DE"), std::string(64, 'b')};
   } else {
     hotfix::FileEntry wow = native;
     wow.platform = Arch::kX86;
