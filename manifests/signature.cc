@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -210,6 +211,12 @@ std::string PrivateKey::pem() const {
 void write_key_pair(const PrivateKey& key, const std::string& prefix, bool overwrite) {
   std::string key_path = prefix + ".key";
   std::string pub_path = prefix + ".pub";
+  std::filesystem::path parent = std::filesystem::path(key_path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) throw SystemError(parent.string(), "create directory", ec.value());
+  }
   if (!overwrite) {
     for (const std::string& p : {key_path, pub_path}) {
       if (::access(p.c_str(), F_OK) == 0) {
