@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -122,7 +123,7 @@ PublicKey PublicKey::from_pem(std::string_view pem, const std::string& source) {
   }
   require_ed25519(pkey, source);
   PublicKey key;
-  key.key_ = std::make_shared<Handle>(Handle{pkey});
+  key.key_ = std::shared_ptr<Handle>(new Handle{pkey});
   key.fingerprint_ = compute_fingerprint(pkey);
   key.source_ = source;
   return key;
@@ -157,7 +158,7 @@ PrivateKey PrivateKey::generate() {
   EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   if (!pkey) throw Error(ErrorKind::kInternal, "keygen", "Ed25519 keygen: " + openssl_error());
   PrivateKey key;
-  key.key_ = std::make_shared<Handle>(Handle{pkey});
+  key.key_ = std::shared_ptr<Handle>(new Handle{pkey});
   return key;
 }
 
@@ -172,7 +173,7 @@ PrivateKey PrivateKey::load_pem_file(const std::string& path) {
   }
   require_ed25519(pkey, path);
   PrivateKey key;
-  key.key_ = std::make_shared<Handle>(Handle{pkey});
+  key.key_ = std::shared_ptr<Handle>(new Handle{pkey});
   return key;
 }
 
@@ -210,6 +211,12 @@ std::string PrivateKey::pem() const {
 void write_key_pair(const PrivateKey& key, const std::string& prefix, bool overwrite) {
   std::string key_path = prefix + ".key";
   std::string pub_path = prefix + ".pub";
+  std::filesystem::path parent = std::filesystem::path(key_path).parent_path();
+  if (!parent.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(parent, ec);
+    if (ec) throw SystemError(parent.string(), "create directory", ec.value());
+  }
   if (!overwrite) {
     for (const std::string& p : {key_path, pub_path}) {
       if (::access(p.c_str(), F_OK) == 0) {

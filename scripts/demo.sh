@@ -24,8 +24,9 @@ build/samples/make-standins --manifest "$manifest" --out "$demo"
 step "Signing key"
 "$packager" keygen --out "$demo/keys/release"
 
-step "What the x64 drop holds, read from the files themselves (first rows)"
-"$packager" scan "$demo/drops/x64" | head -n 8
+step "What the x64 drop holds, read from the files themselves (first rows of $demo/scan-x64.txt)"
+"$packager" scan "$demo/drops/x64" > "$demo/scan-x64.txt"
+grep -E "^File name|System32/inetsrv$" "$demo/scan-x64.txt" | head -n 8
 
 step "Build: check every drop against the manifest, then one signed bundle per architecture"
 "$packager" build "$manifest" \
@@ -38,8 +39,8 @@ for arch in x86 x64 ia64; do
     --trust "$demo/keys/release.pub" > "$demo/file-information-$arch.md"
 done
 cat "$demo/file-information-x86.md"
-sed -n '/^### /,$p' "$demo/file-information-x64.md"
-sed -n '/^### /,$p' "$demo/file-information-ia64.md"
+echo; sed -n '/^### /,$p' "$demo/file-information-x64.md"
+echo; sed -n '/^### /,$p' "$demo/file-information-ia64.md"
 
 step "Verify each bundle: signature, then every payload's size and SHA-256"
 for arch in x86 x64 ia64; do

@@ -1,14 +1,16 @@
 #include <catch2/catch.hpp>
 
+#include <cstddef>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "packager/kb_table.h"
+#include "tests/support/temp_dir.h"
 
 using hotfix::Arch;
 using hotfix::FileEntry;
@@ -87,6 +89,70 @@ class ScopedTimeZone {
  private:
   std::optional<std::string> old_;
 };
+
+// The article's "File information" section, read independently of the renderer: in the
+// article's text every cell is a line of its own (blank lines between them).
+struct ArticleTable {
+  std::string heading;
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+struct Article {
+  std::string title;
+  std::string intro;
+  std::vector<ArticleTable> tables;
+};
+
+bool is_heading(const std::string& line) {
+  auto ends_with = [&](std::string_view suffix) {
+    return line.size() >= suffix.size() &&
+           line.compare(line.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends_with("-based version") || line == "IA-64 based version";
+}
+
+Article read_article() {
+  std::string text =
+      hotfix::test::read_file(HOTFIX_SOURCE_DIR "/samples/KB967131/article-file-information.txt");
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+  }
+  Article article;
+  REQUIRE(lines.size() >= 2);
+  article.title = lines[0];
+  article.intro = lines[1];
+  std::size_t i = 2;
+  while (i < lines.size()) {
+    REQUIRE(is_heading(lines[i]));
+    ArticleTable table;
+    table.heading = lines[i++];
+    REQUIRE(i + 6 <= lines.size());
+    table.header.assign(lines.begin() + static_cast<std::ptrdiff_t>(i),
+                        lines.begin() + static_cast<std::ptrdiff_t>(i + 6));
+    i += 6;
+    while (i < lines.size() && !is_heading(lines[i])) {
+      INFO(table.heading << ", row " << table.rows.size());
+      REQUIRE(i + 6 <= lines.size());
+      std::vector<std::string> row(lines.begin() + static_cast<std::ptrdiff_t>(i),
+                                   lines.begin() + static_cast<std::ptrdiff_t>(i + 6));
+      for (const std::string& cell : row) REQUIRE_FALSE(is_heading(cell));
+      table.rows.push_back(std::move(row));
+      i += 6;
+    }
+    article.tables.push_back(std::move(table));
+  }
+  return article;
+}
+
+std::size_t count_column(const ArticleTable& table, std::size_t column, std::string_view value) {
+  std::size_t n = 0;
+  for (const auto& row : table.rows) n += row[column] == value;
+  return n;
+}
 
 }  // namespace
 
@@ -201,7 +267,9 @@ TEST_CASE("an ARM64 architecture gets its own section") {
 TEST_CASE("a bundle manifest renders only its architecture and its language") {
   Manifest m = small_manifest();
   m.languages = {"en-US", "de-DE"};
-  m.bundle = hotfix::BundleScope{Arch::kX64, std::string("de-DE")};
+  m.bundle.emplace();
+  m.bundle->arch = Arch::kX64;
+  m.bundle->language = "de-DE";
   KbTable table = hotfix::build_kb_table(m);
   REQUIRE(table.sections.size() == 1);
   CHECK(table.sections[0].arch == Arch::kX64);
@@ -266,4 +334,43 @@ TEST_CASE("a '|' in a file name cannot break the Markdown table") {
   CHECK(md.find("| a\\|b.dll | 7.0.6001.22329 |") != std::string::npos);
   // The structured rows keep the name as it is.
   CHECK(hotfix::build_kb_table(m).sections[0].rows[0][0] == "a|b.dll");
+}
+
+TEST_CASE("the article's File information section has the tables the manifest must match") {
+  Article article = read_article();
+  CHECK(article.title == "File information");
+  REQUIRE(article.tables.size() == 3);
+  CHECK(article.tables[0].heading == "x86-based version");
+  CHECK(article.tables[1].heading == "x64-based version");
+  CHECK(article.tables[2].heading == "IA-64 based version");
+  CHECK(article.tables[0].rows.size() == 27);
+  CHECK(article.tables[1].rows.size() == 47);
+  CHECK(article.tables[2].rows.size() == 47);
+  // 64-bit tables: 27 native or neutral rows, then 20 WOW64 rows: 19 x86 files and Appcmd.xml.
+  for (std::size_t t = 1; t < 3; ++t) {
+    const ArticleTable& table = article.tables[t];
+    INFO(table.heading);
+    std::string native = t == 1 ? "x64" : "IA-64";
+    CHECK(count_column(table, 5, native) == 20);
+    CHECK(count_column(table, 5, "x86") == 19);
+    CHECK(count_column(table, 5, "Not Applicable") == 8);
+    for (std::size_t r = 27; r < table.rows.size(); ++r) {
+      INFO("row " << r << ": " << table.rows[r][0]);
+      CHECK((table.rows[r][5] == "x86" || table.rows[r][0] == "Appcmd.xml"));
+    }
+    CHECK(count_column(table, 0, "Appcmd.xml") == 2);
+  }
+  CHECK(count_column(article.tables[0], 5, "x86") == 20);
+  CHECK(count_column(article.tables[0], 5, "Not Applicable") == 7);
+}
+
+TEST_CASE("the rendered header and intro say what the article says") {
+  Article article = read_article();
+  KbTable table = hotfix::build_kb_table(small_manifest());
+  for (const ArticleTable& article_table : article.tables) {
+    CHECK(article_table.header == table.columns);
+  }
+  // The article goes on to explain Control Panel's time zone tab, which the product omits.
+  CHECK(article.intro.rfind(table.intro + " ", 0) == 0);
+  CHECK(hotfix::render_kb_table_markdown(table).rfind("## " + article.title + "\n\n", 0) == 0);
 }
