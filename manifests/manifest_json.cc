@@ -386,6 +386,17 @@ void ManifestReader::read_bundle(const Json& value) {
     }
     scope.language = *tag;
   });
+  object.required("key_id", "the signing key's fingerprint: 64 lower-case hex digits",
+                  [&](const Json& v) {
+    auto text = read_string(context_, v, "64 lower-case hex digits");
+    if (!text) return;
+    auto digest = parse_sha256_hex(*text);
+    if (!digest || to_hex(*digest) != *text) {
+      context_.report(quote(*text) + " is not a key fingerprint (expected 64 lower-case hex digits)");
+      return;
+    }
+    scope.key_id = *text;
+  });
   if (arch_ok) manifest_.bundle = scope;
 }
 
@@ -888,6 +899,7 @@ std::string write_manifest(const Manifest& m) {
     Json bundle;
     bundle["architecture"] = arch_token(m.bundle->arch);
     if (m.bundle->language) bundle["language"] = *m.bundle->language;
+    bundle["key_id"] = m.bundle->key_id;
     j["bundle"] = std::move(bundle);
   }
   Json architectures = Json::object();
@@ -901,6 +913,16 @@ std::string write_manifest(const Manifest& m) {
     return j.dump(2) + "\n";
   } catch (const nlohmann::json::exception&) {
     throw Error(ErrorKind::kBadInput, m.id, "manifest text is not valid UTF-8");
+  }
+}
+
+std::string write_file_entries(const std::vector<FileEntry>& files) {
+  Json list = Json::array();
+  for (const FileEntry& file : files) list.push_back(write_file_entry(file));
+  try {
+    return list.dump(2) + "\n";
+  } catch (const nlohmann::json::exception&) {
+    throw Error(ErrorKind::kBadInput, "scan", "a file name is not valid UTF-8");
   }
 }
 

@@ -182,11 +182,11 @@ class PeReader {
     }
     if (!version_dir) return;  // no version resource
 
-    std::uint32_t names_dir = subdirectory(*version_dir, 0, version_entry, "RT_VERSION");
-    std::uint64_t languages_entry = first_entry(names_dir, "RT_VERSION");
+    std::uint32_t names_dir = subdirectory(*version_dir, 0, version_entry, "RT_VERSION type");
+    std::uint64_t languages_entry = first_entry(names_dir, "RT_VERSION names");
     std::uint32_t languages_dir = subdirectory(view_.u32le(languages_entry + 4), names_dir,
                                                languages_entry, "RT_VERSION name");
-    std::uint64_t data_entry = first_entry(languages_dir, "RT_VERSION name");
+    std::uint64_t data_entry = first_entry(languages_dir, "RT_VERSION languages");
     std::uint32_t data = view_.u32le(data_entry + 4);
     if (data & kHighBit) {
       check_loop(data & ~kHighBit, languages_dir);
@@ -202,8 +202,9 @@ class PeReader {
     std::uint32_t data_rva = view_.u32le(descriptor);
     std::uint32_t data_size = view_.u32le(descriptor + 4);
     std::optional<Mapped> blob = map_rva(data_rva);
-    if (!blob)
+    if (!blob) {
       fail("version resource data RVA " + format_hex(data_rva) + " is not inside any section");
+    }
     if (data_size > blob->available) {
       fail("version resource data at RVA " + format_hex(data_rva) + " (" +
            std::to_string(data_size) + " bytes) extends past the data of section \"" +
@@ -242,7 +243,7 @@ class PeReader {
   std::uint32_t subdirectory(std::uint32_t target, std::uint32_t parent, std::uint64_t entry,
                              const std::string& what) {
     if (!(target & kHighBit)) {
-      fail(what + " resource entry at offset " + format_hex(entry) +
+      fail(what + " entry at offset " + format_hex(entry) +
            " points to data where a directory is expected");
     }
     std::uint32_t relative = target & ~kHighBit;
@@ -265,8 +266,7 @@ class PeReader {
 
   std::uint64_t first_entry(std::uint32_t directory, const std::string& what) {
     if (read_directory(directory) == 0) {
-      fail(what + " resource directory at offset " + format_hex(root_ + directory) +
-           " has no entries");
+      fail(what + " directory at offset " + format_hex(root_ + directory) + " has no entries");
     }
     return entry_offset(directory, 0);
   }

@@ -122,7 +122,7 @@ PublicKey PublicKey::from_pem(std::string_view pem, const std::string& source) {
   }
   require_ed25519(pkey, source);
   PublicKey key;
-  key.key_ = std::make_shared<Handle>(Handle{pkey});
+  key.key_ = std::shared_ptr<Handle>(new Handle{pkey});
   key.fingerprint_ = compute_fingerprint(pkey);
   key.source_ = source;
   return key;
@@ -157,7 +157,7 @@ PrivateKey PrivateKey::generate() {
   EVP_PKEY* pkey = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   if (!pkey) throw Error(ErrorKind::kInternal, "keygen", "Ed25519 keygen: " + openssl_error());
   PrivateKey key;
-  key.key_ = std::make_shared<Handle>(Handle{pkey});
+  key.key_ = std::shared_ptr<Handle>(new Handle{pkey});
   return key;
 }
 
@@ -172,7 +172,7 @@ PrivateKey PrivateKey::load_pem_file(const std::string& path) {
   }
   require_ed25519(pkey, path);
   PrivateKey key;
-  key.key_ = std::make_shared<Handle>(Handle{pkey});
+  key.key_ = std::shared_ptr<Handle>(new Handle{pkey});
   return key;
 }
 

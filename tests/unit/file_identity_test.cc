@@ -651,7 +651,11 @@ TEST_CASE("Broken resource trees are errors, never loops") {
   }
   SECTION("RT_VERSION entry pointing to data instead of a directory") {
     put32(b, pe.version_entry + 4, rel(pe.data_entry));
-    expect_bad(b, "RT_VERSION resource entry at offset 0x420 points to data where a directory");
+    expect_bad(b, "RT_VERSION type entry at offset 0x420 points to data where a directory");
+  }
+  SECTION("name entry pointing to data instead of a directory") {
+    put32(b, pe.name_entry + 4, rel(pe.data_entry));
+    expect_bad(b, "RT_VERSION name entry at offset 0x438 points to data where a directory");
   }
   SECTION("huge NumberOfNamedEntries in the root") {
     put16(b, pe.root + 12, 0xffff);
@@ -668,11 +672,11 @@ TEST_CASE("Broken resource trees are errors, never loops") {
   }
   SECTION("empty name directory") {
     put16(b, pe.name_dir + 14, 0);
-    expect_bad(b, "RT_VERSION resource directory at offset 0x428 has no entries");
+    expect_bad(b, "RT_VERSION names directory at offset 0x428 has no entries");
   }
   SECTION("empty language directory") {
     put16(b, pe.lang_dir + 14, 0);
-    expect_bad(b, "RT_VERSION name resource directory at offset 0x440 has no entries");
+    expect_bad(b, "RT_VERSION languages directory at offset 0x440 has no entries");
   }
   SECTION("subdirectory offset outside the section") {
     put32(b, pe.version_entry + 4, 0xfffffff0u);
