@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "manifests/manifest_json.h"
 #include "packager/kb_table.h"
 #include "tests/support/temp_dir.h"
 
@@ -152,6 +153,54 @@ std::size_t count_column(const ArticleTable& table, std::size_t column, std::str
   std::size_t n = 0;
   for (const auto& row : table.rows) n += row[column] == value;
   return n;
+}
+
+Manifest read_sample() {
+  return hotfix::read_manifest_file(HOTFIX_SOURCE_DIR "/samples/KB967131/hotfix.json");
+}
+
+// The tables back out of the rendered Markdown: each "### " heading, then its body rows
+// (the header and the |---| line skipped), cells split at " | ".
+std::vector<ArticleTable> parse_markdown(const std::string& markdown) {
+  std::vector<ArticleTable> tables;
+  std::istringstream in(markdown);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("### ", 0) == 0) {
+      tables.push_back(ArticleTable{line.substr(4), {}, {}});
+      continue;
+    }
+    if (line.rfind("| ", 0) != 0 || tables.empty()) continue;
+    REQUIRE(line.size() >= 4);
+    REQUIRE(line.compare(line.size() - 2, 2, " |") == 0);
+    std::string inner = line.substr(2, line.size() - 4);
+    std::vector<std::string> cells;
+    for (std::size_t start = 0;;) {
+      std::size_t bar = inner.find(" | ", start);
+      cells.push_back(inner.substr(start, bar == std::string::npos ? bar : bar - start));
+      if (bar == std::string::npos) break;
+      start = bar + 3;
+    }
+    if (tables.back().header.empty()) {
+      tables.back().header = cells;
+    } else {
+      tables.back().rows.push_back(cells);
+    }
+  }
+  return tables;
+}
+
+void check_same_table(const ArticleTable& expected, const std::string& heading,
+                      const std::vector<std::vector<std::string>>& rows) {
+  INFO(expected.heading);
+  CHECK(heading == expected.heading);
+  REQUIRE(rows.size() == expected.rows.size());
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    REQUIRE(rows[r].size() == expected.header.size());
+    for (std::size_t c = 0; c < expected.header.size(); ++c) {
+      INFO("row " << r << " (" << expected.rows[r][0] << "), column " << expected.header[c]);
+      CHECK(rows[r][c] == expected.rows[r][c]);
+    }
+  }
 }
 
 }  // namespace
@@ -373,4 +422,91 @@ TEST_CASE("the rendered header and intro say what the article says") {
   // The article goes on to explain Control Panel's time zone tab, which the product omits.
   CHECK(article.intro.rfind(table.intro + " ", 0) == 0);
   CHECK(hotfix::render_kb_table_markdown(table).rfind("## " + article.title + "\n\n", 0) == 0);
+}
+
+TEST_CASE("the KB967131 sample renders exactly as the article's tables") {
+  Article article = read_article();
+  Manifest m = read_sample();
+  KbTable table = hotfix::build_kb_table(m);
+  REQUIRE(table.sections.size() == article.tables.size());
+  for (std::size_t t = 0; t < table.sections.size(); ++t) {
+    CHECK(table.columns == article.tables[t].header);
+    check_same_table(article.tables[t], table.sections[t].heading, table.sections[t].rows);
+  }
+
+  // The same, read back from the Markdown, so that the text users see is what is checked.
+  std::string markdown = hotfix::render_kb_table_markdown(table);
+  std::vector<ArticleTable> rendered = parse_markdown(markdown);
+  REQUIRE(rendered.size() == article.tables.size());
+  for (std::size_t t = 0; t < rendered.size(); ++t) {
+    CHECK(rendered[t].header == article.tables[t].header);
+    check_same_table(article.tables[t], rendered[t].heading, rendered[t].rows);
+  }
+  CHECK(markdown.rfind("## File information\n\n" + table.intro + "\n\n### x86-based version\n",
+                       0) == 0);
+  std::size_t x86 = markdown.find("\n### x86-based version\n");
+  std::size_t x64 = markdown.find("\n### x64-based version\n");
+  std::size_t ia64 = markdown.find("\n### IA-64 based version\n");
+  CHECK(x86 < x64);
+  CHECK(x64 < ia64);
+  CHECK(ia64 != std::string::npos);
+  CHECK(markdown.find("IA-64-based") == std::string::npos);
+  CHECK(article.intro.rfind(table.intro + " ", 0) == 0);
+}
+
+TEST_CASE("the KB967131 sample has the article's rows per architecture") {
+  Manifest m = read_sample();
+  REQUIRE(m.architectures.size() == 3);
+  CHECK(m.architectures.at(Arch::kX86).size() == 27);
+  for (const FileEntry& f : m.architectures.at(Arch::kX86)) {
+    CHECK((f.platform == Arch::kX86 || f.platform == Arch::kNeutral));
+    CHECK(f.destination.rfind("Windows/System32/inetsrv", 0) == 0);
+  }
+  for (Arch arch : {Arch::kX64, Arch::kIa64}) {
+    INFO(hotfix::arch_token(arch));
+    const std::vector<FileEntry>& files = m.architectures.at(arch);
+    REQUIRE(files.size() == 47);
+    std::size_t native = 0, neutral = 0, wow64_x86 = 0, wow64_neutral = 0;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      const FileEntry& f = files[i];
+      INFO(i << ": " << f.name);
+      if (i < 27) {
+        CHECK(f.destination.rfind("Windows/System32/inetsrv", 0) == 0);
+        CHECK(f.platform != Arch::kX86);
+        native += f.platform == arch;
+        neutral += f.platform == Arch::kNeutral;
+      } else {
+        CHECK(f.destination == "Windows/SysWOW64/inetsrv");
+        wow64_x86 += f.platform == Arch::kX86;
+        if (f.platform == Arch::kNeutral) {
+          ++wow64_neutral;
+          CHECK(f.name == "Appcmd.xml");
+        }
+      }
+    }
+    CHECK(native == 20);
+    CHECK(neutral == 7);
+    CHECK(wow64_x86 == 19);
+    CHECK(wow64_neutral == 1);
+
+    std::vector<std::string> appcmd_xml;
+    for (const FileEntry& f : files) {
+      if (f.name == "Appcmd.xml") appcmd_xml.push_back(f.destination);
+    }
+    REQUIRE(appcmd_xml.size() == 2);
+    CHECK(appcmd_xml[0] == "Windows/System32/inetsrv");
+    CHECK(appcmd_xml[1] == "Windows/SysWOW64/inetsrv");
+  }
+}
+
+TEST_CASE("the KB967131 sample is written in canonical form") {
+  // Keeps the checked-in sample diffable against what the packager writes.
+  std::string text = hotfix::test::read_file(HOTFIX_SOURCE_DIR "/samples/KB967131/hotfix.json");
+  Manifest m = hotfix::parse_manifest(text, "hotfix.json");
+  CHECK(hotfix::write_manifest(m) == text);
+  CHECK(m.id == "KB967131");
+  CHECK(m.languages == std::vector<std::string>{"en-US"});
+  CHECK(m.restart == hotfix::RestartRequirement::kReboot);
+  CHECK(m.supersedes.empty());
+  CHECK(m.prerequisites.describe() == "Windows Vista SP1 or Windows Server 2008");
 }
