@@ -85,7 +85,7 @@ TEST_CASE("A hotfix with several languages gets one bundle per architecture and 
   CHECK(files[1].path() == "app/de-DE/strings.txt");
 }
 
-TEST_CASE("--arch builds only the named architectures and needs only their drops") {
+TEST_CASE("Building some architectures needs only their drops") {
   Fixture fx;
   fx.request.only = {Arch::kX64};
   fx.request.drops.erase(Arch::kX86);
