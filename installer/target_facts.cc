@@ -302,16 +302,16 @@ TargetFacts detect_linux(const std::string& root) {
   // A root other than "/" may be another machine's: its own executables say what it runs.
   if (!is_host_root(root)) {
     for (std::string_view candidate : {"bin/sh", "usr/bin/env"}) {
-      std::optional<std::string> path = resolve_in_root(root, candidate);
-      if (!path) continue;
       try {
+        std::optional<std::string> path = resolve_in_root(root, candidate);
+        if (!path) continue;
         if (std::optional<Arch> arch = identify_file(*path).arch()) {
           facts.architecture = *arch;
           facts.source += "; architecture from " + join_root(root, candidate);
           return facts;
         }
       } catch (const Error&) {
-        // Unreadable or not an executable: try the next one, then the running kernel.
+        // A link loop, unreadable, or not an executable: try the next, then the kernel.
       }
     }
   }
