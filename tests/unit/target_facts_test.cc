@@ -11,6 +11,7 @@
 #include "installer/target_facts.h"
 #include "manifests/errors.h"
 #include "samples/standins/sample_root.h"
+#include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 
 using Catch::Matchers::Contains;
@@ -133,6 +134,23 @@ TEST_CASE("system.json as the sample roots write it is read back for each archit
     CHECK(facts.architecture == arch);
     CHECK(facts.hotfixes.empty());
     CHECK(facts.source == facts_path(root));
+  }
+}
+
+TEST_CASE("The sample roots make-standins writes load as their system.json declares") {
+  TempDir out;
+  hotfix::test::RunResult r = hotfix::test::run(
+      {hotfix::test::make_standins_path(), "--manifest",
+       hotfix::test::source_path("samples/KB967131/hotfix.json"), "--out", out.path().string()});
+  REQUIRE(r.exit_code == 0);
+  for (Arch arch : {Arch::kX86, Arch::kX64, Arch::kIa64}) {
+    const fs::path root = out / ("roots/" + std::string(hotfix::arch_token(arch)));
+    TargetFacts facts = hotfix::load_target_facts(root.string());
+    INFO(root);
+    CHECK(facts.architecture == arch);
+    CHECK(hotfix::describe_target(facts) ==
+          (arch == Arch::kX86 ? "Windows Vista SP1" : "Windows Server 2008 SP1"));
+    CHECK(facts.source == (root / "etc/hotfix/system.json").string());
   }
 }
 
