@@ -343,7 +343,7 @@ TEST_CASE("A root that is not the running system never restarts this machine") {
   }
 }
 
-TEST_CASE("--restart-command replaces every other mechanism") {
+TEST_CASE("The restart command replaces every other mechanism") {
   TimeZone tz("UTC0");
   const Argv expected = {"env",
                          "HOTFIX_RESTART_ACTION=schedule",
