@@ -11,7 +11,6 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <tuple>
 
 #include "manifests/errors.h"
@@ -265,6 +264,7 @@ RestartPolicy parse_restart_policy(const std::string& text) {
 }
 
 std::int64_t next_occurrence(int hour, int minute, std::int64_t now_utc) {
+  tzset();  // localtime_r need not notice a changed TZ by itself
   const std::time_t now = static_cast<std::time_t>(now_utc);
   std::tm today{};
   localtime_r(&now, &today);
