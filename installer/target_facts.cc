@@ -186,8 +186,8 @@ void check_root(const std::string& root) {
 }
 
 bool is_host_root(const std::string& root) {
-  struct stat a {
-  }, b{};
+  struct stat a {};
+  struct stat b {};
   return ::stat(root.c_str(), &a) == 0 && ::stat("/", &b) == 0 && a.st_dev == b.st_dev &&
          a.st_ino == b.st_ino;
 }
