@@ -38,7 +38,7 @@ struct ApplyResult {
   std::string reason;  // one line for refusals and no-ops
   Plan plan;
   bool restart_required = false;
-  std::vector<std::string> old_file_users;  // filled by the CLI from the process scan
+  RestartRequirement restart = RestartRequirement::kNone;  // what the hotfix needs
   std::vector<std::pair<dev_t, ino_t>> replaced_identities;  // old files' identities
   std::vector<std::string> replaced_paths;
 };

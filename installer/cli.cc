@@ -11,6 +11,7 @@
 #include "installer/installer.h"
 #include "installer/process_scan.h"
 #include "installer/restart.h"
+#include "installer/root_lock.h"
 #include "installer/state_db.h"
 #include "installer/target_facts.h"
 #include "installer/verify.h"
@@ -104,7 +105,9 @@ void print_plan(const Plan& plan) {
 
 std::string restart_text(const RestartState& r) {
   if (!r.required) return "no restart required";
-  std::string s = std::string(restart_token(r.kind)) + " restart required by ";
+  std::string s = std::string(r.kind == RestartRequirement::kServices ? "a restart of services"
+                                                                       : "a reboot") +
+                  " is required by ";
   for (std::size_t i = 0; i < r.hotfixes.size(); ++i) s += (i ? ", " : "") + r.hotfixes[i];
   if (r.scheduled_at) s += "; scheduled for " + Timestamp(*r.scheduled_at).local_display();
   if (!r.mechanism.empty()) s += " (" + r.mechanism + ")";
@@ -156,10 +159,7 @@ int cmd_apply(const Options& o) {
         std::cout << "(dry run: nothing was changed)\n";
       }
     }
-    if (r.outcome == ApplyOutcome::kApplied && r.restart_required) {
-      BundleReader reader = BundleReader::open_verified(b, trust);
-      kind = std::max(kind, reader.manifest().restart);
-    }
+    if (r.outcome == ApplyOutcome::kApplied && r.restart_required) kind = std::max(kind, r.restart);
   }
 
   json restart_doc = nullptr;

@@ -363,6 +363,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
 
   bool files_change = !journal.ops.empty();
   result.restart_required = files_change && m.restart != RestartRequirement::kNone;
+  result.restart = m.restart;
   RestartState restart = db.restart();
   if (result.restart_required) {
     restart.required = true;
