@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cerrno>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -314,12 +315,13 @@ DbStamp stamp_database(const std::string& path) {
   return {stamp(path), stamp(path + "-wal"), stamp(path + "-shm")};
 }
 
-// "file:" URI for sqlite3_open_v2 with SQLITE_OPEN_URI: every byte that is not plainly safe
-// is percent-encoded, so paths with '?', '#' or '%' stay paths.
+// "file:" URI for sqlite3_open_v2 with SQLITE_OPEN_URI: absolute (a relative one would be read
+// as a host name), and every byte that is not plainly safe percent-encoded, so that paths with
+// '?', '#' or '%' stay paths.
 std::string file_uri(const std::string& path) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string uri = "file://";
-  for (unsigned char c : path) {
+  for (unsigned char c : std::filesystem::absolute(path).string()) {
     bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                 c == '/' || c == '-' || c == '_' || c == '.' || c == '~';
     if (safe) {
