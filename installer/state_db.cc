@@ -5,7 +5,9 @@
 
 #include <array>
 #include <cerrno>
+#include <filesystem>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -50,6 +52,7 @@ CREATE TABLE files(
   layer INTEGER NOT NULL,
   PRIMARY KEY (hotfix_id, path)
 );
+CREATE INDEX files_path ON files(path);
 CREATE INDEX files_path_folded ON files(lower(path));
 CREATE INDEX files_layer ON files(layer);
 CREATE TABLE history(
@@ -126,22 +129,51 @@ std::string sqlite_message(sqlite3* db, int rc) {
     case SQLITE_NOTADB:
     case SQLITE_FORMAT:
       throw Error(ErrorKind::kBadInput, path,
-                  doing + ": " + message +
-                      " (not a hotfix state database, or a damaged one: restore it from a backup)");
+                  doing + ": " + message + " (not a hotfix state database, or a damaged one)");
     default:
       throw Error(ErrorKind::kInternal, path, doing + ": " + message);
   }
 }
 
+// An SQLite connection and its prepared statements not in use, kept for reuse: the installer
+// asks about every file of a bundle, and preparing costs more than running.
+struct Connection {
+  sqlite3* db = nullptr;
+  std::map<std::string, sqlite3_stmt*, std::less<>> idle;
+
+  void close() {
+    for (auto& [sql, stmt] : idle) sqlite3_finalize(stmt);
+    idle.clear();
+    sqlite3_close_v2(db);
+    db = nullptr;
+  }
+};
+
 // A prepared statement; parameters are always bound, never spliced into the SQL.
 class Statement {
  public:
-  Statement(sqlite3* db, const std::string& path, std::string_view sql, std::string doing)
-      : db_(db), path_(path), doing_(std::move(doing)) {
-    int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  Statement(Connection& connection, const std::string& path, std::string_view sql,
+            std::string doing)
+      : connection_(connection), db_(connection.db), path_(path), doing_(std::move(doing)) {
+    auto it = connection_.idle.find(sql);
+    if (it != connection_.idle.end()) {
+      sql_ = it->first;
+      stmt_ = it->second;
+      connection_.idle.erase(it);
+      return;
+    }
+    sql_ = sql;
+    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
     if (rc != SQLITE_OK) fail(db_, rc, path_, doing_);
   }
-  ~Statement() { sqlite3_finalize(stmt_); }
+  ~Statement() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    if (!stmt_ || !connection_.idle.emplace(std::move(sql_), stmt_).second) {
+      sqlite3_finalize(stmt_);
+    }
+  }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
@@ -180,6 +212,17 @@ class Statement {
     while (step()) {
     }
   }
+  // Runs it, naming `what` on failure.
+  void run_for(const std::string& what) {
+    int rc = sqlite3_step(stmt_);
+    while (rc == SQLITE_ROW) rc = sqlite3_step(stmt_);
+    if (rc != SQLITE_DONE) fail(db_, rc, path_, what);
+  }
+  // Ready to run again with new parameters.
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
 
   bool is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
   std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
@@ -198,12 +241,21 @@ class Statement {
     if (rc != SQLITE_OK) fail(db_, rc, path_, doing_ + " (binding a parameter)");
   }
 
+  Connection& connection_;
   sqlite3* db_;
   const std::string& path_;
   std::string doing_;
+  std::string sql_;
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// Runs one statement.
+void run(Connection& connection, const std::string& path, std::string_view sql,
+         const std::string& doing) {
+  Statement(connection, path, sql, doing).run();
+}
+
+// Runs several statements (not cached).
 void exec(sqlite3* db, const std::string& path, std::string_view sql, const std::string& doing) {
   int rc = sqlite3_exec(db, std::string(sql).c_str(), nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) fail(db, rc, path, doing);
@@ -212,9 +264,10 @@ void exec(sqlite3* db, const std::string& path, std::string_view sql, const std:
 // A transaction that rolls back unless committed.
 class Transaction {
  public:
-  Transaction(sqlite3* db, const std::string& path, std::string_view begin, std::string doing)
-      : db_(db), path_(path), doing_(std::move(doing)) {
-    exec(db_, path_, begin, doing_);
+  Transaction(Connection& connection, const std::string& path, std::string_view begin,
+              std::string doing)
+      : connection_(connection), db_(connection.db), path_(path), doing_(std::move(doing)) {
+    hotfix::run(connection_, path_, begin, doing_);
   }
   ~Transaction() {
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -222,9 +275,10 @@ class Transaction {
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
 
-  void commit() { exec(db_, path_, "COMMIT", doing_ + " (committing)"); }
+  void commit() { hotfix::run(connection_, path_, "COMMIT", doing_ + " (committing)"); }
 
  private:
+  Connection& connection_;
   sqlite3* db_;
   const std::string& path_;
   std::string doing_;
@@ -261,12 +315,13 @@ DbStamp stamp_database(const std::string& path) {
   return {stamp(path), stamp(path + "-wal"), stamp(path + "-shm")};
 }
 
-// "file:" URI for sqlite3_open_v2 with SQLITE_OPEN_URI: every byte that is not plainly safe
-// is percent-encoded, so paths with '?', '#' or '%' stay paths.
+// "file:" URI for sqlite3_open_v2 with SQLITE_OPEN_URI: absolute (a relative one would be read
+// as a host name), and every byte that is not plainly safe percent-encoded, so that paths with
+// '?', '#' or '%' stay paths.
 std::string file_uri(const std::string& path) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string uri = "file://";
-  for (unsigned char c : path) {
+  for (unsigned char c : std::filesystem::absolute(path).string()) {
     bool safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                 c == '/' || c == '-' || c == '_' || c == '.' || c == '~';
     if (safe) {
@@ -436,7 +491,7 @@ struct StateDb::Impl {
   std::string path;
   Mode mode = Mode::kReadOnly;
   std::chrono::milliseconds busy_timeout{};
-  sqlite3* db = nullptr;  // null: a read-only view of a database that does not exist yet
+  Connection conn;  // conn.db null: a read-only view of a database that does not exist yet
   // Read-only without the -wal/-shm companions (which SQLite needs for a write-ahead-log
   // database but this process may not create): the file is opened immutable, and every read
   // checks that nothing changed since, reconnecting when something did.
@@ -446,18 +501,17 @@ struct StateDb::Impl {
   ~Impl() { close(); }
 
   void close() {
-    sqlite3_close_v2(db);
-    db = nullptr;
+    conn.close();
     immutable = false;
   }
 
   void connect(const std::string& target, int flags) {
     close();
-    int rc = sqlite3_open_v2(target.c_str(), &db, flags, nullptr);
+    int rc = sqlite3_open_v2(target.c_str(), &conn.db, flags, nullptr);
     if (rc != SQLITE_OK) {
       std::string doing = "opening the installed-state database";
-      sqlite3* failed = db;
-      db = nullptr;
+      sqlite3* failed = conn.db;
+      conn.db = nullptr;
       try {
         fail(failed, rc, path, doing);
       } catch (...) {
@@ -465,8 +519,8 @@ struct StateDb::Impl {
         throw;
       }
     }
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, static_cast<int>(busy_timeout.count()));
+    sqlite3_extended_result_codes(conn.db, 1);
+    sqlite3_busy_timeout(conn.db, static_cast<int>(busy_timeout.count()));
   }
 
   // Opens a reader. SQLite reads a write-ahead-log database only where its -shm companion
@@ -474,7 +528,7 @@ struct StateDb::Impl {
   // and the log is empty, the main file alone is the whole database: read it immutable.
   void connect_read_only() {
     connect(path, SQLITE_OPEN_READONLY);
-    int rc = sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+    int rc = sqlite3_exec(conn.db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
     if (rc == SQLITE_OK) return;
     int primary = rc & 0xff;
     FileStamp wal = stamp(path + "-wal");
@@ -485,14 +539,14 @@ struct StateDb::Impl {
       immutable_stamp = before;
       return;
     }
-    fail(db, rc, path, "reading the installed-state database");
+    fail(conn.db, rc, path, "reading the installed-state database");
   }
 
   void configure_writer() {
-    exec(db, path, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
+    exec(conn.db, path, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;",
          "configuring the installed-state database");
     {
-      Statement s(db, path, "PRAGMA journal_mode = WAL",
+      Statement s(conn, path, "PRAGMA journal_mode = WAL",
                   "switching the installed-state database to write-ahead logging");
       std::string journal_mode = s.step() ? s.text(0) : "";
       s.run();
@@ -505,8 +559,9 @@ struct StateDb::Impl {
     // Keep -wal and -shm after the last writer closes, so that readers that may not create
     // them (unprivileged users) find them; truncate the log so it takes no room.
     int persist = 1;
-    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-    exec(db, path, "PRAGMA journal_size_limit = 0", "configuring the installed-state database");
+    sqlite3_file_control(conn.db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    exec(conn.db, path, "PRAGMA journal_size_limit = 0",
+         "configuring the installed-state database");
   }
 
   // Runs `read` in one read transaction (one snapshot). An immutable view re-checks that the
@@ -516,7 +571,7 @@ struct StateDb::Impl {
     constexpr int kAttempts = 5;
     for (int attempt = 1;; ++attempt) {
       if (immutable && stamp_database(path) != immutable_stamp) connect_read_only();
-      Transaction txn(db, path, "BEGIN", doing);
+      Transaction txn(conn, path, "BEGIN", doing);
       auto result = read_fn();
       txn.commit();
       if (!immutable || stamp_database(path) == immutable_stamp) return result;
@@ -533,14 +588,14 @@ struct StateDb::Impl {
     if (mode != Mode::kReadWrite) {
       throw Error(ErrorKind::kInternal, path, doing + ": the database was opened read-only");
     }
-    Transaction txn(db, path, "BEGIN IMMEDIATE", doing);
+    Transaction txn(conn, path, "BEGIN IMMEDIATE", doing);
     auto result = write_fn();
     txn.commit();
     return result;
   }
 
   bool has_tables() {
-    Statement s(db, path,
+    Statement s(conn, path,
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
                 "'sqlite\\_%' ESCAPE '\\'",
                 "reading the installed-state database's schema");
@@ -552,7 +607,7 @@ struct StateDb::Impl {
   bool check_schema() {
     if (!has_tables()) return false;
     {
-      Statement s(db, path,
+      Statement s(conn, path,
                   "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
                   "reading the installed-state database's schema");
       s.step();
@@ -563,7 +618,7 @@ struct StateDb::Impl {
     }
     std::optional<std::string> version;
     {
-      Statement s(db, path, "SELECT value FROM meta WHERE key = 'schema_version'",
+      Statement s(conn, path, "SELECT value FROM meta WHERE key = 'schema_version'",
                   "reading the installed-state database's schema version");
       if (s.step()) version = s.text(0);
     }
@@ -581,12 +636,12 @@ struct StateDb::Impl {
       std::string sql =
           "SELECT " + std::string(columns) + " FROM " + std::string(table) + " LIMIT 0";
       sqlite3_stmt* probe = nullptr;
-      int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &probe, nullptr);
-      std::string message = rc == SQLITE_OK ? "" : sqlite_message(db, rc);
+      int rc = sqlite3_prepare_v2(conn.db, sql.c_str(), -1, &probe, nullptr);
+      std::string message = rc == SQLITE_OK ? "" : sqlite_message(conn.db, rc);
       sqlite3_finalize(probe);
       if (rc == SQLITE_OK) continue;
       if ((rc & 0xff) != SQLITE_ERROR)
-        fail(db, rc, path, "reading the schema of table " + std::string(table));
+        fail(conn.db, rc, path, "reading the schema of table " + std::string(table));
       throw Error(ErrorKind::kBadInput, path,
                   "table " + std::string(table) + " does not have the columns of schema version " +
                       std::to_string(kStateDbSchemaVersion) + " (" + message + ")");
@@ -595,10 +650,10 @@ struct StateDb::Impl {
   }
 
   void create_schema() {
-    Transaction txn(db, path, "BEGIN IMMEDIATE", "creating the installed-state database");
+    Transaction txn(conn, path, "BEGIN IMMEDIATE", "creating the installed-state database");
     if (!has_tables()) {  // another writer may have created it meanwhile
-      exec(db, path, kSchema, "creating the installed-state database");
-      Statement s(db, path, "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)",
+      exec(conn.db, path, kSchema, "creating the installed-state database");
+      Statement s(conn, path, "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)",
                   "creating the installed-state database");
       s.bind(1, std::to_string(kStateDbSchemaVersion)).run();
     }
@@ -607,7 +662,7 @@ struct StateDb::Impl {
 
   std::vector<InstalledFile> files_of(const std::string& id) {
     Statement s(
-        db, path,
+        conn, path,
         "SELECT " + std::string(kFileColumns) + " FROM files WHERE hotfix_id = ?1 ORDER BY path",
         "reading the files of hotfix " + quote(id));
     s.bind(1, id);
@@ -617,7 +672,7 @@ struct StateDb::Impl {
   }
 
   std::int64_t insert_history(const HistoryEntry& e) {
-    Statement s(db, path,
+    Statement s(conn, path,
                 "INSERT INTO history(at, action, hotfix_id, revision, outcome, detail, txid) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 "recording history");
@@ -629,11 +684,11 @@ struct StateDb::Impl {
         .bind(6, e.detail)
         .bind(7, e.txid.empty() ? std::optional<std::string>() : std::optional(e.txid))
         .run();
-    return sqlite3_last_insert_rowid(db);
+    return sqlite3_last_insert_rowid(conn.db);
   }
 
   void store_restart(const RestartState& r) {
-    Statement s(db, path,
+    Statement s(conn, path,
                 "INSERT OR REPLACE INTO restart(id, " + std::string(kRestartColumns) +
                     ") VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
                 "recording the restart state");
@@ -679,16 +734,16 @@ StateDb StateDb::open(const std::string& path, Mode mode, std::chrono::milliseco
 
 const std::string& StateDb::path() const { return impl_->path; }
 StateDb::Mode StateDb::mode() const { return impl_->mode; }
-bool StateDb::exists() const { return impl_->db != nullptr; }
+bool StateDb::exists() const { return impl_->conn.db != nullptr; }
 
 std::vector<InstalledHotfix> StateDb::hotfixes(bool with_files) const {
-  if (!impl_->db) return {};
+  if (!impl_->conn.db) return {};
   Impl& d = *impl_;
   return d.read("reading the installed hotfixes", [&] {
     std::vector<InstalledHotfix> hotfixes;
     {
       Statement s(
-          d.db, d.path,
+          d.conn, d.path,
           "SELECT " + std::string(kHotfixColumns) + " FROM hotfixes ORDER BY installed_at, id",
           "reading the installed hotfixes");
       while (s.step()) hotfixes.push_back(read_hotfix_row(s, d.path));
@@ -701,12 +756,12 @@ std::vector<InstalledHotfix> StateDb::hotfixes(bool with_files) const {
 }
 
 std::optional<InstalledHotfix> StateDb::hotfix(const std::string& id) const {
-  if (!impl_->db) return std::nullopt;
+  if (!impl_->conn.db) return std::nullopt;
   Impl& d = *impl_;
   return d.read("reading hotfix " + quote(id), [&]() -> std::optional<InstalledHotfix> {
     std::optional<InstalledHotfix> hotfix;
     {
-      Statement s(d.db, d.path,
+      Statement s(d.conn, d.path,
                   "SELECT " + std::string(kHotfixColumns) + " FROM hotfixes WHERE id = ?1",
                   "reading hotfix " + quote(id));
       s.bind(1, id);
@@ -718,12 +773,12 @@ std::optional<InstalledHotfix> StateDb::hotfix(const std::string& id) const {
 }
 
 std::vector<FileLayer> StateDb::layers(const std::string& path, bool fold_case) const {
-  if (!impl_->db) return {};
+  if (!impl_->conn.db) return {};
   Impl& d = *impl_;
   std::string doing = "reading the records of path " + quote(path);
   return d.read(doing, [&] {
     // lower() folds ASCII letters only, like the rest of the installer's path matching.
-    Statement s(d.db, d.path,
+    Statement s(d.conn, d.path,
                 "SELECT hotfix_id, " + std::string(kFileColumns) + " FROM files WHERE " +
                     (fold_case ? "lower(path) = lower(?1)" : "path = ?1") +
                     " ORDER BY layer, hotfix_id",
@@ -740,10 +795,10 @@ std::vector<FileLayer> StateDb::layers(const std::string& path, bool fold_case) 
 }
 
 std::int64_t StateDb::next_layer() const {
-  if (!impl_->db) return 1;
+  if (!impl_->conn.db) return 1;
   Impl& d = *impl_;
   return d.read("reading the layers", [&] {
-    Statement s(d.db, d.path, "SELECT coalesce(max(layer), 0) + 1 FROM files",
+    Statement s(d.conn, d.path, "SELECT coalesce(max(layer), 0) + 1 FROM files",
                 "reading the layers");
     s.step();
     return s.integer(0);
@@ -751,21 +806,21 @@ std::int64_t StateDb::next_layer() const {
 }
 
 bool StateDb::transaction_committed(const std::string& txid) const {
-  if (!impl_->db || txid.empty()) return false;
+  if (!impl_->conn.db || txid.empty()) return false;
   Impl& d = *impl_;
   std::string doing = "looking up transaction " + quote(txid);
   return d.read(doing, [&] {
-    Statement s(d.db, d.path, "SELECT 1 FROM history WHERE txid = ?1 LIMIT 1", doing);
+    Statement s(d.conn, d.path, "SELECT 1 FROM history WHERE txid = ?1 LIMIT 1", doing);
     s.bind(1, txid);
     return s.step();
   });
 }
 
 std::vector<HistoryEntry> StateDb::history() const {
-  if (!impl_->db) return {};
+  if (!impl_->conn.db) return {};
   Impl& d = *impl_;
   return d.read("reading the history", [&] {
-    Statement s(d.db, d.path,
+    Statement s(d.conn, d.path,
                 "SELECT " + std::string(kHistoryColumns) + " FROM history ORDER BY seq",
                 "reading the history");
     std::vector<HistoryEntry> entries;
@@ -775,10 +830,10 @@ std::vector<HistoryEntry> StateDb::history() const {
 }
 
 RestartState StateDb::restart() const {
-  if (!impl_->db) return {};
+  if (!impl_->conn.db) return {};
   Impl& d = *impl_;
   return d.read("reading the restart state", [&] {
-    Statement s(d.db, d.path,
+    Statement s(d.conn, d.path,
                 "SELECT " + std::string(kRestartColumns) + " FROM restart WHERE id = 1",
                 "reading the restart state");
     RestartState r;
@@ -803,9 +858,9 @@ std::int64_t StateDb::record_apply(const InstalledHotfix& h, const HistoryEntry&
   std::string doing = "recording hotfix " + quote(h.id);
   return d.write(doing, [&] {
     // An upgrade replaces the previous revision's row and all its file records.
-    Statement(d.db, d.path, "DELETE FROM files WHERE hotfix_id = ?1", doing).bind(1, h.id).run();
-    Statement(d.db, d.path, "DELETE FROM hotfixes WHERE id = ?1", doing).bind(1, h.id).run();
-    Statement(d.db, d.path,
+    Statement(d.conn, d.path, "DELETE FROM files WHERE hotfix_id = ?1", doing).bind(1, h.id).run();
+    Statement(d.conn, d.path, "DELETE FROM hotfixes WHERE id = ?1", doing).bind(1, h.id).run();
+    Statement(d.conn, d.path,
               "INSERT INTO hotfixes(" + std::string(kHotfixColumns) +
                   ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
               doing)
@@ -821,14 +876,15 @@ std::int64_t StateDb::record_apply(const InstalledHotfix& h, const HistoryEntry&
         .bind(10, to_json_array(h.supersedes, d.path, "supersedes of " + quote(h.id)))
         .bind(11, to_json_array(h.requires_hotfixes, d.path, "requires of " + quote(h.id)))
         .run();
+    Statement insert(d.conn, d.path,
+                     "INSERT INTO files(hotfix_id, " + std::string(kFileColumns) +
+                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     doing + ": recording its files");
     for (const InstalledFile& f : h.files) {
-      Statement s(d.db, d.path,
-                  "INSERT INTO files(hotfix_id, " + std::string(kFileColumns) +
-                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                  doing + ": file " + quote(f.path));
-      s.bind(1, h.id);
-      bind_file(s, 2, f, d.path);
-      s.run();
+      insert.reset();
+      insert.bind(1, h.id);
+      bind_file(insert, 2, f, d.path);
+      insert.run_for(doing + ": file " + quote(f.path));
     }
     std::int64_t seq = d.insert_history(entry);
     d.store_restart(restart);
@@ -842,15 +898,15 @@ std::int64_t StateDb::record_uninstall(const std::string& id,
   Impl& d = *impl_;
   std::string doing = "recording the uninstall of hotfix " + quote(id);
   return d.write(doing, [&] {
-    Statement(d.db, d.path, "DELETE FROM files WHERE hotfix_id = ?1", doing).bind(1, id).run();
-    Statement(d.db, d.path, "DELETE FROM hotfixes WHERE id = ?1", doing).bind(1, id).run();
-    if (sqlite3_changes(d.db) != 1) {
+    Statement(d.conn, d.path, "DELETE FROM files WHERE hotfix_id = ?1", doing).bind(1, id).run();
+    Statement(d.conn, d.path, "DELETE FROM hotfixes WHERE id = ?1", doing).bind(1, id).run();
+    if (sqlite3_changes(d.conn.db) != 1) {
       throw Error(ErrorKind::kInternal, d.path, doing + ": it is not installed");
     }
     for (const auto& [owner, f] : updated_layers) {
       std::string what =
           doing + ": updating the record of " + quote(owner) + " over " + quote(f.path);
-      Statement s(d.db, d.path,
+      Statement s(d.conn, d.path,
                   "UPDATE files SET manifest_path = ?3, action = ?4, version = ?5, size = ?6, "
                   "sha256 = ?7, mtime = ?8, mode = ?9, backup = ?10, layer = ?11 "
                   "WHERE hotfix_id = ?1 AND path = ?2",
@@ -858,7 +914,7 @@ std::int64_t StateDb::record_uninstall(const std::string& id,
       s.bind(1, owner);
       bind_file(s, 2, f, d.path);
       s.run();
-      if (sqlite3_changes(d.db) != 1) {
+      if (sqlite3_changes(d.conn.db) != 1) {
         throw Error(ErrorKind::kInternal, d.path, what + ": no such record");
       }
     }
