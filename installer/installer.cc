@@ -515,8 +515,10 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
   } else {
     run_transaction(disk, ctx.root, state, journal, stager, committer);
   }
-  // Backup directories emptied by this uninstall.
+  // Backups this uninstall consumed or made obsolete, and the directories they leave empty
+  // (run_transaction removed the files already when there were file operations).
   for (const std::string& f : journal.discard_after_commit) {
+    disk.remove(state + "/" + f);
     disk.remove_dir(state + "/" + parent_of(f));
   }
   return result;

@@ -1,0 +1,352 @@
+// hotfix-installer end to end: real bundles, real roots on the real filesystem.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "manifests/manifest_json.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tree_snapshot.h"
+
+using hotfix::test::run;
+using hotfix::test::RunResult;
+using hotfix::test::TempDir;
+namespace fs = std::filesystem;
+using Snapshot = std::map<std::string, std::string>;
+
+namespace {
+
+const std::string kState = "var/lib/hotfix";
+
+// The KB967131 stand-ins, a key and the x86 and x64 bundles, made once for the whole file.
+struct Sample {
+  TempDir dir;
+  Sample() {
+    std::string manifest = hotfix::test::source_path("samples/KB967131/hotfix.json");
+    must(run({hotfix::test::make_standins_path(), "--manifest", manifest, "--out",
+              dir.path().string(), "--arch", "x86", "--arch", "x64"}));
+    must(run({hotfix::test::packager_path(), "keygen", "--out", (dir / "k").string()}));
+    must(run({hotfix::test::packager_path(), "build", manifest, "--drop",
+              "x86=" + (dir / "drops/x86").string(), "--drop",
+              "x64=" + (dir / "drops/x64").string(), "--key", (dir / "k.key").string(), "--out",
+              (dir / "bundles").string(), "--arch", "x86", "--arch", "x64"}));
+  }
+  static void must(const RunResult& r) {
+    if (r.exit_code != 0) throw std::runtime_error(r.err);
+  }
+  std::string bundle(const std::string& arch) const {
+    return (dir / ("bundles/KB967131-" + arch + ".hotfix")).string();
+  }
+  std::string pub() const { return (dir / "k.pub").string(); }
+  // A fresh copy of the x64 server image.
+  std::string root(const TempDir& into) const {
+    fs::copy(dir / "roots/x64", into / "root", fs::copy_options::recursive);
+    return (into / "root").string();
+  }
+};
+
+Sample& sample() {
+  static Sample s;
+  return s;
+}
+
+RunResult installer(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  args.insert(args.begin(), hotfix::test::installer_path());
+  return run(args, env);
+}
+
+RunResult apply_to(const std::string& root, const std::string& bundle, std::vector<std::string> more = {},
+                std::vector<std::string> env = {}) {
+  std::vector<std::string> args{"apply", bundle, "--root", root, "--trust", sample().pub()};
+  args.insert(args.end(), more.begin(), more.end());
+  return installer(args, env);
+}
+
+bool no_temporary_files(const std::string& root) {
+  for (auto& e : fs::recursive_directory_iterator(root)) {
+    std::string name = e.path().filename().string();
+    if (name.find(".hotfix-2") != std::string::npos || name == "journal.json") return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("apply, verify, list, status, uninstall: the image ends byte-identical") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  Snapshot before = hotfix::test::snapshot_tree(root);
+
+  RunResult r = apply_to(root, sample().bundle("x64"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 10);  // applied, restart required
+  CHECK(r.out.find("a reboot is required by KB967131") != std::string::npos);
+  // Windows paths match case-insensitively and keep the name on disk.
+  CHECK(fs::exists(root + "/Windows/System32/inetsrv/appcmd.exe"));
+  CHECK_FALSE(fs::exists(root + "/Windows/System32/inetsrv/Appcmd.exe"));
+  CHECK(r.out.find("replace  Windows/System32/inetsrv/appcmd.exe") != std::string::npos);
+
+  CHECK(installer({"verify", "--root", root}).exit_code == 0);
+  RunResult list = installer({"list", "--root", root, "--json"});
+  REQUIRE(list.exit_code == 0);
+  auto doc = nlohmann::json::parse(list.out);
+  REQUIRE(doc.size() == 1);
+  CHECK(doc[0]["id"] == "KB967131");
+  CHECK(doc[0]["architecture"] == "x64");
+  CHECK(installer({"status", "--root", root}).exit_code == 10);
+  CHECK(fs::exists(root + "/run/reboot-required"));
+
+  RunResult again = apply_to(root, sample().bundle("x64"));
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("already installed") != std::string::npos);
+
+  RunResult u = installer({"uninstall", "KB967131", "--root", root});
+  INFO(u.err);
+  CHECK((u.exit_code == 0 || u.exit_code == 10));
+  Snapshot after = hotfix::test::snapshot_tree(root);
+  for (const char* extra : {"var", "var/lib", "var/lib/hotfix", "run", "run/reboot-required", "run/reboot-required.pkgs"}) {
+    after.erase(extra);
+  }
+  for (auto it = after.begin(); it != after.end();) {
+    it = it->first.rfind(kState, 0) == 0 ? after.erase(it) : std::next(it);
+  }
+  INFO(hotfix::test::describe_difference(before, after));
+  CHECK(after == before);
+  CHECK(no_temporary_files(root));
+  CHECK(nlohmann::json::parse(installer({"list", "--root", root, "--json"}).out).empty());
+}
+
+TEST_CASE("--dry-run prints the plan and changes nothing, not even the database") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  Snapshot before = hotfix::test::snapshot_tree(root);
+  RunResult r = apply_to(root, sample().bundle("x64"), {"--dry-run", "--json"});
+  REQUIRE(r.exit_code == 0);
+  auto doc = nlohmann::json::parse(r.out);
+  CHECK(doc["results"][0]["outcome"] == "dry run");
+  CHECK(doc["results"][0]["files"].size() == 47);
+  CHECK(hotfix::test::snapshot_tree(root) == before);
+  CHECK_FALSE(fs::exists(root + "/var"));
+}
+
+TEST_CASE("refusals: another architecture, unmet prerequisites, an untrusted key") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  Snapshot before = hotfix::test::snapshot_tree(root, kState);
+
+  RunResult r = apply_to(root, sample().bundle("x86"));
+  CHECK(r.exit_code == 5);
+  CHECK(r.out.find("the bundle is for x86; the target is x64") != std::string::npos);
+
+  hotfix::test::write_file(root + "/etc/hotfix/system.json",
+                           R"({"family": "windows", "product": "Windows Vista", "version": "6.0.6000",
+                               "service_pack": 0, "architecture": "x64", "hotfixes": []})");
+  before = hotfix::test::snapshot_tree(root, kState);
+  r = apply_to(root, sample().bundle("x64"));
+  CHECK(r.exit_code == 5);
+  CHECK(r.out.find("needs Windows Vista SP1 or Windows Server 2008; target is Windows Vista RTM") !=
+        std::string::npos);
+  CHECK(hotfix::test::snapshot_tree(root, kState) == before);
+  RunResult h = installer({"history", "--root", root, "--json"});
+  CHECK(nlohmann::json::parse(h.out).back()["outcome"] == "refused");
+
+  TempDir other;
+  REQUIRE(run({hotfix::test::packager_path(), "keygen", "--out", (other / "o").string()}).exit_code == 0);
+  r = installer({"apply", sample().bundle("x64"), "--root", root, "--trust", (other / "o.pub").string()});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("unknown key") != std::string::npos);
+  r = installer({"apply", sample().bundle("x64"), "--root", root});
+  CHECK(r.exit_code == 3);
+  CHECK(r.err.find("no trusted keys") != std::string::npos);
+  CHECK(hotfix::test::snapshot_tree(root, kState) == before);
+}
+
+TEST_CASE("a config file the administrator changed is kept; the new one is written beside it") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  std::string config = root + "/Windows/System32/inetsrv/config/applicationHost.config";
+  std::string edited = hotfix::test::read_file(config) + "<!-- site added by the administrator -->\n";
+  hotfix::test::write_file(config, edited);
+  RunResult r = apply_to(root, sample().bundle("x64"));
+  REQUIRE(r.exit_code == 10);
+  CHECK(r.out.find("keep     Windows/System32/inetsrv/config/applicationHost.config") != std::string::npos);
+  CHECK(hotfix::test::read_file(config) == edited);
+  std::string fresh = hotfix::test::read_file(config + ".hotfix-new");
+  CHECK(fresh == hotfix::test::read_file(sample().dir / "drops/x64/Windows/System32/inetsrv/config/Applicationhost.config"));
+  CHECK(installer({"verify", "--root", root}).exit_code == 0);
+  // Uninstalling removes the .hotfix-new file and leaves the administrator's file alone.
+  installer({"uninstall", "KB967131", "--root", root});
+  CHECK(hotfix::test::read_file(config) == edited);
+  CHECK_FALSE(fs::exists(config + ".hotfix-new"));
+}
+
+TEST_CASE("verify reports each kind of change with rpm-style codes") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  REQUIRE(apply_to(root, sample().bundle("x64")).exit_code == 10);
+  std::string dll = root + "/Windows/System32/inetsrv/iisres.dll";
+  std::string bytes = hotfix::test::read_file(dll);
+  bytes[bytes.size() - 10] ^= 1;
+  hotfix::test::write_file(dll, bytes);
+  fs::remove(root + "/Windows/System32/inetsrv/rsca.dll");
+  ::chmod((root + "/Windows/System32/inetsrv/iisrtl.dll").c_str(), 0600);
+  RunResult r = installer({"verify", "--root", root});
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find(".5.T.  Windows/System32/inetsrv/iisres.dll") != std::string::npos);
+  CHECK(r.out.find("missing  Windows/System32/inetsrv/rsca.dll") != std::string::npos);
+  CHECK(r.out.find("....M  Windows/System32/inetsrv/iisrtl.dll") != std::string::npos);
+  CHECK(r.out.find("47 files checked, 3 differ") != std::string::npos);
+}
+
+TEST_CASE("a crash at each step of apply recovers to the whole old or the whole new set") {
+  for (std::string point : {"prepared", "swap-1", "swap-20", "swap-40", "swapped", "committed"}) {
+    TempDir tmp;
+    std::string root = sample().root(tmp);
+    fs::create_directories(root + "/" + kState);  // the state directory itself may stay
+    Snapshot before = hotfix::test::snapshot_tree(root, kState);
+    RunResult r = apply_to(root, sample().bundle("x64"), {}, {"HOTFIX_CRASH_AT=" + point});
+    INFO("crash at " << point << ": " << r.err);
+    REQUIRE(r.exit_code == 128 + SIGKILL);
+    RunResult status = installer({"status", "--root", root});
+    CHECK(status.out.find("interrupted transaction") != std::string::npos);
+    RunResult rec = installer({"recover", "--root", root});
+    REQUIRE(rec.exit_code == 0);
+    bool forward = point == "committed";
+    CHECK(rec.out.find(forward ? "rolled forward" : "rolled back") != std::string::npos);
+    auto list = nlohmann::json::parse(installer({"list", "--root", root, "--json"}).out);
+    if (forward) {
+      CHECK(list.size() == 1);
+      CHECK(installer({"verify", "--root", root}).exit_code == 0);
+    } else {
+      CHECK(list.empty());
+      Snapshot after = hotfix::test::snapshot_tree(root, kState);
+      INFO(hotfix::test::describe_difference(before, after));
+      CHECK(after == before);
+    }
+    CHECK(no_temporary_files(root));
+    CHECK(installer({"recover", "--root", root}).out.find("nothing to recover") != std::string::npos);
+  }
+}
+
+TEST_CASE("a second writer fails with busy under --no-wait; readers never block") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  fs::create_directories(root + "/" + kState);
+  int fd = ::open((root + "/" + kState + "/lock").c_str(), O_RDWR | O_CREAT, 0644);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX) == 0);
+  RunResult r = apply_to(root, sample().bundle("x64"), {"--no-wait"});
+  CHECK(r.exit_code == 6);
+  CHECK(r.err.find("busy") != std::string::npos);
+  CHECK(installer({"list", "--root", root}).exit_code == 0);
+  CHECK(installer({"status", "--root", root}).exit_code == 0);
+  CHECK(installer({"verify", "--root", root}).exit_code == 0);
+  ::close(fd);
+  CHECK(apply_to(root, sample().bundle("x64"), {"--no-wait"}).exit_code == 10);
+}
+
+namespace {
+
+// Two tiny hotfixes for a plain Linux tree, both replacing app/x.txt.
+struct Layered {
+  TempDir dir;
+  std::string root = (dir / "root").string();
+  Layered() {
+    hotfix::test::write_file(root + "/app/x.txt", "original\n");
+    REQUIRE(run({hotfix::test::packager_path(), "keygen", "--out", (dir / "k").string()}).exit_code == 0);
+    make("KB100001", "first hotfix\n");
+    make("KB100002", "second hotfix\n");
+  }
+  void make(const std::string& id, const std::string& content) {
+    std::string drop = (dir / ("drop-" + id)).string();
+    hotfix::test::write_file(drop + "/app/x.txt", content);
+    hotfix::Manifest m;
+    m.id = id;
+    m.title = id;
+    m.languages = {"en-US"};
+    m.restart = hotfix::RestartRequirement::kNone;
+    hotfix::FileEntry f;
+    f.name = "x.txt";
+    f.destination = "app";
+    f.size = content.size();
+    f.timestamp = hotfix::Timestamp(1700000000);
+    f.platform = hotfix::Arch::kNeutral;
+    m.architectures[hotfix::Arch::kX64] = {f};
+    struct timeval tv[2] = {{1700000000, 0}, {1700000000, 0}};
+    ::utimes((drop + "/app/x.txt").c_str(), tv);
+    hotfix::test::write_file(dir / (id + ".json"), hotfix::write_manifest(m));
+    RunResult r = run({hotfix::test::packager_path(), "build", (dir / (id + ".json")).string(),
+                       "--drop", "x64=" + drop, "--key", (dir / "k.key").string(), "--out",
+                       (dir / "bundles").string()});
+    REQUIRE(r.exit_code == 0);
+  }
+  RunResult apply_id(const std::string& id) {
+    return installer({"apply", (dir / ("bundles/" + id + "-x64.hotfix")).string(), "--root", root,
+                      "--trust", (dir / "k.pub").string()});
+  }
+  std::string content() { return hotfix::test::read_file(root + "/app/x.txt"); }
+};
+
+}  // namespace
+
+TEST_CASE("two hotfixes over the same file uninstall correctly in either order") {
+  SECTION("later one first") {
+    Layered l;
+    REQUIRE(l.apply_id("KB100001").exit_code == 0);
+    REQUIRE(l.apply_id("KB100002").exit_code == 0);
+    CHECK(l.content() == "second hotfix\n");
+    REQUIRE(installer({"uninstall", "KB100002", "--root", l.root}).exit_code == 0);
+    CHECK(l.content() == "first hotfix\n");
+    REQUIRE(installer({"uninstall", "KB100001", "--root", l.root}).exit_code == 0);
+    CHECK(l.content() == "original\n");
+  }
+  SECTION("earlier one first") {
+    Layered l;
+    REQUIRE(l.apply_id("KB100001").exit_code == 0);
+    REQUIRE(l.apply_id("KB100002").exit_code == 0);
+    REQUIRE(installer({"uninstall", "KB100001", "--root", l.root}).exit_code == 0);
+    CHECK(l.content() == "second hotfix\n");  // the later hotfix's file stays
+    CHECK(installer({"verify", "--root", l.root}).exit_code == 0);
+    REQUIRE(installer({"uninstall", "KB100002", "--root", l.root}).exit_code == 0);
+    CHECK(l.content() == "original\n");  // and the true original comes back
+    CHECK(fs::is_empty(l.root + "/" + kState + "/backups"));
+  }
+}
+
+TEST_CASE("a running process that maps a replaced file is reported") {
+  Layered l;
+  int ready[2], done[2];
+  REQUIRE(::pipe(ready) == 0);
+  REQUIRE(::pipe(done) == 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::close(ready[0]);
+    ::close(done[1]);
+    int fd = ::open((l.root + "/app/x.txt").c_str(), O_RDONLY);
+    void* map = ::mmap(nullptr, 9, PROT_READ, MAP_PRIVATE, fd, 0);
+    char c = map == MAP_FAILED ? 'n' : 'y';
+    [[maybe_unused]] auto w = ::write(ready[1], &c, 1);
+    [[maybe_unused]] auto r = ::read(done[0], &c, 1);
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  ::close(done[0]);
+  char c = 0;
+  REQUIRE(::read(ready[0], &c, 1) == 1);
+  REQUIRE(c == 'y');
+  RunResult r = l.apply_id("KB100001");
+  ::close(done[1]);
+  ::waitpid(child, nullptr, 0);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("Still using an old file: pid " + std::to_string(child)) != std::string::npos);
+  CHECK(r.out.find("mapped, open") != std::string::npos);
+}
