@@ -68,6 +68,13 @@ class ZstdFileSink {
   void write(const void* data, std::size_t size) { pump(data, size, ZSTD_e_continue); }
   void end() { pump(nullptr, 0, ZSTD_e_end); }
 
+  // Starts writeback of what is written, in 16 MiB steps, from `offset` on: the final fsync
+  // then waits for little, and the disk works while the compressor does.
+  void write_back_from(off_t offset) {
+    writeback_from_ = offset;
+    written_to_ = offset;
+  }
+
  private:
   void check(std::size_t r) const {
     if (ZSTD_isError(r)) throw Error(ErrorKind::kInternal, where_, ZSTD_getErrorName(r));
@@ -79,17 +86,65 @@ class ZstdFileSink {
       ZSTD_outBuffer out{out_.data(), out_.size(), 0};
       std::size_t remaining = ZSTD_compressStream2(cctx_, &out, &in, mode);
       check(remaining);
-      if (out.pos) write_all(fd_, out_.data(), out.pos, where_);
+      if (out.pos) {
+        write_all(fd_, out_.data(), out.pos, where_);
+        written_to_ += static_cast<off_t>(out.pos);
+        if (writeback_from_ >= 0 && written_to_ - writeback_from_ >= kWritebackStep) {
+          ::sync_file_range(fd_, writeback_from_, written_to_ - writeback_from_,
+                            SYNC_FILE_RANGE_WRITE);
+          writeback_from_ = written_to_;
+        }
+      }
       bool done = mode == ZSTD_e_end ? remaining == 0 : in.pos == in.size;
       if (done) break;
     }
   }
 
+  static constexpr off_t kWritebackStep = 16 << 20;
   int fd_;
   std::string where_;
   ZSTD_CCtx* cctx_;
   std::vector<char> out_;
+  off_t writeback_from_ = -1;
+  off_t written_to_ = 0;
 };
+
+// One complete zstd frame of `data`.
+std::string compress_frame(const std::string& data, int level, const std::string& where) {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  std::size_t n = ZSTD_compress2(cctx, out.data(), out.size(), data.data(), data.size());
+  ZSTD_freeCCtx(cctx);
+  if (ZSTD_isError(n)) throw Error(ErrorKind::kInternal, where, ZSTD_getErrorName(n));
+  out.resize(n);
+  return out;
+}
+
+// A zstd skippable frame of exactly `size` bytes (at least 8): decoders pass over it.
+std::string skippable_frame(std::size_t size) {
+  std::string frame(size, '\0');
+  const std::uint32_t magic = 0x184D2A50, length = static_cast<std::uint32_t>(size - 8);
+  for (int i = 0; i < 4; ++i) {
+    frame[i] = static_cast<char>(magic >> (8 * i));
+    frame[4 + i] = static_cast<char>(length >> (8 * i));
+  }
+  return frame;
+}
+
+void pwrite_all(int fd, const std::string& data, off_t offset, const std::string& where) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
+                         offset + static_cast<off_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw SystemError(where, "write", errno);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
 
 // A tar writer (libarchive, pax restricted, unblocked) whose bytes go to a callback.
 class TarWriter {
@@ -196,8 +251,8 @@ class MappedFile {
   std::size_t size_ = 0;
 };
 
-void copy_fd(int from, int to, std::uint64_t size, const std::string& where) {
-  loff_t in_off = 0;
+void copy_fd(int from, off_t from_offset, int to, std::uint64_t size, const std::string& where) {
+  loff_t in_off = from_offset;
   while (size > 0) {
     ssize_t n = ::copy_file_range(from, &in_off, to, nullptr, size, 0);
     if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
@@ -243,10 +298,6 @@ class TempFile {
   TempFile& operator=(const TempFile&) = delete;
   int fd() const { return fd_; }
   const std::string& path() const { return path_; }
-  void unlink_now() {
-    ::unlink(path_.c_str());
-    path_.clear();
-  }
   // Renames into place after making the content durable.
   void commit(const std::string& target) {
     if (::fchmod(fd_, 0644) != 0) throw SystemError(path_, "chmod", errno);
@@ -275,13 +326,20 @@ BundleWriteResult write_bundle(Manifest slice, const std::string& drop_dir,
   const std::string stem = out_path.substr(out_path.find_last_of('/') + 1);
 
   // Pass over the drop: each file is mapped once, hashed, and its bytes go straight into the
-  // compressed payload stream (in a temporary file, since the manifest, which needs every
-  // hash, comes first in the bundle).
-  TempFile payload(dir, stem + ".payload");
-  payload.unlink_now();  // anonymous from here on: nothing to clean up after a crash
-  std::uint64_t payload_size = 0;
+  // compressed payload stream. The manifest, which needs every hash, comes first in the
+  // bundle: the payload is written after a gap reserved for it, and the gap is then filled
+  // with the head frame and a skippable frame. Only when the head does not fit is the
+  // payload copied once more. The gap depends only on the manifest, so output is reproducible.
+  std::size_t entry_count = 0;
+  for (const auto& [arch, files] : slice.architectures) entry_count += files.size();
+  const off_t reserve = static_cast<off_t>(64 * 1024 + 1024 * entry_count);
+
+  TempFile out(dir, stem);
+  off_t payload_end = 0;
   {
-    ZstdFileSink zsink(payload.fd(), out_path, options.level, options.threads);
+    if (::lseek(out.fd(), reserve, SEEK_SET) < 0) throw SystemError(out_path, "seek", errno);
+    ZstdFileSink zsink(out.fd(), out_path, options.level, options.threads);
+    zsink.write_back_from(reserve);
     TarWriter tar([&](const void* p, std::size_t n) { zsink.write(p, n); });
     std::set<Sha256Digest> stored;
     for (auto& [arch, files] : slice.architectures) {
@@ -305,9 +363,8 @@ BundleWriteResult write_bundle(Manifest slice, const std::string& drop_dir,
     }
     tar.close();
     zsink.end();
-    off_t end = ::lseek(payload.fd(), 0, SEEK_CUR);
-    if (end < 0) throw SystemError(out_path, "seek", errno);
-    payload_size = static_cast<std::uint64_t>(end);
+    payload_end = ::lseek(out.fd(), 0, SEEK_CUR);
+    if (payload_end < 0) throw SystemError(out_path, "seek", errno);
   }
 
   slice.bundle->key_id = key.public_key().fingerprint();
@@ -331,17 +388,26 @@ BundleWriteResult write_bundle(Manifest slice, const std::string& drop_dir,
     throw Error(ErrorKind::kInternal, out_path, "unexpected tar trailer");
   }
   head.resize(head.size() - kEndMarker);
+  std::string head_frame = compress_frame(head, options.level, out_path);
 
-  TempFile out(dir, stem);
-  {
-    ZstdFileSink zsink(out.fd(), out_path, options.level, 0);
-    zsink.write(head.data(), head.size());
-    zsink.end();
-  }
-  copy_fd(payload.fd(), out.fd(), payload_size, out_path);
   struct stat st {};
-  if (::fstat(out.fd(), &st) != 0) throw SystemError(out_path, "stat", errno);
-  out.commit(out_path);
+  if (head_frame.size() + 8 <= static_cast<std::size_t>(reserve)) {
+    pwrite_all(out.fd(), head_frame, 0, out_path);
+    pwrite_all(out.fd(), skippable_frame(static_cast<std::size_t>(reserve) - head_frame.size()),
+               static_cast<off_t>(head_frame.size()), out_path);
+    if (::fstat(out.fd(), &st) != 0) throw SystemError(out_path, "stat", errno);
+    out.commit(out_path);
+  } else {
+    TempFile copy(dir, stem);
+    pwrite_all(copy.fd(), head_frame, 0, out_path);
+    if (::lseek(copy.fd(), static_cast<off_t>(head_frame.size()), SEEK_SET) < 0) {
+      throw SystemError(out_path, "seek", errno);
+    }
+    copy_fd(out.fd(), reserve, copy.fd(), static_cast<std::uint64_t>(payload_end - reserve),
+            out_path);
+    if (::fstat(copy.fd(), &st) != 0) throw SystemError(out_path, "stat", errno);
+    copy.commit(out_path);
+  }
 
   result.bundle_bytes = static_cast<std::uint64_t>(st.st_size);
   result.manifest = std::move(slice);

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build --target hotfix-packager make-standins >/dev/null
+cmake --build build --target hotfix-packager hotfix-installer make-standins >/dev/null
 
 packager=build/packager/hotfix-packager
 manifest=samples/KB967131/hotfix.json
@@ -62,4 +62,46 @@ step "Reproducible: building again gives byte-identical bundles"
 (cd "$demo/bundles-again" && sha256sum -c --quiet "../sums")
 cat "$demo/sums"
 
-step "Done: bundles in $demo/bundles/"
+installer=build/installer/hotfix-installer
+root="$demo/server-x64"
+snapshot() {  # every file's hash, mode and mtime under the root, the installer's state aside
+  (cd "$1" && find . -path ./var/lib/hotfix -prune -o -path ./run -prune -o -type f -print0 |
+     sort -z | xargs -0 stat -c '%n %a %Y' | while read -r name mode mtime; do
+       printf '%s %s %s %s\n' "$(sha256sum "$name" | cut -d' ' -f1)" "$mode" "$mtime" "$name"
+     done)
+}
+
+step "A Windows Server 2008 x64 image at the versions before the hotfix: $root"
+cp -a "$demo/roots/x64" "$root"
+"$installer" facts --root "$root"
+snapshot "$root" > "$demo/before.txt"
+
+step "Apply KB967131-x64: signature, prerequisites, then one transaction (before -> after versions)"
+set +e
+"$installer" apply "$demo/bundles/KB967131-x64.hotfix" --root "$root" --trust "$demo/keys/release.pub"
+code=$?
+set -e
+echo "exit code $code (10: applied, restart required)"
+[ "$code" -eq 10 ]
+
+step "Verify: every installed file is what the hotfix promised"
+"$installer" verify --root "$root"
+"$installer" list --root "$root"
+
+step "Status: the restart the article asks for"
+set +e
+"$installer" status --root "$root"
+code=$?
+set -e
+echo "exit code $code (10: restart required)"
+
+step "Uninstall, then prove the image is byte-identical to before (hash, mode, mtime of every file)"
+set +e
+"$installer" uninstall KB967131 --root "$root" >/dev/null
+set -e
+snapshot "$root" > "$demo/after.txt"
+diff "$demo/before.txt" "$demo/after.txt"
+echo "identical: $(wc -l < "$demo/before.txt") files"
+"$installer" history --root "$root"
+
+step "Done: bundles in $demo/bundles/, the applied-and-removed image in $root"

@@ -13,7 +13,7 @@ extern char** environ;
 
 namespace hotfix::test {
 
-RunResult run(const std::vector<std::string>& argv) {
+RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
   TempDir dir;
   std::string out_path = (dir / "out").string(), err_path = (dir / "err").string();
   posix_spawn_file_actions_t actions;
@@ -24,8 +24,12 @@ RunResult run(const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e) envp.push_back(*e);
+  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
   int status = 0;
@@ -38,6 +42,7 @@ RunResult run(const std::vector<std::string>& argv) {
 }
 
 std::string packager_path() { return std::string(HOTFIX_BINARY_DIR) + "/packager/hotfix-packager"; }
+std::string installer_path() { return std::string(HOTFIX_BINARY_DIR) + "/installer/hotfix-installer"; }
 std::string make_standins_path() { return std::string(HOTFIX_BINARY_DIR) + "/samples/make-standins"; }
 std::string source_path(const std::string& relative) {
   return std::string(HOTFIX_SOURCE_DIR) + "/" + relative;

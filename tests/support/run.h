@@ -13,9 +13,11 @@ struct RunResult {
 };
 
 // argv[0] is the program path; nothing goes through a shell.
-RunResult run(const std::vector<std::string>& argv);
+// `env` adds NAME=VALUE entries to the environment.
+RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
 
 std::string packager_path();       // the built hotfix-packager
+std::string installer_path();      // the built hotfix-installer
 std::string make_standins_path();  // the built make-standins
 std::string source_path(const std::string& relative);  // a file of the source tree
 

@@ -329,3 +329,23 @@ TEST_CASE("Malformed payload sections are refused with the entry named") {
     CHECK((k == ErrorKind::kBadInput || k == ErrorKind::kVerification));
   }
 }
+
+TEST_CASE("A manifest too large for the reserved gap still gives a valid, reproducible bundle") {
+  Fixture fx;
+  std::string text;
+  unsigned x = 12345;
+  for (int i = 0; i < 300000; ++i) {  // incompressible enough to overflow the gap
+    x = x * 1103515245u + 12345u;
+    text.push_back(static_cast<char>('a' + (x >> 16) % 26));
+  }
+  fx.slice.description = text;
+  std::string a = fx.write("a.hotfix");
+  std::string b = fx.write("b.hotfix");
+  CHECK(hotfix::test::read_file(a) == hotfix::test::read_file(b));
+  BundleReader reader = BundleReader::open_verified(a, fx.trust);
+  CHECK(reader.manifest().description == text);
+  std::map<std::string, std::string> payloads;
+  read_all(reader, &payloads);
+  CHECK(payloads.size() == 3);
+  CHECK(std::system(("tar --zstd -tf " + a + " >/dev/null").c_str()) == 0);
+}
