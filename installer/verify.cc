@@ -16,6 +16,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include "manifests/errors.h"
@@ -28,6 +29,7 @@ namespace hotfix {
 namespace {
 
 constexpr std::size_t kChunk = std::size_t{1} << 20;
+constexpr std::size_t kMaxCachedDirectories = 64;  // open descriptors per thread, at most
 constexpr std::string_view kNewSuffix = ".hotfix-new";
 
 class Fd {
@@ -55,14 +57,13 @@ class Fd {
   int fd_ = -1;
 };
 
-// Per-thread state: reused buffers and hasher, and the directory of the previous file, since
+// Per-thread state: reused buffers and hasher, and the directories already walked to, since
 // files of one hotfix tend to share directories.
 struct Worker {
   std::vector<std::uint8_t> buffer = std::vector<std::uint8_t>(kChunk);
   std::vector<std::uint8_t> whole;  // a PE image larger than one chunk, for its version
   Sha256 sha;
-  std::string cached_dir;
-  Fd cached_dir_fd;
+  std::unordered_map<std::string, Fd> directories;  // relative path -> open directory
   std::uint64_t bytes_hashed = 0;
 };
 
@@ -109,14 +110,26 @@ Opened fail(OpenStatus status, std::string why) {
 
 // The directory `dir` (relative, "" for the root) opened by walking from the root one
 // component at a time, refusing symbolic links; -1 and `failure` set when it cannot be.
+// Directories opened on the way are kept for the next files.
 int open_directory(Worker& worker, int root_fd, const std::string& dir, Opened& failure) {
   if (dir.empty()) return root_fd;
-  if (worker.cached_dir_fd.get() >= 0 && worker.cached_dir == dir) {
-    return worker.cached_dir_fd.get();
+  auto& cache = worker.directories;
+  if (auto hit = cache.find(dir); hit != cache.end()) return hit->second.get();
+  if (cache.size() + static_cast<std::size_t>(std::count(dir.begin(), dir.end(), '/')) + 1 >
+      kMaxCachedDirectories) {
+    cache.clear();
   }
-  Fd current;
+  // Start from the deepest directory already open.
   int at = root_fd;
   std::size_t start = 0;
+  for (std::size_t slash = dir.rfind('/'); slash != std::string::npos && slash > 0;
+       slash = dir.rfind('/', slash - 1)) {
+    if (auto hit = cache.find(dir.substr(0, slash)); hit != cache.end()) {
+      at = hit->second.get();
+      start = slash + 1;
+      break;
+    }
+  }
   while (start < dir.size()) {
     std::size_t end = dir.find('/', start);
     if (end == std::string::npos) end = dir.size();
@@ -138,13 +151,11 @@ int open_directory(Worker& worker, int root_fd, const std::string& dir, Opened& 
       }
       return -1;
     }
-    current = Fd(fd);
+    cache.insert_or_assign(prefix, Fd(fd));
     at = fd;
     start = end + 1;
   }
-  worker.cached_dir = dir;
-  worker.cached_dir_fd = std::move(current);
-  return worker.cached_dir_fd.get();
+  return at;
 }
 
 // Opens the regular file at `path` under the root without following any symbolic link.
@@ -210,24 +221,30 @@ struct Content {
   std::optional<std::string> bad_image;  // why the version could not be read
 };
 
-// Reads the file once: its digest (when `hash`) and, for a PE image ("MZ"), its version.
-// Returns an error text, or nullopt.
-std::optional<std::string> scan(Worker& worker, int fd, bool hash, Content& out,
+// Reads the file once, as fstat() saw it (its first `size` bytes, fewer if it shrank): its
+// digest (when `hash`) and, for a PE image ("MZ"), its version. Asking for no more than the
+// size saves the read that would only find the end. Returns an error text, or nullopt.
+std::optional<std::string> scan(Worker& worker, int fd, std::uint64_t size, bool hash, Content& out,
                                 const std::string& source) {
   std::span<std::uint8_t> buffer(worker.buffer);
-  std::ptrdiff_t n = fill(fd, buffer);
+  std::uint64_t remaining = size;
+  auto next_chunk = [&]() -> std::ptrdiff_t {
+    auto want = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, buffer.size()));
+    std::ptrdiff_t n = fill(fd, buffer.first(want));
+    if (n > 0) remaining -= static_cast<std::uint64_t>(n);
+    return n;
+  };
+  std::ptrdiff_t n = next_chunk();
   if (n < 0) return "cannot read: " + errno_text(errno);
   auto first = static_cast<std::size_t>(n);
   bool pe = first >= 2 && buffer[0] == 'M' && buffer[1] == 'Z';
   if (hash) worker.sha.update(buffer.data(), first);
   std::uint64_t total = first;
-  std::span<const std::uint8_t> image;
-  if (first < buffer.size()) {
-    image = buffer.first(first);
-  } else if (hash || pe) {
+  std::span<const std::uint8_t> image = buffer.first(first);
+  if (remaining > 0 && first == buffer.size() && (hash || pe)) {
     if (pe) worker.whole.assign(buffer.begin(), buffer.end());
-    for (;;) {
-      n = fill(fd, buffer);
+    while (remaining > 0) {
+      n = next_chunk();
       if (n < 0) return "cannot read: " + errno_text(errno);
       if (n == 0) break;
       auto got = static_cast<std::size_t>(n);
@@ -308,7 +325,8 @@ void check_content(Worker& worker, int root_fd, const InstalledFile& promise, Fi
   Opened opened = open_in_root(worker, root_fd, promise.path);
   if (!opened_ok(check, opened, "")) return;
   Content content;
-  if (auto error = scan(worker, opened.fd.get(), true, content, promise.path)) {
+  if (auto error = scan(worker, opened.fd.get(), static_cast<std::uint64_t>(opened.st.st_size),
+                        true, content, promise.path)) {
     check.unreadable = true;
     add_detail(check, *error);
     return;
@@ -340,7 +358,8 @@ void check_skipped(Worker& worker, int root_fd, const InstalledFile& promise, Fi
   Opened opened = open_in_root(worker, root_fd, promise.path);
   if (!opened_ok(check, opened, "")) return;
   Content content;
-  if (auto error = scan(worker, opened.fd.get(), false, content, promise.path)) {
+  if (auto error = scan(worker, opened.fd.get(), static_cast<std::uint64_t>(opened.st.st_size),
+                        false, content, promise.path)) {
     check.unreadable = true;
     add_detail(check, *error);
     return;
@@ -362,7 +381,8 @@ void check_kept(Worker& worker, int root_fd, const InstalledFile& promise, FileC
   Opened opened = open_in_root(worker, root_fd, new_path);
   if (!opened_ok(check, opened, label)) return;
   Content content;
-  if (auto error = scan(worker, opened.fd.get(), true, content, new_path)) {
+  if (auto error = scan(worker, opened.fd.get(), static_cast<std::uint64_t>(opened.st.st_size),
+                        true, content, new_path)) {
     check.unreadable = true;
     add_detail(check, label + ": " + *error);
     return;

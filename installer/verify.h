@@ -21,7 +21,7 @@ struct FileCheck {
 
   bool missing = false;      // the file (or, for kept files, NAME.hotfix-new) does not exist
   bool not_regular = false;  // not a regular file, a symbolic link on the way, or an unsafe path
-  bool unreadable = false;   // exists but could not be read: size, mtime and mode are still known
+  bool unreadable = false;   // exists but could not be opened, examined or read
   bool size_differs = false;
   bool digest_differs = false;
   bool version_differs = false;
@@ -41,10 +41,12 @@ struct FileCheck {
   //   3 'V'  file version differs (for skipped files: older than promised)
   //   4 'T'  modification time differs
   //   5 'M'  permission bits differ
-  // '.' where the test passed (or does not apply to the file's action), '?' where it could
-  // not be performed (an unreadable file: digest and version). Examples: "....." intact,
-  // "S5V.." a different build, "...T." touched. Instead of the five positions: "missing"
-  // for a missing file, "not-regular" for something that is not a regular file in the root.
+  // '.' where the test passed or does not apply to the file's action (skipped files are
+  // held only to V; kept files only to S and 5, of NAME.hotfix-new). Examples: "....."
+  // intact, "S5V.." a different build, "...T." touched. Instead of the five positions, in
+  // this precedence: "missing", "not-regular" (not a regular file in the root: a symbolic
+  // link on the way, a directory, a device, an unsafe path), "unreadable" (an I/O or
+  // permission error; the detail says which).
   std::string codes() const;
 };
 

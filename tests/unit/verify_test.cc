@@ -233,6 +233,33 @@ TEST_CASE("verify: the version of a PE image larger than one read buffer", "[ver
   CHECK(only(verify(root, {hotfix_with("KB1", {file})})).codes() == ".5...");
 }
 
+TEST_CASE("verify: files around the read buffer's size are hashed whole", "[verify]") {
+  Root root;
+  constexpr std::size_t kMiB = 1024 * 1024;
+  std::vector<InstalledFile> files;
+  std::uint64_t total = 0;
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, kMiB - 1, kMiB, kMiB + 1, 2 * kMiB}) {
+    std::string bytes(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 131) % 251);
+    files.push_back(root.put("sizes/" + std::to_string(size), bytes));
+    total += size;
+  }
+  VerifyReport report = verify(root, {hotfix_with("KB1", files)});
+  CHECK(report.intact());
+  CHECK(report.bytes_hashed == total);
+
+  // The last byte of each multi-chunk file counts.
+  for (const char* rel : {"sizes/1048577", "sizes/2097152"}) {
+    std::string bytes = hotfix::test::read_file(root / rel);
+    bytes.back() = static_cast<char>(bytes.back() ^ 1);
+    root.overwrite(rel, bytes);
+  }
+  report = verify(root, {hotfix_with("KB1", files)});
+  CHECK(report.failed == 2);
+  CHECK(report.files[4].codes() == ".5...");
+  CHECK(report.files[5].codes() == ".5...");
+}
+
 TEST_CASE("verify: a different modification time", "[verify]") {
   Root root;
   InstalledFile file = root.put("bin/tool", "tool");
@@ -399,6 +426,16 @@ TEST_CASE("verify: never follows a symbolic link out of the root", "[verify]") {
     CHECK(check.detail == "not a regular file: Windows/System32 is a symbolic link, not followed");
     CHECK(report.bytes_hashed == 0);
     CHECK_FALSE(report.intact());
+  }
+  SECTION("a symbolic link beside a directory already walked") {
+    InstalledFile sibling = root.put("Windows/System32/drivers/http.sys", "driver");
+    fs::remove_all(root / "Windows/System32/inetsrv");
+    fs::create_directory_symlink(outside / "inetsrv", root / "Windows/System32/inetsrv");
+    VerifyReport report = verify(root, {hotfix_with("KB1", {sibling, promise})}, 1);
+    CHECK(report.files[0].ok());
+    CHECK(report.files[1].detail ==
+          "not a regular file: Windows/System32/inetsrv is a symbolic link, not followed");
+    CHECK(report.bytes_hashed == 6);
   }
   SECTION("the file itself is a symbolic link") {
     fs::remove(root / "Windows/System32/inetsrv/appcmd.exe");
