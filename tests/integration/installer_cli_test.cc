@@ -124,7 +124,7 @@ TEST_CASE("apply, verify, list, status, uninstall: the image ends byte-identical
   CHECK(nlohmann::json::parse(installer({"list", "--root", root, "--json"}).out).empty());
 }
 
-TEST_CASE("--dry-run prints the plan and changes nothing, not even the database") {
+TEST_CASE("A dry run prints the plan and changes nothing, not even the database") {
   TempDir tmp;
   std::string root = sample().root(tmp);
   Snapshot before = hotfix::test::snapshot_tree(root);
