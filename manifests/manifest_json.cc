@@ -212,11 +212,15 @@ class ManifestReader {
   void read_file_version(const Json& value, FileEntry& file);
   void read_timestamp(const Json& value, FileEntry& file);
   void read_platform(const Json& value, Arch architecture, FileEntry& file);
+  void read_kind(const Json& value, FileEntry& file);
+  void read_sha256(const Json& value, FileEntry& file);
   void read_mode(const Json& value, FileEntry& file);
-  void read_file_language(const Json& value, FileEntry& file);
+  std::optional<std::string> read_declared_language(const Json& value);
   void check_unique_destinations(const std::vector<std::pair<std::size_t, FileEntry>>& files);
   void check_bundle_scope();
-  void read_condition(std::string_view key, const Json& value, int level, Prerequisite& out);
+  std::optional<Arch> read_architecture(const Json& value, std::string_view what);
+  Prerequisite read_condition(std::string_view key, const Json& value, int level);
+  void read_file_version_condition(const Json& value, Prerequisite& out);
   void read_children(const Json& value, int level, bool allow_empty, Prerequisite& out);
   std::optional<Version> read_minimum_version(const Json& value);
   std::optional<std::string> read_non_empty(const Json& value, std::string_view what);
@@ -362,30 +366,10 @@ void ManifestReader::read_bundle(const Json& value) {
                     "an object like {\"architecture\": \"x64\", \"language\": \"en-US\"}");
   if (!object.ok()) return;
   BundleScope scope;
-  bool arch_ok = false;
-  object.required("architecture", kExpectArchitecture, [&](const Json& v) {
-    auto text = read_string(context_, v, kExpectArchitecture);
-    if (!text) return;
-    auto arch = parse_arch_token(*text);
-    if (!arch || *arch == Arch::kNeutral) {
-      context_.report(quote(*text) + " is not a bundle architecture" +
-                      expected(kExpectArchitecture));
-      return;
-    }
-    scope.arch = *arch;
-    arch_ok = true;
-  });
-  object.optional("language", [&](const Json& v) {
-    auto tag = read_string(context_, v, "one of the manifest's languages");
-    if (!tag) return;
-    if (languages_ok_ &&
-        !std::count(manifest_.languages.begin(), manifest_.languages.end(), *tag)) {
-      context_.report(quote(*tag) + " is not one of the manifest's languages (expected one of " +
-                      Json(manifest_.languages).dump() + ")");
-      return;
-    }
-    scope.language = *tag;
-  });
+  std::optional<Arch> arch;
+  object.required("architecture", kExpectArchitecture,
+                  [&](const Json& v) { arch = read_architecture(v, "a bundle architecture"); });
+  object.optional("language", [&](const Json& v) { scope.language = read_declared_language(v); });
   object.required("key_id", "the signing key's fingerprint: 64 lower-case hex digits",
                   [&](const Json& v) {
     auto text = read_string(context_, v, "64 lower-case hex digits");
@@ -397,31 +381,32 @@ void ManifestReader::read_bundle(const Json& value) {
     }
     scope.key_id = *text;
   });
-  if (arch_ok) manifest_.bundle = scope;
+  if (!arch) return;
+  scope.arch = *arch;
+  manifest_.bundle = scope;
 }
 
 void ManifestReader::read_architectures(const Json& value) {
-  JsonContext& ctx = context_;
   if (!value.is_object()) {
-    ctx.report("expected an object with a files list per architecture, found " +
-               describe_json(value));
+    context_.report("expected an object with a files list per architecture, found " +
+                    describe_json(value));
     return;
   }
   if (value.empty()) {
-    ctx.report("is empty (expected at least one of x86, x64, ia64, arm64)");
+    context_.report("is empty (expected at least one of x86, x64, ia64, arm64)");
     return;
   }
   for (const auto& [key, entry] : value.items()) {
-    auto scope = ctx.at(key);
+    auto scope = context_.at(key);
     auto arch = parse_arch_token(key);
     if (!arch || *arch == Arch::kNeutral) {
-      ctx.report(
+      context_.report(
           "unknown architecture (expected one of: x86, x64, ia64, arm64; files for any "
           "machine go in each architecture's list with platform \"neutral\")");
       continue;
     }
     architecture_keys_.push_back(*arch);
-    JsonObject object(ctx, entry, kArchitectureFields, "an object like {\"files\": [...]}");
+    JsonObject object(context_, entry, kArchitectureFields, "an object like {\"files\": [...]}");
     object.required("files", "a non-empty array of file entries", [&](const Json& files) {
       manifest_.architectures[*arch] = read_files(files, *arch);
     });
@@ -467,34 +452,20 @@ std::optional<FileEntry> ManifestReader::read_file(const Json& value, Arch archi
   object.required("timestamp", kExpectTimestamp, [&](const Json& v) { read_timestamp(v, file); });
   object.required("platform", kExpectPlatform,
                   [&](const Json& v) { read_platform(v, architecture, file); });
-  object.optional("kind", [&](const Json& v) {
-    constexpr std::string_view kExpect = "\"binary\" or \"config\"";
-    auto kind = read_string(context_, v, kExpect);
-    if (!kind) return;
-    if (*kind == "config")
-      file.kind = FileKind::kConfig;
-    else if (*kind != "binary")
-      context_.report(quote(*kind) + " is not a file kind" + expected(kExpect));
-  });
+  object.optional("kind", [&](const Json& v) { read_kind(v, file); });
   object.optional("only_if_present", [&](const Json& v) {
     if (auto flag = read_bool(context_, v, "true or false")) file.only_if_present = *flag;
   });
-  auto read_sha256 = [&](const Json& v) {
-    auto hex = read_string(context_, v, kExpectSha256);
-    if (!hex) return;
-    file.sha256 = parse_sha256_hex(*hex);
-    if (!file.sha256) context_.report(quote(*hex) + " is not a SHA-256" + expected(kExpectSha256));
-  };
   if (options_.bundle) {
     object.required("sha256",
                     "the file's SHA-256 as 64 hex digits: a bundle's manifest needs one "
                     "for every file",
-                    read_sha256);
+                    [&](const Json& v) { read_sha256(v, file); });
   } else {
-    object.optional("sha256", read_sha256);
+    object.optional("sha256", [&](const Json& v) { read_sha256(v, file); });
   }
   object.optional("mode", [&](const Json& v) { read_mode(v, file); });
-  object.optional("language", [&](const Json& v) { read_file_language(v, file); });
+  object.optional("language", [&](const Json& v) { file.language = read_declared_language(v); });
   if (!name || !destination) return std::nullopt;
   file.name = std::move(*name);
   file.destination = std::move(*destination);
@@ -550,8 +521,7 @@ void ManifestReader::read_platform(const Json& value, Arch architecture, FileEnt
   if (!platform) {
     std::string hint;
     if (auto spelled = parse_arch(*text)) {
-      hint =
-          "; write \"" + std::string(arch_token(*spelled)) + "\" for the article's " + quote(*text);
+      hint = "; write \"" + std::string(arch_token(*spelled)) + "\" for " + quote(*text);
     }
     context_.report(quote(*text) + " is not a platform (expected " + std::string(kExpectPlatform) +
                     hint + ")");
@@ -563,6 +533,24 @@ void ManifestReader::read_platform(const Json& value, Arch architecture, FileEnt
     return;
   }
   file.platform = *platform;
+}
+
+void ManifestReader::read_kind(const Json& value, FileEntry& file) {
+  constexpr std::string_view kExpect = "\"binary\" or \"config\"";
+  auto kind = read_string(context_, value, kExpect);
+  if (!kind) return;
+  if (*kind == file_kind_token(FileKind::kConfig)) {
+    file.kind = FileKind::kConfig;
+  } else if (*kind != file_kind_token(FileKind::kBinary)) {
+    context_.report(quote(*kind) + " is not a file kind" + expected(kExpect));
+  }
+}
+
+void ManifestReader::read_sha256(const Json& value, FileEntry& file) {
+  auto hex = read_string(context_, value, kExpectSha256);
+  if (!hex) return;
+  file.sha256 = parse_sha256_hex(*hex);
+  if (!file.sha256) context_.report(quote(*hex) + " is not a SHA-256" + expected(kExpectSha256));
 }
 
 void ManifestReader::read_mode(const Json& value, FileEntry& file) {
@@ -577,15 +565,18 @@ void ManifestReader::read_mode(const Json& value, FileEntry& file) {
   file.mode = static_cast<std::uint32_t>(std::stoul(*text, nullptr, 8));
 }
 
-void ManifestReader::read_file_language(const Json& value, FileEntry& file) {
+// A file's or bundle's language: one the manifest declares (checked only when the
+// declaration itself is valid, so one mistake is not reported over and over).
+std::optional<std::string> ManifestReader::read_declared_language(const Json& value) {
   auto tag = read_string(context_, value, "one of the manifest's languages");
-  if (!tag) return;
-  if (languages_ok_ && !std::count(manifest_.languages.begin(), manifest_.languages.end(), *tag)) {
+  if (!tag) return std::nullopt;
+  const auto& declared = manifest_.languages;
+  if (languages_ok_ && std::find(declared.begin(), declared.end(), *tag) == declared.end()) {
     context_.report(quote(*tag) + " is not one of the manifest's languages (expected one of " +
-                    Json(manifest_.languages).dump() + ")");
-    return;
+                    Json(declared).dump() + ")");
+    return std::nullopt;
   }
-  file.language = *tag;
+  return tag;
 }
 
 // Windows paths ignore case, so "Admwprox.dll" and "ADMWPROX.DLL" are one file there.
@@ -658,13 +649,18 @@ Prerequisite ManifestReader::read_prerequisite(const Json& node, int level) {
                     std::string(present[0]) + "\" and \"" + std::string(present[1]) +
                     "\"); expected exactly one per node: combine conditions with all_of or any_of");
   }
+  std::string label;
   object.optional("label", [&](const Json& v) {
-    if (auto label = read_non_empty(v, "label")) out.label = *label;
+    if (auto text = read_non_empty(v, "label")) label = *text;
   });
-  // Every condition present is checked, so that all issues show; the first one counts.
-  for (auto it = present.rbegin(); it != present.rend(); ++it) {
-    object.optional(*it, [&](const Json& v) { read_condition(*it, v, level, out); });
+  // Every condition present is checked, so that all issues show; the first one is kept.
+  for (std::size_t i = 0; i < present.size(); ++i) {
+    object.optional(present[i], [&](const Json& v) {
+      Prerequisite condition = read_condition(present[i], v, level);
+      if (i == 0) out = std::move(condition);
+    });
   }
+  out.label = std::move(label);
   return out;
 }
 
@@ -691,11 +687,21 @@ std::optional<Version> ManifestReader::read_minimum_version(const Json& value) {
   return version;
 }
 
-void ManifestReader::read_condition(std::string_view key, const Json& value, int level,
-                                    Prerequisite& out) {
+// An architecture a bundle or target can have: x86, x64, ia64 or arm64 (not neutral).
+std::optional<Arch> ManifestReader::read_architecture(const Json& value, std::string_view what) {
+  auto text = read_string(context_, value, kExpectArchitecture);
+  if (!text) return std::nullopt;
+  auto arch = parse_arch_token(*text);
+  if (!arch || *arch == Arch::kNeutral) {
+    context_.report(quote(*text) + " is not " + std::string(what) + expected(kExpectArchitecture));
+    return std::nullopt;
+  }
+  return arch;
+}
+
+Prerequisite ManifestReader::read_condition(std::string_view key, const Json& value, int level) {
   using Type = Prerequisite::Type;
   Prerequisite p;
-  p.label = out.label;
   if (key == "all_of" || key == "any_of") {
     p.type = key == "all_of" ? Type::kAllOf : Type::kAnyOf;
     read_children(value, level, key == "all_of", p);
@@ -712,37 +718,35 @@ void ManifestReader::read_condition(std::string_view key, const Json& value, int
     }
   } else if (key == "architecture") {
     p.type = Type::kArchitecture;
-    auto text = read_string(context_, value, kExpectArchitecture);
-    auto arch = text ? parse_arch_token(*text) : std::nullopt;
-    if (text && (!arch || *arch == Arch::kNeutral)) {
-      context_.report(quote(*text) + " is not an architecture" + expected(kExpectArchitecture));
-    } else if (arch) {
-      p.arch = *arch;
-    }
+    if (auto arch = read_architecture(value, "an architecture")) p.arch = *arch;
   } else if (key == "hotfix_installed") {
     p.type = Type::kHotfixInstalled;
     read_id(value, p.value);
   } else if (key == "file_version_at_least") {
     p.type = Type::kFileVersionAtLeast;
-    JsonObject object(context_, value, kFileVersionConditionFields,
-                      "an object like {\"path\": \"Windows/System32/inetsrv/appcmd.exe\", "
-                      "\"version\": \"7.0.6001.18000\"}");
-    object.required("path", kExpectRelativeFile, [&](const Json& v) {
-      auto path = read_string(context_, v, kExpectRelativeFile);
-      if (!path) return;
-      auto problem =
-          path->empty() ? std::optional<std::string>("is empty") : relative_path_problem(*path);
-      if (problem) {
-        context_.report(quote(*path) + " " + *problem + expected(kExpectRelativeFile));
-      } else {
-        p.value = *path;
-      }
-    });
-    object.required("version", kExpectMinimumVersion, [&](const Json& v) {
-      if (auto version = read_minimum_version(v)) p.version = *version;
-    });
+    read_file_version_condition(value, p);
   }
-  out = std::move(p);
+  return p;
+}
+
+void ManifestReader::read_file_version_condition(const Json& value, Prerequisite& out) {
+  JsonObject object(context_, value, kFileVersionConditionFields,
+                    "an object like {\"path\": \"Windows/System32/inetsrv/appcmd.exe\", "
+                    "\"version\": \"7.0.6001.18000\"}");
+  object.required("path", kExpectRelativeFile, [&](const Json& v) {
+    auto path = read_string(context_, v, kExpectRelativeFile);
+    if (!path) return;
+    auto problem =
+        path->empty() ? std::optional<std::string>("is empty") : relative_path_problem(*path);
+    if (problem) {
+      context_.report(quote(*path) + " " + *problem + expected(kExpectRelativeFile));
+    } else {
+      out.value = *path;
+    }
+  });
+  object.required("version", kExpectMinimumVersion, [&](const Json& v) {
+    if (auto version = read_minimum_version(v)) out.version = *version;
+  });
 }
 
 Json write_file_entry(const FileEntry& file) {

@@ -690,8 +690,8 @@ TEST_CASE("platform must be a canonical architecture token") {
                    {{"x32",
                      "\"x32\" is not a platform (expected one of x86, x64, ia64, arm64, "
                      "neutral)"},
-                    {"IA-64", "write \"ia64\" for the article's \"IA-64\""},
-                    {"Not Applicable", "write \"neutral\" for the article's \"Not Applicable\""},
+                    {"IA-64", "write \"ia64\" for \"IA-64\""},
+                    {"Not Applicable", "write \"neutral\" for \"Not Applicable\""},
                     {"X86", "write \"x86\""},
                     {86, "found number 86"}});
 }
@@ -1471,4 +1471,20 @@ TEST_CASE("The JSON Schema's required fields are the ones the reader requires") 
                             contains(issues[0].message, "missing");
     CHECK(reported_missing == (file_required.count(name) == 1));
   }
+}
+
+TEST_CASE("The example in docs/manifest-format.md is a canonical, valid manifest") {
+  std::string doc =
+      hotfix::test::read_file(std::string(HOTFIX_SOURCE_DIR) + "/docs/manifest-format.md");
+  const std::string open = "```json\n";
+  std::size_t start = doc.find(open);
+  REQUIRE(start != std::string::npos);
+  start += open.size();
+  std::size_t end = doc.find("```", start);
+  REQUIRE(end != std::string::npos);
+  std::string example = doc.substr(start, end - start);
+  auto m = hotfix::parse_manifest(example, "docs/manifest-format.md");
+  CHECK(hotfix::write_manifest(m) == example);
+  CHECK(m.architectures.at(Arch::kX86)[1].name == "Applicationhost.config");
+  CHECK(m.prerequisites.describe() == "Windows Vista SP1 or Windows Server 2008");
 }
