@@ -9,6 +9,7 @@
 #include <zstd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <set>
@@ -149,6 +150,7 @@ void pwrite_all(int fd, const std::string& data, off_t offset, const std::string
 // A tar writer (libarchive, pax restricted, unblocked) whose bytes go to a callback.
 class TarWriter {
  public:
+  static constexpr std::size_t kChunk = 8 << 20;
   using Sink = std::function<void(const void*, std::size_t)>;
   explicit TarWriter(Sink sink) : sink_(std::move(sink)), a_(archive_write_new()) {
     archive_write_set_format_pax_restricted(a_);
@@ -162,7 +164,9 @@ class TarWriter {
   TarWriter& operator=(const TarWriter&) = delete;
 
   // Fixed metadata so that the same content always gives the same bytes.
-  void add(const std::string& name, const void* data, std::uint64_t size) {
+  // `done(p, n)` is called after each chunk has been handed to the compressor.
+  void add(const std::string& name, const void* data, std::uint64_t size,
+           const std::function<void(const char*, std::size_t)>& done = {}) {
     archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, name.c_str());
     archive_entry_set_filetype(e, AE_IFREG);
@@ -177,9 +181,10 @@ class TarWriter {
     const char* p = static_cast<const char*>(data);
     std::uint64_t left = size;
     while (left > 0) {
-      std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, 1 << 26));
+      std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, kChunk));
       la_ssize_t n = archive_write_data(a_, p, chunk);
       if (n <= 0) fail("write data for " + name);
+      if (done) done(p, static_cast<std::size_t>(n));
       p += n;
       left -= static_cast<std::uint64_t>(n);
     }
@@ -242,6 +247,15 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   const void* data() const { return size_ ? data_ : ""; }
+  // Drops [p, p+n) from this process's memory (the page cache keeps it): memory stays
+  // bounded by a window, not by the size of the largest file.
+  void release(const char* p, std::size_t n) const {
+    if (!size_) return;
+    const std::uintptr_t page = 4096;
+    auto begin = reinterpret_cast<std::uintptr_t>(p) & ~(page - 1);
+    auto end = (reinterpret_cast<std::uintptr_t>(p) + n) & ~(page - 1);
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+  }
   std::size_t size() const { return size_; }
 
  private:
@@ -346,7 +360,14 @@ BundleWriteResult write_bundle(Manifest slice, const std::string& drop_dir,
       for (FileEntry& entry : files) {
         std::string path = drop_dir + "/" + entry.path();
         MappedFile file(path, entry.size);
-        Sha256Digest digest = Sha256::of(file.data(), file.size());
+        Sha256 hasher;
+        const char* bytes = static_cast<const char*>(file.data());
+        for (std::size_t at = 0; at < file.size(); at += TarWriter::kChunk) {
+          std::size_t n = std::min(TarWriter::kChunk, file.size() - at);
+          hasher.update(bytes + at, n);
+          file.release(bytes + at, n);
+        }
+        Sha256Digest digest = hasher.finish();
         if (entry.sha256 && *entry.sha256 != digest) {
           throw Error(ErrorKind::kVerification, path,
                       "SHA-256 " + to_hex(digest) + " differs from the manifest's " +
@@ -355,7 +376,8 @@ BundleWriteResult write_bundle(Manifest slice, const std::string& drop_dir,
         entry.sha256 = digest;
         result.input_bytes += entry.size;
         if (stored.insert(digest).second) {
-          tar.add(std::string(kPayloadPrefix) + to_hex(digest), file.data(), file.size());
+          tar.add(std::string(kPayloadPrefix) + to_hex(digest), file.data(), file.size(),
+                  [&](const char* p, std::size_t n) { file.release(p, n); });
           result.payload_bytes += entry.size;
           ++result.blobs;
         }
