@@ -50,6 +50,7 @@ struct FileEntry {
 struct BundleScope {
   Arch arch = Arch::kX86;
   std::optional<std::string> language;  // set when the hotfix declares several languages
+  std::string key_id;  // fingerprint of the signing key (signed with the rest)
   friend bool operator==(const BundleScope&, const BundleScope&) = default;
 };
 

@@ -29,7 +29,8 @@ inline constexpr auto kManifestFields = std::to_array<std::string_view>(
 inline constexpr auto kFileFields = std::to_array<std::string_view>(
     {"name", "destination", "version", "size", "timestamp", "platform", "kind", "only_if_present",
      "sha256", "mode", "language"});
-inline constexpr auto kBundleFields = std::to_array<std::string_view>({"architecture", "language"});
+inline constexpr auto kBundleFields =
+    std::to_array<std::string_view>({"architecture", "language", "key_id"});
 inline constexpr auto kArchitectureFields = std::to_array<std::string_view>({"files"});
 // A prerequisite node holds exactly one of these conditions, plus an optional "label".
 inline constexpr auto kPrerequisiteConditions = std::to_array<std::string_view>(
@@ -81,6 +82,9 @@ Manifest read_manifest_file(const std::string& path, ManifestReadOptions options
 // Canonical JSON: fixed key order, two-space indent, trailing newline. Byte-identical for
 // equal manifests, so bundles built from it are reproducible.
 std::string write_manifest(const Manifest& manifest);
+
+// File entries alone, as a JSON array in the same canonical form (for `scan --json`).
+std::string write_file_entries(const std::vector<FileEntry>& files);
 
 // The prerequisite language on its own, as it appears under "prerequisites", for tools
 // that take an expression from elsewhere. Issue paths start with `path`. Within a manifest

@@ -38,7 +38,7 @@ std::string Version::to_string() const {
 }
 
 std::string format_file_version(const std::optional<Version>& version) {
-  return version ? version->to_string() : std::string(kNotApplicable);
+  return version ? version->to_string() : std::string(kNotApplicableText);
 }
 
 }  // namespace hotfix

@@ -36,7 +36,7 @@ class Version {
 };
 
 // What the article prints for a file without a version resource.
-inline constexpr std::string_view kNotApplicable = "Not Applicable";
+inline constexpr std::string_view kNotApplicableText = "Not Applicable";
 
 // "7.0.6001.22329", or "Not Applicable" for an unversioned file.
 std::string format_file_version(const std::optional<Version>& version);

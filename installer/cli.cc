@@ -1,0 +1,456 @@
+#include "installer/cli.h"
+
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "installer/installer.h"
+#include "installer/process_scan.h"
+#include "installer/restart.h"
+#include "installer/root_lock.h"
+#include "installer/state_db.h"
+#include "installer/target_facts.h"
+#include "installer/verify.h"
+#include "manifests/errors.h"
+#include "manifests/manifest_json.h"
+
+namespace hotfix {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+constexpr const char* kProgram = "hotfix-installer";
+
+struct Options {
+  std::string root = "/";
+  bool json = false;
+  std::vector<std::string> bundles;
+  std::vector<std::string> trust;
+  bool dry_run = false;
+  bool force = false;
+  bool no_wait = false;
+  std::string restart = "never";
+  std::string restart_command;
+  std::string id;
+  bool cancel_restart = false;
+};
+
+void print_json(const json& doc) { std::cout << doc.dump(2) << "\n"; }
+
+std::string utc(std::int64_t t) { return Timestamp(t).iso8601(); }
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  if (rows.empty()) return;
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    std::cout << line << "\n";
+  }
+}
+
+InstallerContext context(const Options& o) {
+  InstallerContext ctx;
+  ctx.root = o.root;
+  while (ctx.root.size() > 1 && ctx.root.back() == '/') ctx.root.pop_back();
+  if (ctx.root == "/") ctx.root = "";  // paths are built as root + "/" + relative
+  ctx.wait_for_lock = !o.no_wait;
+  struct stat st {};
+  std::string r = ctx.root.empty() ? "/" : ctx.root;
+  if (::stat(r.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw Error(ErrorKind::kBadInput, "--root", "'" + r + "' is not a directory");
+  }
+  return ctx;
+}
+
+std::string root_display(const InstallerContext& ctx) { return ctx.root.empty() ? "/" : ctx.root; }
+
+StateDb open_db_readonly(const InstallerContext& ctx) {
+  return StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadOnly);
+}
+
+json plan_json(const Plan& plan) {
+  json files = json::array();
+  for (const PlannedFile& f : plan.files) {
+    files.push_back({{"path", f.target.relative},
+                     {"decision", std::string(decision_token(f.decision))},
+                     {"installed_version", f.installed_version ? json(f.installed_version->to_string()) : json(nullptr)},
+                     {"new_version", f.entry.version ? json(f.entry.version->to_string()) : json(nullptr)},
+                     {"forced", f.forced},
+                     {"reason", f.reason}});
+  }
+  return files;
+}
+
+void print_plan(const Plan& plan) {
+  std::vector<std::vector<std::string>> rows{{"Action", "File", "Installed", "Hotfix", "Why"}};
+  for (const PlannedFile& f : plan.files) {
+    std::string installed = f.installed_version ? f.installed_version->to_string()
+                                                : (f.current ? "present" : "-");
+    rows.push_back({std::string(decision_token(f.decision)), f.target.relative, installed,
+                    format_file_version(f.entry.version), f.reason});
+  }
+  print_table(rows);
+}
+
+std::string restart_text(const RestartState& r) {
+  if (!r.required) return "no restart required";
+  std::string s = std::string(r.kind == RestartRequirement::kServices ? "a restart of services"
+                                                                       : "a reboot") +
+                  " is required by ";
+  for (std::size_t i = 0; i < r.hotfixes.size(); ++i) s += (i ? ", " : "") + r.hotfixes[i];
+  if (r.scheduled_at) s += "; scheduled for " + Timestamp(*r.scheduled_at).local_display();
+  if (!r.mechanism.empty()) s += " (" + r.mechanism + ")";
+  if (!r.scheduled_at) s += "; not scheduled";
+  return s;
+}
+
+// ---- apply -----------------------------------------------------------------------------
+
+int cmd_apply(const Options& o) {
+  InstallerContext ctx = context(o);
+  RestartPolicy policy = parse_restart_policy(o.restart);
+  TrustStore trust = load_installer_trust(ctx, o.trust);
+  std::vector<std::string> bundles = order_bundles(o.bundles, trust);
+  ApplyOptions options{o.dry_run, o.force};
+  json results = json::array();
+  bool restart_needed = false, refused = false;
+  std::vector<std::string> restart_ids;
+  RestartRequirement kind = RestartRequirement::kNone;
+  std::vector<FileIdentityKey> old_files;
+  for (const std::string& b : bundles) {
+    ApplyResult r = apply_bundle(ctx, b, trust, options);
+    if (r.outcome == ApplyOutcome::kNotApplicable) refused = true;
+    if (r.restart_required) {
+      restart_needed = true;
+      restart_ids.push_back(r.id);
+    }
+    for (std::size_t i = 0; i < r.replaced_paths.size(); ++i) {
+      old_files.push_back({r.replaced_identities[i].first, r.replaced_identities[i].second,
+                           root_display(ctx) + "/" + r.replaced_paths[i]});
+    }
+    const char* outcome = r.outcome == ApplyOutcome::kApplied          ? "applied"
+                          : r.outcome == ApplyOutcome::kAlreadyInstalled ? "already installed"
+                          : r.outcome == ApplyOutcome::kDryRun          ? "dry run"
+                                                                        : "not applicable";
+    if (o.json) {
+      results.push_back({{"bundle", b},
+                         {"id", r.id},
+                         {"revision", r.revision},
+                         {"outcome", outcome},
+                         {"reason", r.reason},
+                         {"restart_required", r.restart_required},
+                         {"files", plan_json(r.plan)}});
+    } else {
+      std::cout << r.id << " (revision " << r.revision << ") from " << b << ": " << outcome
+                << (r.reason.empty() ? "" : ": " + r.reason) << "\n";
+      if (!r.plan.files.empty()) print_plan(r.plan);
+      if (r.plan.files.size() && r.outcome == ApplyOutcome::kDryRun) {
+        std::cout << "(dry run: nothing was changed)\n";
+      }
+    }
+    if (r.outcome == ApplyOutcome::kApplied && r.restart_required) kind = std::max(kind, r.restart);
+  }
+
+  json restart_doc = nullptr;
+  json users = json::array();
+  if (restart_needed && !o.dry_run) {
+    StateDb db = StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadWrite);
+    RestartEnvironment env = make_restart_environment(
+        root_display(ctx),
+        o.restart_command.empty() ? std::nullopt : std::optional<std::string>(o.restart_command));
+    RestartState state = schedule_restart(db.restart(), policy, kind, restart_ids, env);
+    db.set_restart(state);
+    write_reboot_required_files(root_display(ctx), state);
+    restart_doc = {{"required", true}, {"description", restart_text(state)}};
+    if (!o.json) std::cout << "Restart: " << restart_text(state) << "\n";
+  }
+  if (!old_files.empty()) {
+    for (const ProcessUse& p : find_processes_using(old_files)) {
+      users.push_back({{"pid", p.pid}, {"command", p.command_line}, {"unit", p.unit},
+                       {"how", p.how}, {"files", p.paths}});
+      if (!o.json) {
+        std::cout << "Still using an old file: pid " << p.pid << " (" << p.command_line << ")"
+                  << (p.unit.empty() ? "" : " unit " + p.unit) << ", " << p.how << ": ";
+        for (std::size_t i = 0; i < p.paths.size(); ++i) std::cout << (i ? ", " : "") << p.paths[i];
+        std::cout << "\n";
+      }
+    }
+  }
+  if (o.json) print_json({{"results", results}, {"restart", restart_doc}, {"processes_using_old_files", users}});
+  if (refused) return static_cast<int>(ExitCode::kNotApplicable);
+  if (restart_needed && !o.dry_run) return static_cast<int>(ExitCode::kRestartRequired);
+  return 0;
+}
+
+// ---- uninstall -------------------------------------------------------------------------
+
+int cmd_uninstall(const Options& o) {
+  InstallerContext ctx = context(o);
+  RestartPolicy policy = parse_restart_policy(o.restart);
+  UninstallResult r = uninstall_hotfix(ctx, o.id);
+  json restart_doc = nullptr;
+  if (r.restart_required) {
+    StateDb db = StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadWrite);
+    RestartEnvironment env = make_restart_environment(
+        root_display(ctx),
+        o.restart_command.empty() ? std::nullopt : std::optional<std::string>(o.restart_command));
+    RestartState current = db.restart();
+    RestartState state = schedule_restart(current, policy, current.kind, current.hotfixes, env);
+    db.set_restart(state);
+    write_reboot_required_files(root_display(ctx), state);
+    restart_doc = restart_text(state);
+  }
+  if (o.json) {
+    json files = json::array();
+    for (const auto& [path, what] : r.files) files.push_back({{"path", path}, {"result", what}});
+    print_json({{"id", r.id}, {"files", files}, {"restart", restart_doc}});
+  } else {
+    std::cout << r.id << " uninstalled\n";
+    std::vector<std::vector<std::string>> rows{{"File", "Result"}};
+    for (const auto& [path, what] : r.files) rows.push_back({path, what});
+    print_table(rows);
+    if (r.restart_required) std::cout << "Restart: " << restart_doc.get<std::string>() << "\n";
+  }
+  return r.restart_required ? static_cast<int>(ExitCode::kRestartRequired) : 0;
+}
+
+// ---- list, history, status, facts, recover -------------------------------------------
+
+int cmd_list(const Options& o) {
+  InstallerContext ctx = context(o);
+  StateDb db = open_db_readonly(ctx);
+  auto hotfixes = db.hotfixes(false);
+  if (o.json) {
+    json list = json::array();
+    for (const InstalledHotfix& h : hotfixes) {
+      list.push_back({{"id", h.id}, {"title", h.title}, {"architecture", std::string(arch_token(h.arch))},
+                      {"revision", h.revision}, {"installed_at", utc(h.installed_at)},
+                      {"language", h.language}, {"restart", std::string(restart_token(h.restart))}});
+    }
+    print_json(list);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows{{"HotFixID", "Revision", "Architecture", "InstalledOn", "Title"}};
+  for (const InstalledHotfix& h : hotfixes) {
+    rows.push_back({h.id, std::to_string(h.revision), std::string(arch_display(h.arch)),
+                    utc(h.installed_at), h.title});
+  }
+  if (hotfixes.empty()) {
+    std::cout << "no hotfixes installed under " << root_display(ctx) << "\n";
+  } else {
+    print_table(rows);
+  }
+  return 0;
+}
+
+int cmd_history(const Options& o) {
+  InstallerContext ctx = context(o);
+  StateDb db = open_db_readonly(ctx);
+  auto entries = db.history();
+  if (o.json) {
+    json list = json::array();
+    for (const HistoryEntry& e : entries) {
+      list.push_back({{"seq", e.seq}, {"at", utc(e.at)}, {"action", e.action}, {"hotfix", e.hotfix_id},
+                      {"revision", e.revision}, {"outcome", e.outcome}, {"detail", e.detail},
+                      {"transaction", e.txid}});
+    }
+    print_json(list);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows{{"#", "When (UTC)", "Action", "Hotfix", "Outcome", "Detail"}};
+  for (const HistoryEntry& e : entries) {
+    rows.push_back({std::to_string(e.seq), utc(e.at), e.action, e.hotfix_id, e.outcome, e.detail});
+  }
+  print_table(rows);
+  return 0;
+}
+
+int cmd_status(const Options& o) {
+  InstallerContext ctx = context(o);
+  StateDb db = open_db_readonly(ctx);
+  RestartState state = db.restart();
+  bool journal = ::access((ctx.state_dir() + "/journal.json").c_str(), F_OK) == 0;
+  if (o.cancel_restart) {
+    RootLock lock(ctx.state_dir(), !o.no_wait);
+    StateDb rw = StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadWrite);
+    RestartEnvironment env = make_restart_environment(root_display(ctx), std::nullopt);
+    state = cancel_restart(rw.restart(), env);
+    rw.set_restart(state);
+  }
+  if (o.json) {
+    print_json({{"restart_required", state.required},
+                {"kind", std::string(restart_token(state.kind))},
+                {"hotfixes", state.hotfixes},
+                {"policy", state.policy},
+                {"scheduled_at", state.scheduled_at ? json(utc(*state.scheduled_at)) : json(nullptr)},
+                {"mechanism", state.mechanism},
+                {"interrupted_transaction", journal}});
+  } else {
+    std::cout << "Restart: " << restart_text(state) << "\n";
+    if (journal) std::cout << "An interrupted transaction is pending: run `hotfix-installer recover`.\n";
+  }
+  return state.required ? static_cast<int>(ExitCode::kRestartRequired) : 0;
+}
+
+int cmd_facts(const Options& o) {
+  InstallerContext ctx = context(o);
+  TargetFacts facts = load_target_facts(root_display(ctx));
+  if (o.json) {
+    print_json(facts_to_json(facts));
+  } else {
+    json j = facts_to_json(facts);
+    for (auto& [k, v] : j.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+  }
+  return 0;
+}
+
+int cmd_recover(const Options& o) {
+  InstallerContext ctx = context(o);
+  std::string what = recover_root(ctx);
+  if (o.json) {
+    print_json({{"result", what}});
+  } else {
+    std::cout << what << "\n";
+  }
+  return 0;
+}
+
+// ---- verify ----------------------------------------------------------------------------
+
+int cmd_verify(const Options& o) {
+  InstallerContext ctx = context(o);
+  StateDb db = open_db_readonly(ctx);
+  std::vector<InstalledHotfix> hotfixes;
+  if (o.id.empty()) {
+    hotfixes = db.hotfixes(true);
+  } else {
+    auto h = db.hotfix(o.id);
+    if (!h) throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
+    // Later layers are needed to tell superseded promises apart.
+    hotfixes = db.hotfixes(true);
+  }
+  VerifyReport report = verify_installed(root_display(ctx), hotfixes, {});
+  std::vector<const FileCheck*> shown;
+  for (const FileCheck& f : report.files) {
+    if (o.id.empty() || f.hotfix_id == o.id) shown.push_back(&f);
+  }
+  std::size_t failed = 0;
+  for (const FileCheck* f : shown) failed += f->ok() ? 0 : 1;
+  if (o.json) {
+    json files = json::array();
+    for (const FileCheck* f : shown) {
+      files.push_back({{"hotfix", f->hotfix_id}, {"path", f->path},
+                       {"action", std::string(file_action_token(f->action))},
+                       {"codes", f->codes()}, {"ok", f->ok()}, {"detail", f->detail}});
+    }
+    print_json({{"files", files}, {"checked", shown.size()}, {"failed", failed}, {"intact", failed == 0}});
+  } else {
+    for (const FileCheck* f : shown) {
+      if (!f->ok()) std::cout << f->codes() << "  " << f->path << "  (" << f->hotfix_id << ": " << f->detail << ")\n";
+    }
+    std::cout << shown.size() << " files checked, " << failed << " differ"
+              << (failed ? "" : ": every installed file is what its hotfix promised") << "\n";
+  }
+  return failed ? static_cast<int>(ExitCode::kVerification) : 0;
+}
+
+void print_error(const Error& e, bool as_json) {
+  std::vector<std::string> lines;
+  if (auto* m = dynamic_cast<const ManifestError*>(&e)) {
+    for (const ManifestIssue& i : m->issues()) {
+      lines.push_back(e.where() + ": " + (i.path.empty() ? "" : i.path + ": ") + i.message);
+    }
+  }
+  if (lines.empty()) lines.push_back(e.what());
+  for (const std::string& l : lines) std::cerr << kProgram << ": error: " << l << "\n";
+  if (as_json) {
+    print_json({{"ok", false}, {"exit_code", static_cast<int>(exit_code_for(e.kind()))}, {"errors", lines}});
+  }
+}
+
+}  // namespace
+
+int installer_main(int argc, char** argv) {
+  Options o;
+  CLI::App app{
+      "hotfix-installer: applies signed hotfix bundles transactionally, verifies installed "
+      "files, and removes hotfixes.\nExit codes: 0 ok, 1 internal error, 2 bad input, 3 bad or "
+      "untrusted signature, 4 verification failed, 5 not applicable, 6 busy, 7 system error, "
+      "10 success but a restart is required (see docs/exit-codes.md).",
+      kProgram};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(HOTFIX_VERSION));
+  auto common = [&](CLI::App* c) {
+    c->add_option("--root", o.root, "Target root directory (an offline image, or / for this system)");
+    c->add_flag("--json", o.json, "Machine-readable output");
+  };
+  auto* apply = app.add_subcommand("apply", "Apply bundles, each in its own transaction");
+  common(apply);
+  apply->add_option("BUNDLE", o.bundles, "Bundle files, applied in dependency order")->required();
+  apply->add_option("--trust", o.trust, "Trusted public key file or directory (also <root>/etc/hotfix/trusted.d)");
+  apply->add_flag("--dry-run", o.dry_run, "Print the plan; change nothing");
+  apply->add_flag("--force", o.force, "Replace files even when the installed version is newer or equal");
+  apply->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting for another installer");
+  apply->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES");
+  apply->add_option("--restart-command", o.restart_command, "Command that schedules the restart instead of systemd/shutdown");
+
+  auto* uninstall = app.add_subcommand("uninstall", "Remove an installed hotfix, restoring what it replaced");
+  common(uninstall);
+  uninstall->add_option("ID", o.id, "Hotfix id")->required();
+  uninstall->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting");
+  uninstall->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES");
+  uninstall->add_option("--restart-command", o.restart_command, "Command that schedules the restart");
+
+  auto* list = app.add_subcommand("list", "Installed hotfixes");
+  common(list);
+  auto* history = app.add_subcommand("history", "Every apply, uninstall and recovery with its outcome");
+  common(history);
+  auto* verify = app.add_subcommand("verify", "Check installed files against what their hotfixes promised");
+  common(verify);
+  verify->add_option("ID", o.id, "Only this hotfix");
+  auto* status = app.add_subcommand("status", "Pending restart and why");
+  common(status);
+  status->add_flag("--cancel-restart", o.cancel_restart, "Cancel a scheduled restart");
+  auto* recover_cmd = app.add_subcommand("recover", "Finish or undo a transaction a crash left behind");
+  common(recover_cmd);
+  recover_cmd->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting");
+  auto* facts = app.add_subcommand("facts", "What the installer knows about the target");
+  common(facts);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::kBadInput);
+  }
+  try {
+    if (*apply) return cmd_apply(o);
+    if (*uninstall) return cmd_uninstall(o);
+    if (*list) return cmd_list(o);
+    if (*history) return cmd_history(o);
+    if (*verify) return cmd_verify(o);
+    if (*status) return cmd_status(o);
+    if (*recover_cmd) return cmd_recover(o);
+    if (*facts) return cmd_facts(o);
+  } catch (const Error& e) {
+    print_error(e, o.json);
+    return static_cast<int>(exit_code_for(e.kind()));
+  } catch (const std::exception& e) {
+    std::cerr << kProgram << ": internal error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::kInternal);
+  }
+  return static_cast<int>(ExitCode::kInternal);
+}
+
+}  // namespace hotfix

@@ -1,0 +1,52 @@
+// The one narrow interface through which apply, uninstall and recover touch the filesystem
+// (after ninja's DiskInterface and LevelDB's Env): tests substitute an implementation that
+// fails, stops or "loses power" at any single operation.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace hotfix {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual void append(const void* data, std::size_t size) = 0;
+  virtual void sync() = 0;   // data durable (fdatasync)
+  virtual void close() = 0;  // idempotent
+};
+
+struct FileMetadata {
+  std::uint32_t mode = 0644;
+  std::int64_t mtime = 0;  // UTC seconds
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+};
+
+class Disk {
+ public:
+  virtual ~Disk() = default;
+  // Creates a new file exclusively; fails if it exists.
+  virtual std::unique_ptr<WritableFile> create(const std::string& path, std::uint32_t mode) = 0;
+  virtual void rename(const std::string& from, const std::string& to) = 0;  // atomic replace
+  virtual void link(const std::string& from, const std::string& to) = 0;    // hard link
+  virtual bool remove(const std::string& path) = 0;  // false if it did not exist
+  virtual void make_dir(const std::string& path) = 0;
+  virtual bool remove_dir(const std::string& path) = 0;  // false if missing or not empty
+  virtual void sync_dir(const std::string& path) = 0;
+  // Makes everything written on the filesystem holding `path` durable (syncfs): one call
+  // instead of one fsync per file.
+  virtual void sync_filesystem(const std::string& path) = 0;
+  virtual void set_metadata(const std::string& path, const FileMetadata& metadata) = 0;
+  virtual bool exists(const std::string& path) = 0;
+  virtual std::string read_file(const std::string& path) = 0;
+};
+
+// The real filesystem.
+Disk& real_disk();
+
+}  // namespace hotfix

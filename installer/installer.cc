@@ -1,0 +1,535 @@
+#include "installer/installer.h"
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "installer/journal.h"
+#include "installer/prerequisite_eval.h"
+#include "installer/root_lock.h"
+#include "installer/state_db.h"
+#include "installer/target_facts.h"
+#include "installer/transaction.h"
+#include "manifests/bundle_reader.h"
+#include "manifests/errors.h"
+#include "manifests/file_identity.h"
+
+namespace hotfix {
+
+namespace {
+
+std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+std::string parent_of(const std::string& rel) {
+  auto slash = rel.find_last_of('/');
+  return slash == std::string::npos ? "" : rel.substr(0, slash);
+}
+
+std::string name_of(const std::string& rel) {
+  auto slash = rel.find_last_of('/');
+  return slash == std::string::npos ? rel : rel.substr(slash + 1);
+}
+
+std::string stage_name(const std::string& rel, const std::string& txid) {
+  std::string dir = parent_of(rel);
+  return (dir.empty() ? "" : dir + "/") + "." + name_of(rel) + ".hotfix-" + txid;
+}
+
+void make_state_dir(Disk& disk, const std::string& root) {
+  std::string path = root;
+  for (const char* part : {"var", "lib", "hotfix"}) {
+    path += std::string("/") + part;
+    disk.make_dir(path);
+  }
+}
+
+void collect_required_hotfixes(const Prerequisite& p, std::vector<std::string>& out) {
+  if (p.type == Prerequisite::Type::kHotfixInstalled) out.push_back(p.value);
+  for (const Prerequisite& c : p.children) collect_required_hotfixes(c, out);
+}
+
+// Recovery under the lock, recorded in the history.
+std::string recover_locked(const InstallerContext& ctx, StateDb& db) {
+  Journal journal;
+  RecoveryOutcome outcome =
+      recover(*ctx.disk, ctx.root, ctx.state_dir(),
+              [&](const std::string& txid) { return db.transaction_committed(txid); }, &journal);
+  if (outcome == RecoveryOutcome::kNothing) return "nothing to recover";
+  std::string what = outcome == RecoveryOutcome::kRolledBack ? "rolled back" : "rolled forward";
+  HistoryEntry entry;
+  entry.at = now();
+  entry.action = "recover";
+  entry.hotfix_id = journal.hotfix_id;
+  entry.outcome = what;
+  entry.detail = "an interrupted " + journal.action + " of " + journal.hotfix_id + " was " +
+                 what + (outcome == RecoveryOutcome::kRolledBack ? " to the old files"
+                                                                 : " to the new files");
+  db.add_history(entry);
+  return entry.detail;
+}
+
+FileMetadata metadata_for(const PlannedFile& f) {
+  FileMetadata m;
+  m.mtime = f.entry.timestamp.unix_seconds();
+  if (f.entry.mode) {
+    m.mode = *f.entry.mode;
+  } else if (f.current) {
+    m.mode = f.current->st_mode & 07777;
+  } else {
+    m.mode = 0644;
+  }
+  if (f.current) {
+    m.uid = f.current->st_uid;
+    m.gid = f.current->st_gid;
+  }
+  return m;
+}
+
+void check_free_space(const std::string& root, std::uint64_t need) {
+  struct statvfs vfs {};
+  if (::statvfs(root.c_str(), &vfs) != 0) throw SystemError(root, "statvfs", errno);
+  std::uint64_t avail = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  const std::uint64_t margin = 1 << 20;
+  if (need + margin > avail) {
+    throw Error(ErrorKind::kSystem, root,
+                "not enough free space: staging needs " + std::to_string(need + margin) +
+                    " bytes, " + std::to_string(avail) + " are available; nothing was changed");
+  }
+}
+
+}  // namespace
+
+std::string InstallerContext::state_dir() const { return root + "/var/lib/hotfix"; }
+
+TrustStore load_installer_trust(const InstallerContext& ctx,
+                                const std::vector<std::string>& extra) {
+  TrustStore trust;
+  for (const std::string& p : extra) trust.add_path(p);
+  std::string dir = ctx.root + "/etc/hotfix/trusted.d";
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) trust.add_path(dir);
+  return trust;
+}
+
+std::vector<std::string> order_bundles(const std::vector<std::string>& bundles,
+                                       const TrustStore& trust) {
+  struct Node {
+    std::string path, id;
+    std::vector<std::string> needs;
+  };
+  std::vector<Node> nodes;
+  for (const std::string& b : bundles) {
+    BundleReader r = BundleReader::open_verified(b, trust);
+    Node n{b, r.manifest().id, {}};
+    collect_required_hotfixes(r.manifest().prerequisites, n.needs);
+    nodes.push_back(n);
+  }
+  std::vector<std::string> order;
+  std::set<std::string> placed;
+  while (order.size() < nodes.size()) {
+    bool progress = false;
+    for (const Node& n : nodes) {
+      if (placed.count(n.path)) continue;
+      bool ready = true;
+      for (const std::string& need : n.needs) {
+        for (const Node& m : nodes) {
+          if (m.id == need && !placed.count(m.path) && m.path != n.path) ready = false;
+        }
+      }
+      if (ready) {
+        order.push_back(n.path);
+        placed.insert(n.path);
+        progress = true;
+      }
+    }
+    if (!progress) {
+      throw Error(ErrorKind::kBadInput, "bundles",
+                  "the bundles' prerequisites form a cycle; apply them separately");
+    }
+  }
+  return order;
+}
+
+ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_path,
+                         const TrustStore& trust, const ApplyOptions& options) {
+  Disk& disk = *ctx.disk;
+  const std::string state = ctx.state_dir();
+  BundleReader reader = BundleReader::open_verified(bundle_path, trust);
+  const Manifest& m = reader.manifest();
+  const Arch arch = m.bundle->arch;
+  TargetFacts facts = load_target_facts(ctx.root.empty() ? "/" : ctx.root);
+  const bool fold = facts.windows_paths();
+
+  std::optional<RootLock> lock;
+  if (!options.dry_run) {
+    make_state_dir(disk, ctx.root);
+    lock.emplace(state, ctx.wait_for_lock);
+  }
+  StateDb db = StateDb::open(state + "/state.db",
+                             options.dry_run ? StateDb::Mode::kReadOnly : StateDb::Mode::kReadWrite);
+  if (!options.dry_run) {
+    recover_locked(ctx, db);
+  } else if (disk.exists(state + "/journal.json")) {
+    throw Error(ErrorKind::kBusy, state,
+                "an interrupted transaction is pending; run `hotfix-installer recover` first");
+  }
+
+  ApplyResult result;
+  result.bundle = bundle_path;
+  result.id = m.id;
+  result.revision = m.revision;
+
+  auto history = [&](const std::string& outcome, const std::string& detail,
+                     const std::string& txid) {
+    HistoryEntry e;
+    e.at = now();
+    e.action = "apply";
+    e.hotfix_id = m.id;
+    e.revision = m.revision;
+    e.outcome = outcome;
+    e.detail = detail;
+    e.txid = txid;
+    return e;
+  };
+  auto refuse = [&](const std::string& reason) {
+    result.outcome = ApplyOutcome::kNotApplicable;
+    result.reason = reason;
+    if (!options.dry_run) db.add_history(history("refused", reason, ""));
+    return result;
+  };
+
+  if (arch != facts.architecture) {
+    return refuse("the bundle is for " + std::string(arch_display(arch)) + "; the target is " +
+                  std::string(arch_display(facts.architecture)));
+  }
+  std::optional<InstalledHotfix> installed = db.hotfix(m.id);
+  if (installed && installed->revision == m.revision) {
+    result.outcome = ApplyOutcome::kAlreadyInstalled;
+    result.reason = m.id + " revision " + std::to_string(m.revision) + " is already installed";
+    if (!options.dry_run) db.add_history(history("no-op", result.reason, ""));
+    return result;
+  }
+  if (installed && installed->revision > m.revision) {
+    return refuse("revision " + std::to_string(m.revision) + " is lower than the installed revision " +
+                  std::to_string(installed->revision) +
+                  " (no downgrade by replay; uninstall the installed one first)");
+  }
+  std::vector<InstalledHotfix> all = db.hotfixes(false);
+  for (const InstalledHotfix& h : all) {
+    if (std::count(h.supersedes.begin(), h.supersedes.end(), m.id)) {
+      return refuse("superseded by installed hotfix " + h.id);
+    }
+  }
+  PrerequisiteContext pctx{
+      facts,
+      [&](const std::string& id) {
+        return db.hotfix(id).has_value() ||
+               std::count(facts.hotfixes.begin(), facts.hotfixes.end(), id) > 0;
+      },
+      [&](const std::string& path) -> std::optional<Version> {
+        try {
+          ResolvedPath p = resolve_under_root(ctx.root, path, fold);
+          if (!p.exists) return std::nullopt;
+          return identify_file(ctx.root + "/" + p.relative).version();
+        } catch (const Error&) {
+          return std::nullopt;
+        }
+      }};
+  PrerequisiteResult prereq = evaluate_prerequisites(m.prerequisites, pctx);
+  if (!prereq.satisfied) return refuse(prereq.reason);
+
+  PlanOptions plan_options;
+  plan_options.fold_case = fold;
+  plan_options.force = options.force;
+  plan_options.recorded_sha256 = [&](const std::string& path) -> std::optional<Sha256Digest> {
+    auto layers = db.layers(path, fold);
+    for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+      if (it->second.action == FileAction::kInstalled || it->second.action == FileAction::kReplaced) {
+        return it->second.sha256;
+      }
+    }
+    return std::nullopt;
+  };
+  result.plan = make_plan(m.architectures.at(arch), ctx.root, plan_options);
+  if (options.dry_run) {
+    result.outcome = ApplyOutcome::kDryRun;
+    return result;
+  }
+
+  // The transaction's operations and what the database will record.
+  const std::string txid = new_txid();
+  Journal journal;
+  journal.txid = txid;
+  journal.action = "apply";
+  journal.hotfix_id = m.id;
+  InstalledHotfix record;
+  record.id = m.id;
+  record.revision = m.revision;
+  record.title = m.title;
+  record.arch = arch;
+  record.language = m.bundle->language.value_or(m.languages.empty() ? "" : m.languages.front());
+  record.restart = m.restart;
+  record.installed_at = now();
+  record.key_id = m.bundle->key_id;
+  record.manifest_json = reader.manifest_json();
+  record.supersedes = m.supersedes;
+  collect_required_hotfixes(m.prerequisites, record.requires_hotfixes);
+
+  struct Staged {
+    std::string stage;
+    FileMetadata metadata;
+  };
+  std::map<Sha256Digest, std::vector<Staged>> by_content;
+  std::set<std::string> created;
+  std::uint64_t need = 0;
+  std::int64_t layer = db.next_layer();
+  int counts[5] = {};
+  for (std::size_t i = 0; i < result.plan.files.size(); ++i) {
+    const PlannedFile& f = result.plan.files[i];
+    ++counts[static_cast<int>(f.decision)];
+    if (f.decision == Decision::kNotApplicable) continue;
+    InstalledFile rec;
+    rec.path = f.target.relative;
+    rec.manifest_path = f.entry.path();
+    rec.version = f.entry.version;
+    rec.size = f.entry.size;
+    rec.sha256 = *f.entry.sha256;
+    rec.mtime = f.entry.timestamp.unix_seconds();
+    rec.mode = metadata_for(f).mode;
+    rec.layer = layer;
+    if (f.decision == Decision::kSkip) {
+      rec.action = FileAction::kSkipped;
+      record.files.push_back(rec);
+      continue;
+    }
+    std::string backup = "backups/" + txid + "/" + std::to_string(i);
+    JournalOp op;
+    op.kind = JournalOp::Kind::kPut;
+    if (f.decision == Decision::kKeep) {
+      rec.action = FileAction::kKept;
+      op.path = f.target.relative + ".hotfix-new";
+      if (disk.exists(ctx.root + "/" + op.path)) op.backup = backup;
+      op.keep_backup = false;
+    } else {
+      rec.action = f.decision == Decision::kInstall ? FileAction::kInstalled : FileAction::kReplaced;
+      op.path = f.target.relative;
+      if (f.decision == Decision::kReplace) {
+        op.backup = backup;
+        op.keep_backup = true;
+        rec.backup = backup;
+        // An upgrade keeps the backup of the true original, not the older revision's file.
+        if (installed) {
+          for (const InstalledFile& old : installed->files) {
+            if (old.path == rec.path && (old.action == FileAction::kInstalled ||
+                                         old.action == FileAction::kReplaced)) {
+              auto layers = db.layers(rec.path, fold);
+              if (!layers.empty() && layers.back().first == m.id) {
+                op.keep_backup = false;
+                rec.backup = old.backup;
+              }
+            }
+          }
+        }
+        result.replaced_paths.push_back(rec.path);
+        result.replaced_identities.emplace_back(f.current->st_dev, f.current->st_ino);
+      }
+      for (const std::string& d : f.target.missing_dirs) {
+        if (created.insert(d).second) journal.created_dirs.push_back(d);
+      }
+    }
+    op.stage = stage_name(op.path, txid);
+    by_content[*f.entry.sha256].push_back({ctx.root + "/" + op.stage, metadata_for(f)});
+    need += f.entry.size;
+    journal.ops.push_back(op);
+    record.files.push_back(rec);
+  }
+  // An upgrade carries over the files the older revision had and this one does not list.
+  if (installed) {
+    for (const InstalledFile& old : installed->files) {
+      bool listed = std::any_of(record.files.begin(), record.files.end(),
+                                [&](const InstalledFile& f) { return f.path == old.path; });
+      if (!listed) record.files.push_back(old);
+    }
+  }
+  std::sort(journal.created_dirs.begin(), journal.created_dirs.end(),
+            [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+  check_free_space(ctx.root.empty() ? "/" : ctx.root, need);
+
+  bool files_change = !journal.ops.empty();
+  result.restart_required = files_change && m.restart != RestartRequirement::kNone;
+  result.restart = m.restart;
+  RestartState restart = db.restart();
+  if (result.restart_required) {
+    restart.required = true;
+    restart.kind = std::max(restart.kind, m.restart);
+    if (!std::count(restart.hotfixes.begin(), restart.hotfixes.end(), m.id)) {
+      restart.hotfixes.push_back(m.id);
+    }
+  }
+  std::string detail = std::to_string(counts[0]) + " installed, " + std::to_string(counts[1]) +
+                       " replaced, " + std::to_string(counts[3]) + " kept, " +
+                       std::to_string(counts[2]) + " skipped, " + std::to_string(counts[4]) +
+                       " not applicable";
+
+  auto stager = [&](const Journal&) {
+    reader.for_each_payload([&](const Sha256Digest& digest, std::uint64_t, PayloadStream& data) {
+      auto it = by_content.find(digest);
+      if (it == by_content.end()) return;  // not needed here (skipped files)
+      std::vector<std::unique_ptr<WritableFile>> outs;
+      for (const Staged& s : it->second) outs.push_back(disk.create(s.stage, 0600));
+      std::vector<char> buf(1 << 20);
+      while (std::size_t n = data.read(buf.data(), buf.size())) {
+        for (auto& out : outs) out->append(buf.data(), n);
+      }
+      for (auto& out : outs) out->close();
+      for (const Staged& s : it->second) disk.set_metadata(s.stage, s.metadata);
+    });
+  };
+  auto committer = [&] { db.record_apply(record, history("applied", detail, txid), restart); };
+  if (files_change) {
+    run_transaction(disk, ctx.root, state, journal, stager, committer);
+  } else {
+    committer();  // everything was already there: record it, change no file
+  }
+  result.outcome = ApplyOutcome::kApplied;
+  result.reason = detail;
+  return result;
+}
+
+UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id) {
+  Disk& disk = *ctx.disk;
+  const std::string state = ctx.state_dir();
+  if (!disk.exists(state + "/state.db")) {
+    throw Error(ErrorKind::kNotApplicable, id, "is not installed (no hotfix is)");
+  }
+  TargetFacts facts = load_target_facts(ctx.root.empty() ? "/" : ctx.root);
+  const bool fold = facts.windows_paths();
+  RootLock lock(state, ctx.wait_for_lock);
+  StateDb db = StateDb::open(state + "/state.db", StateDb::Mode::kReadWrite);
+  recover_locked(ctx, db);
+
+  std::optional<InstalledHotfix> h = db.hotfix(id);
+  if (!h) throw Error(ErrorKind::kNotApplicable, id, "is not installed");
+  for (const InstalledHotfix& other : db.hotfixes(false)) {
+    if (other.id != id &&
+        std::count(other.requires_hotfixes.begin(), other.requires_hotfixes.end(), id)) {
+      HistoryEntry e{0, now(), "uninstall", id, h->revision, "refused",
+                     "installed hotfix " + other.id + " requires it", ""};
+      db.add_history(e);
+      throw Error(ErrorKind::kNotApplicable, id,
+                  "cannot be uninstalled: installed hotfix " + other.id +
+                      " names it as a prerequisite (uninstall " + other.id + " first)");
+    }
+  }
+
+  const std::string txid = new_txid();
+  Journal journal;
+  journal.txid = txid;
+  journal.action = "uninstall";
+  journal.hotfix_id = id;
+  std::vector<FileLayer> updated;
+  std::map<std::string, std::string> link_sources;  // stage (root-relative) -> backup (state-relative)
+  UninstallResult result;
+  result.id = id;
+  int i = 0;
+  for (const InstalledFile& f : h->files) {
+    std::string backup = "backups/" + txid + "/" + std::to_string(i++);
+    if (f.action == FileAction::kSkipped) {
+      result.files.emplace_back(f.path, "left as it was (the hotfix had skipped it)");
+      continue;
+    }
+    if (f.action == FileAction::kKept) {
+      std::string extra = f.path + ".hotfix-new";
+      if (disk.exists(ctx.root + "/" + extra)) {
+        journal.ops.push_back({JournalOp::Kind::kRemove, extra, "", backup, false});
+        result.files.emplace_back(extra, "removed");
+      }
+      continue;
+    }
+    auto layers = db.layers(f.path, fold);
+    auto self = std::find_if(layers.begin(), layers.end(),
+                             [&](const FileLayer& l) { return l.first == id; });
+    if (self != layers.end() && std::next(self) != layers.end()) {
+      // A later hotfix replaced this file since: its file stays, and it now displaces what
+      // this hotfix had displaced.
+      FileLayer next = *std::next(self);
+      if (next.second.backup) journal.discard_after_commit.push_back(*next.second.backup);
+      next.second.backup = f.backup;
+      updated.push_back(next);
+      result.files.emplace_back(f.path, "kept " + next.first + "'s version (installed later)");
+      continue;
+    }
+    bool present = disk.exists(ctx.root + "/" + f.path);
+    if (f.backup) {
+      JournalOp op{JournalOp::Kind::kPut, f.path, stage_name(f.path, txid),
+                   present ? std::optional<std::string>(backup) : std::nullopt, false};
+      link_sources[op.stage] = *f.backup;
+      journal.ops.push_back(op);
+      journal.discard_after_commit.push_back(*f.backup);
+      result.files.emplace_back(f.path, "restored");
+    } else if (present) {
+      journal.ops.push_back({JournalOp::Kind::kRemove, f.path, "", backup, false});
+      result.files.emplace_back(f.path, "removed (it did not exist before)");
+    }
+  }
+
+  RestartState restart = db.restart();
+  result.restart_required = !journal.ops.empty() && h->restart != RestartRequirement::kNone;
+  if (result.restart_required) {
+    restart.required = true;
+    restart.kind = std::max(restart.kind, h->restart);
+  }
+  restart.hotfixes.erase(std::remove(restart.hotfixes.begin(), restart.hotfixes.end(), id),
+                         restart.hotfixes.end());
+  if (result.restart_required) restart.hotfixes.push_back(id + " (uninstalled)");
+  HistoryEntry entry{0, now(), "uninstall", id, h->revision, "uninstalled",
+                     std::to_string(result.files.size()) + " files handled", txid};
+
+  auto stager = [&](const Journal&) {
+    for (const auto& [stage, backup] : link_sources) {
+      std::string from = state + "/" + backup, to = ctx.root + "/" + stage;
+      try {
+        disk.link(from, to);
+      } catch (const SystemError& e) {
+        if (e.error_number() != EXDEV && e.error_number() != EPERM) throw;
+        std::string data = disk.read_file(from);
+        struct stat st {};
+        ::stat(from.c_str(), &st);
+        auto out = disk.create(to, 0600);
+        out->append(data.data(), data.size());
+        out->close();
+        disk.set_metadata(to, {static_cast<std::uint32_t>(st.st_mode & 07777), st.st_mtim.tv_sec,
+                               st.st_uid, st.st_gid});
+      }
+    }
+  };
+  auto committer = [&] { db.record_uninstall(id, updated, entry, restart); };
+  if (journal.ops.empty()) {
+    committer();
+  } else {
+    run_transaction(disk, ctx.root, state, journal, stager, committer);
+  }
+  // Backup directories emptied by this uninstall.
+  for (const std::string& f : journal.discard_after_commit) {
+    disk.remove_dir(state + "/" + parent_of(f));
+  }
+  return result;
+}
+
+std::string recover_root(const InstallerContext& ctx) {
+  const std::string state = ctx.state_dir();
+  if (!ctx.disk->exists(state + "/state.db") && !ctx.disk->exists(state + "/journal.json")) {
+    return "nothing to recover";
+  }
+  RootLock lock(state, ctx.wait_for_lock);
+  StateDb db = StateDb::open(state + "/state.db", StateDb::Mode::kReadWrite);
+  return recover_locked(ctx, db);
+}
+
+}  // namespace hotfix

@@ -1,0 +1,70 @@
+// What hotfix-installer does, as a library: apply, uninstall and recover, each one
+// transaction under the root's lock. The CLI (installer/cli.cc) only parses and prints.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "installer/disk.h"
+#include "installer/installed_state.h"
+#include "installer/plan.h"
+#include "manifests/trust_store.h"
+
+namespace hotfix {
+
+struct InstallerContext {
+  std::string root = "/";
+  Disk* disk = &real_disk();
+  bool wait_for_lock = true;
+  std::string state_dir() const;  // <root>/var/lib/hotfix
+};
+
+// Keys from --trust and from <root>/etc/hotfix/trusted.d/.
+TrustStore load_installer_trust(const InstallerContext& ctx, const std::vector<std::string>& extra);
+
+enum class ApplyOutcome {
+  kApplied,
+  kAlreadyInstalled,  // same revision: nothing to do, success
+  kNotApplicable,     // architecture, prerequisites, supersedence, downgrade, nothing to do
+  kDryRun,
+};
+
+struct ApplyResult {
+  std::string bundle;
+  std::string id;
+  std::uint64_t revision = 0;
+  ApplyOutcome outcome = ApplyOutcome::kApplied;
+  std::string reason;  // one line for refusals and no-ops
+  Plan plan;
+  bool restart_required = false;
+  RestartRequirement restart = RestartRequirement::kNone;  // what the hotfix needs
+  std::vector<std::pair<dev_t, ino_t>> replaced_identities;  // old files' identities
+  std::vector<std::string> replaced_paths;
+};
+
+struct ApplyOptions {
+  bool dry_run = false;
+  bool force = false;
+};
+
+// Applies one bundle (already verified against `trust`). Throws for errors; refusals are a
+// result with kNotApplicable (and recorded in the history).
+ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_path,
+                         const TrustStore& trust, const ApplyOptions& options);
+
+// Sorts bundle paths so that a bundle naming another's hotfix as a prerequisite comes after it.
+std::vector<std::string> order_bundles(const std::vector<std::string>& bundles,
+                                       const TrustStore& trust);
+
+struct UninstallResult {
+  std::string id;
+  std::vector<std::pair<std::string, std::string>> files;  // path, what happened
+  bool restart_required = false;
+};
+UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id);
+
+// Finishes or undoes a transaction a crash left behind; records it in the history.
+std::string recover_root(const InstallerContext& ctx);
+
+}  // namespace hotfix

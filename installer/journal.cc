@@ -1,0 +1,110 @@
+#include "installer/journal.h"
+
+#include <nlohmann/json.hpp>
+
+#include "manifests/errors.h"
+
+namespace hotfix {
+
+namespace {
+using json = nlohmann::ordered_json;
+constexpr const char* kFile = "/journal.json";
+}  // namespace
+
+std::string_view journal_state_token(Journal::State state) {
+  switch (state) {
+    case Journal::State::kPreparing:
+      return "preparing";
+    case Journal::State::kPrepared:
+      return "prepared";
+    case Journal::State::kSwapped:
+      return "swapped";
+  }
+  return "preparing";
+}
+
+std::string journal_to_json(const Journal& j) {
+  json ops = json::array();
+  for (const JournalOp& op : j.ops) {
+    json o;
+    o["kind"] = op.kind == JournalOp::Kind::kPut ? "put" : "remove";
+    o["path"] = op.path;
+    if (!op.stage.empty()) o["stage"] = op.stage;
+    if (op.backup) o["backup"] = *op.backup;
+    o["keep_backup"] = op.keep_backup;
+    ops.push_back(o);
+  }
+  json doc;
+  doc["txid"] = j.txid;
+  doc["action"] = j.action;
+  doc["hotfix"] = j.hotfix_id;
+  doc["state"] = std::string(journal_state_token(j.state));
+  doc["ops"] = ops;
+  doc["created_dirs"] = j.created_dirs;
+  doc["discard_after_commit"] = j.discard_after_commit;
+  return doc.dump(1) + "\n";
+}
+
+Journal journal_from_json(const std::string& text, const std::string& source) {
+  try {
+    json doc = json::parse(text);
+    Journal j;
+    j.txid = doc.at("txid").get<std::string>();
+    j.action = doc.at("action").get<std::string>();
+    j.hotfix_id = doc.at("hotfix").get<std::string>();
+    std::string state = doc.at("state").get<std::string>();
+    if (state == "preparing") {
+      j.state = Journal::State::kPreparing;
+    } else if (state == "prepared") {
+      j.state = Journal::State::kPrepared;
+    } else if (state == "swapped") {
+      j.state = Journal::State::kSwapped;
+    } else {
+      throw Error(ErrorKind::kBadInput, source, "unknown journal state '" + state + "'");
+    }
+    for (const json& o : doc.at("ops")) {
+      JournalOp op;
+      op.kind = o.at("kind").get<std::string>() == "remove" ? JournalOp::Kind::kRemove
+                                                            : JournalOp::Kind::kPut;
+      op.path = o.at("path").get<std::string>();
+      if (o.contains("stage")) op.stage = o.at("stage").get<std::string>();
+      if (o.contains("backup")) op.backup = o.at("backup").get<std::string>();
+      op.keep_backup = o.at("keep_backup").get<bool>();
+      j.ops.push_back(op);
+    }
+    j.created_dirs = doc.at("created_dirs").get<std::vector<std::string>>();
+    j.discard_after_commit = doc.at("discard_after_commit").get<std::vector<std::string>>();
+    return j;
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::kBadInput, source,
+                std::string("journal is unreadable (") + e.what() +
+                    "); it was not written by this installer or the disk is damaged");
+  }
+}
+
+void write_journal(Disk& disk, const std::string& state_dir, const Journal& journal) {
+  std::string path = state_dir + kFile;
+  std::string tmp = path + ".tmp";
+  disk.remove(tmp);
+  std::string text = journal_to_json(journal);
+  auto file = disk.create(tmp, 0600);
+  file->append(text.data(), text.size());
+  file->sync();
+  file->close();
+  disk.rename(tmp, path);
+  disk.sync_dir(state_dir);
+}
+
+std::optional<Journal> read_journal(Disk& disk, const std::string& state_dir) {
+  std::string path = state_dir + kFile;
+  disk.remove(path + ".tmp");  // a journal never made durable: nothing was done under it
+  if (!disk.exists(path)) return std::nullopt;
+  return journal_from_json(disk.read_file(path), path);
+}
+
+void remove_journal(Disk& disk, const std::string& state_dir) {
+  disk.remove(state_dir + kFile);
+  disk.sync_dir(state_dir);
+}
+
+}  // namespace hotfix

@@ -1,0 +1,47 @@
+// The journal of an unfinished transaction: what a crash would leave half done, and how to
+// finish or undo it. Kept as <state>/journal.json, replaced atomically and made durable at
+// each state change (docs/transaction.md).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "installer/disk.h"
+
+namespace hotfix {
+
+struct JournalOp {
+  enum class Kind { kPut, kRemove };
+  Kind kind = Kind::kPut;
+  std::string path;   // relative to the root, as spelled on disk
+  std::string stage;  // kPut: the staged content beside it, relative to the root
+  std::optional<std::string> backup;  // the displaced file, relative to the state directory
+  bool keep_backup = false;  // kept after commit (uninstall needs it) or removed
+
+  friend bool operator==(const JournalOp&, const JournalOp&) = default;
+};
+
+struct Journal {
+  enum class State { kPreparing, kPrepared, kSwapped };
+  std::string txid;
+  std::string action;  // "apply" or "uninstall"
+  std::string hotfix_id;
+  State state = State::kPreparing;
+  std::vector<JournalOp> ops;
+  std::vector<std::string> created_dirs;  // relative to the root, outermost first
+  std::vector<std::string> discard_after_commit;  // relative to the state directory
+
+  friend bool operator==(const Journal&, const Journal&) = default;
+};
+
+std::string_view journal_state_token(Journal::State state);
+std::string journal_to_json(const Journal& journal);
+Journal journal_from_json(const std::string& text, const std::string& source);
+
+// Write to journal.json.tmp, sync, rename over journal.json, sync the directory.
+void write_journal(Disk& disk, const std::string& state_dir, const Journal& journal);
+std::optional<Journal> read_journal(Disk& disk, const std::string& state_dir);
+void remove_journal(Disk& disk, const std::string& state_dir);
+
+}  // namespace hotfix

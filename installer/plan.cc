@@ -1,0 +1,140 @@
+#include "installer/plan.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "manifests/errors.h"
+#include "manifests/file_identity.h"
+
+namespace hotfix {
+
+std::string_view decision_token(Decision decision) {
+  switch (decision) {
+    case Decision::kInstall:
+      return "install";
+    case Decision::kReplace:
+      return "replace";
+    case Decision::kSkip:
+      return "skip";
+    case Decision::kKeep:
+      return "keep";
+    case Decision::kNotApplicable:
+      return "not applicable";
+  }
+  return "install";
+}
+
+bool Plan::changes_files() const {
+  for (const PlannedFile& f : files) {
+    if (f.decision == Decision::kInstall || f.decision == Decision::kReplace ||
+        f.decision == Decision::kKeep) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Sha256Digest hash_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) throw SystemError(path, "open", errno);
+  Sha256 hash;
+  std::vector<char> buf(1 << 20);
+  while (true) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw SystemError(path, "read", err);
+    }
+    if (n == 0) break;
+    hash.update(buf.data(), static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return hash.finish();
+}
+
+namespace {
+
+void decide(PlannedFile& f, const std::string& full, const PlanOptions& options) {
+  const FileEntry& e = f.entry;
+  if (e.kind == FileKind::kConfig) {
+    Sha256Digest current = hash_file(full);
+    if (current == *e.sha256) {
+      f.decision = Decision::kSkip;
+      f.reason = "already has the hotfix's content";
+      return;
+    }
+    auto recorded = options.recorded_sha256 ? options.recorded_sha256(f.target.relative)
+                                            : std::nullopt;
+    if (recorded && *recorded == current) {
+      f.decision = Decision::kReplace;
+      f.reason = "unchanged since it was installed";
+      return;
+    }
+    f.decision = Decision::kKeep;
+    f.reason = recorded ? "changed by the administrator since it was installed"
+                        : "may have been changed by the administrator (no record of it)";
+    f.reason += "; the new file is written beside it as " + e.name + ".hotfix-new";
+    return;
+  }
+  FileIdentity id = identify_file(full);
+  f.installed_version = id.version();
+  if (e.version && f.installed_version) {
+    if (*f.installed_version < *e.version) {
+      f.decision = Decision::kReplace;
+      f.reason = "installed version " + f.installed_version->to_string() + " is older";
+      return;
+    }
+    std::string why = "installed version " + f.installed_version->to_string() +
+                      (*f.installed_version == *e.version ? " is the same" : " is newer");
+    if (options.force && hash_file(full) != *e.sha256) {
+      f.decision = Decision::kReplace;
+      f.forced = true;
+      f.reason = why + "; replaced because of --force";
+    } else {
+      f.decision = Decision::kSkip;
+      f.reason = why;
+    }
+    return;
+  }
+  if (hash_file(full) == *e.sha256) {
+    f.decision = Decision::kSkip;
+    f.reason = "already has the hotfix's content";
+    return;
+  }
+  f.decision = Decision::kReplace;
+  f.reason = e.version ? "installed file has no version" : "content differs (unversioned file)";
+}
+
+}  // namespace
+
+Plan make_plan(const std::vector<FileEntry>& files, const std::string& root,
+               const PlanOptions& options) {
+  Plan plan;
+  for (const FileEntry& e : files) {
+    PlannedFile f;
+    f.entry = e;
+    f.target = resolve_under_root(root, e.path(), options.fold_case);
+    std::string full = root + "/" + f.target.relative;
+    if (f.target.exists) {
+      struct stat st {};
+      if (::stat(full.c_str(), &st) != 0) throw SystemError(full, "stat", errno);
+      f.current = st;
+      decide(f, full, options);
+    } else if (e.only_if_present) {
+      f.decision = Decision::kNotApplicable;
+      f.reason = "not present on the target (its component is not installed)";
+    } else {
+      f.decision = Decision::kInstall;
+      f.reason = "not present on the target";
+    }
+    plan.files.push_back(std::move(f));
+  }
+  return plan;
+}
+
+}  // namespace hotfix

@@ -1,0 +1,85 @@
+// The installed-state database: an SQLite file (<root>/var/lib/hotfix/state.db) holding the
+// installed hotfixes, the files each put in place and the layering over shared paths, the
+// history, and the pending restart. Schema: docs/state-database.md.
+//
+// Readers never block writers and writers never block readers (write-ahead log); each read
+// call sees one consistent snapshot, each write call is one all-or-nothing transaction made
+// durable before it returns. Failures throw hotfix::Error naming the database file:
+// kSystem (I/O error, disk full, permission denied), kBusy (another writer held the database
+// longer than the busy timeout), kBadInput (not a hotfix state database, a damaged one, or
+// one with a schema version this program does not know), kInternal (misuse).
+//
+// One StateDb is used by one thread at a time; open one per thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "installer/installed_state.h"
+
+namespace hotfix {
+
+inline constexpr int kStateDbSchemaVersion = 1;
+inline constexpr std::chrono::milliseconds kStateDbBusyTimeout{10'000};
+
+// A record of one hotfix's file over a path: which hotfix, and what it did there.
+using FileLayer = std::pair<std::string /*hotfix id*/, InstalledFile>;
+
+class StateDb {
+ public:
+  enum class Mode { kReadOnly, kReadWrite };
+
+  // kReadWrite creates the file and its schema when missing (the directory must exist).
+  // kReadOnly never creates the database: a missing file is an empty view, so that `list`
+  // works on a fresh root. It also reads where it may not write the database's directory
+  // (an unprivileged user, a read-only mount).
+  static StateDb open(const std::string& path, Mode mode,
+                      std::chrono::milliseconds busy_timeout = kStateDbBusyTimeout);
+
+  StateDb(StateDb&&) noexcept;
+  StateDb& operator=(StateDb&&) noexcept;
+  ~StateDb();
+
+  const std::string& path() const;
+  Mode mode() const;
+  bool exists() const;  // false for a read-only view of a missing file
+
+  // Ordered by installed_at, then id. Files ordered by path.
+  std::vector<InstalledHotfix> hotfixes(bool with_files) const;
+  std::optional<InstalledHotfix> hotfix(const std::string& id) const;  // with its files
+  // Every record over one path (compared ASCII-case-insensitively when `fold_case`, as on
+  // Windows-family targets), ordered by layer ascending.
+  std::vector<FileLayer> layers(const std::string& path, bool fold_case) const;
+  std::int64_t next_layer() const;  // max(layer) + 1; 1 when no file is recorded
+  bool transaction_committed(const std::string& txid) const;  // a history row has this txid
+  std::vector<HistoryEntry> history() const;                  // ascending seq
+  RestartState restart() const;  // a default RestartState when none was ever recorded
+
+  // Writes, each one transaction. The history entry's seq is ignored; the assigned one is
+  // returned.
+  //
+  // Records an applied hotfix. An existing hotfix of the same id (an upgrade to a higher
+  // revision) is replaced with all its file records.
+  std::int64_t record_apply(const InstalledHotfix& hotfix, const HistoryEntry& entry,
+                            const RestartState& restart);
+  // Removes a hotfix and its file records, and rewrites the given file records of other
+  // hotfixes (their backup or layer changed because a layer below them went away). Each
+  // updated record must exist (matched by hotfix id and path).
+  std::int64_t record_uninstall(const std::string& id, const std::vector<FileLayer>& updated_layers,
+                                const HistoryEntry& entry, const RestartState& restart);
+  std::int64_t add_history(const HistoryEntry& entry);  // refusals, recoveries
+  void set_restart(const RestartState& restart);
+
+  struct Impl;
+
+ private:
+  explicit StateDb(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hotfix

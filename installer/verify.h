@@ -1,0 +1,77 @@
+// The auditor's verify: what is on disk under a root, compared with what the installed
+// hotfixes promised for each file they put in place.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "installer/installed_state.h"
+#include "manifests/version.h"
+
+namespace hotfix {
+
+// The outcome for one InstalledFile of one hotfix.
+struct FileCheck {
+  std::string hotfix_id;
+  std::string path;  // relative to the root, as on disk
+  FileAction action = FileAction::kInstalled;
+
+  bool missing = false;      // the file (or, for kept files, NAME.hotfix-new) does not exist
+  bool not_regular = false;  // not a regular file, a symbolic link on the way, or an unsafe path
+  bool unreadable = false;   // exists but could not be read: size, mtime and mode are still known
+  bool size_differs = false;
+  bool digest_differs = false;
+  bool version_differs = false;
+  bool mtime_differs = false;
+  bool mode_differs = false;
+
+  std::optional<Version> found_version;  // the PE file version read from the file itself
+  // One line of what differs, e.g. "size 311296, expected 311808; version 7.0.6001.18000,
+  // expected 7.0.6001.22329"; for a superseded promise "superseded by <hotfix id>".
+  std::string detail;
+
+  bool ok() const;
+
+  // rpm -V style. Five positions, always in this order:
+  //   1 'S'  size differs
+  //   2 '5'  SHA-256 digest differs
+  //   3 'V'  file version differs (for skipped files: older than promised)
+  //   4 'T'  modification time differs
+  //   5 'M'  permission bits differ
+  // '.' where the test passed (or does not apply to the file's action), '?' where it could
+  // not be performed (an unreadable file: digest and version). Examples: "....." intact,
+  // "S5V.." a different build, "...T." touched. Instead of the five positions: "missing"
+  // for a missing file, "not-regular" for something that is not a regular file in the root.
+  std::string codes() const;
+};
+
+struct VerifyOptions {
+  int threads = 0;  // 0: std::thread::hardware_concurrency(), at least 1
+};
+
+struct VerifyReport {
+  std::vector<FileCheck> files;  // one per InstalledFile, in input order
+  std::size_t ok = 0;
+  std::size_t failed = 0;
+  std::uint64_t bytes_hashed = 0;
+  bool intact() const { return failed == 0; }
+};
+
+// Checks every InstalledFile of `hotfixes` (from the state database) against the files under
+// `root`, by action:
+// - installed, replaced: the hotfix's content is there: size, SHA-256, file version, mtime
+//   (to the second) and permission bits as promised;
+// - skipped: the file exists and its version is at least the promised one;
+// - kept: the kept file exists, and NAME.hotfix-new beside it has the promised size and hash.
+// When several entries name the same path (compared exactly: paths are spelled as on disk),
+// only the newest layer (largest `layer`; the later entry on a tie) is held to its promise;
+// the others are reported ok with detail "superseded by <id>".
+// Never follows a symbolic link inside the root: one in the path is reported as not a regular
+// file. Throws hotfix::SystemError when the root itself cannot be opened.
+VerifyReport verify_installed(const std::string& root, const std::vector<InstalledHotfix>& hotfixes,
+                              const VerifyOptions& options);
+
+}  // namespace hotfix

@@ -1,0 +1,410 @@
+#include "packager/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "manifests/bundle_format.h"
+#include "manifests/bundle_reader.h"
+#include "manifests/errors.h"
+#include "manifests/manifest_json.h"
+#include "manifests/signature.h"
+#include "manifests/trust_store.h"
+#include "packager/bundle_builder.h"
+#include "packager/bundle_verify.h"
+#include "packager/drop_scan.h"
+#include "packager/kb_table.h"
+
+namespace hotfix {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+constexpr const char* kProgram = "hotfix-packager";
+
+struct Options {
+  bool json = false;
+  bool force = false;
+  bool local_time = false;
+  std::string key_prefix;
+  std::string manifest;
+  std::string bundle;
+  std::string input;
+  std::string scan_dir;
+  std::string scan_id;
+  std::string scan_arch;
+  std::vector<std::string> drops;
+  std::vector<std::string> arches;
+  std::vector<std::string> trust;
+  std::string key;
+  std::string out;
+  int level = 3;
+  int threads = 2;
+};
+
+void print_json(const json& doc) { std::cout << doc.dump(2) << "\n"; }
+
+Arch parse_arch_option(const std::string& text, const std::string& option) {
+  auto arch = parse_arch(text);
+  if (!arch || *arch == Arch::kNeutral) {
+    throw Error(ErrorKind::kBadInput, option,
+                "'" + text + "' is not an architecture (x86, x64, ia64, arm64)");
+  }
+  return *arch;
+}
+
+TrustStore load_trust(const std::vector<std::string>& paths) {
+  TrustStore trust;
+  for (const std::string& p : paths) trust.add_path(p);
+  return trust;
+}
+
+json file_table_json(const Manifest& manifest) {
+  json sections = json::array();
+  for (const KbTableSection& s : build_kb_table(manifest).sections) {
+    json files = json::array();
+    for (const FileEntry& f : manifest.architectures.at(s.arch)) {
+      json row;
+      row["name"] = f.name;
+      row["destination"] = f.destination;
+      row["version"] = f.version ? json(f.version->to_string()) : json(nullptr);
+      row["size"] = f.size;
+      row["timestamp"] = f.timestamp.iso8601();
+      row["platform"] = std::string(arch_token(f.platform));
+      row["kind"] = std::string(file_kind_token(f.kind));
+      if (f.sha256) row["sha256"] = to_hex(*f.sha256);
+      files.push_back(row);
+    }
+    sections.push_back({{"architecture", std::string(arch_token(s.arch))},
+                        {"heading", s.heading},
+                        {"files", files}});
+  }
+  return sections;
+}
+
+// ---- keygen ----------------------------------------------------------------------------
+
+int cmd_keygen(const Options& o) {
+  PrivateKey key = PrivateKey::generate();
+  write_key_pair(key, o.key_prefix, o.force);
+  std::string fp = key.public_key().fingerprint();
+  if (o.json) {
+    print_json({{"private_key", o.key_prefix + ".key"},
+                {"public_key", o.key_prefix + ".pub"},
+                {"fingerprint", fp}});
+  } else {
+    std::cout << "private key: " << o.key_prefix << ".key (keep it secret; mode 0600)\n"
+              << "public key:  " << o.key_prefix << ".pub (give it to every server)\n"
+              << "fingerprint: " << fp << "\n";
+  }
+  return 0;
+}
+
+// ---- scan ------------------------------------------------------------------------------
+
+int cmd_scan(const Options& o) {
+  std::vector<FileEntry> files = scan_drop(o.scan_dir);
+  if (!o.scan_id.empty()) {
+    // A whole source manifest to start from: the release engineer fills in the rest.
+    Manifest m;
+    m.id = o.scan_id;
+    m.title = o.scan_id;
+    m.languages = {"neutral"};
+    m.architectures[parse_arch_option(o.scan_arch, "--arch")] = files;
+    std::cout << write_manifest(m);
+    return 0;
+  }
+  if (o.json) {
+    std::cout << file_entries_json(files) << "\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"File name", "File version", "File size", "Date", "Time", "Platform",
+                  "Destination"});
+  for (const FileEntry& f : files) {
+    rows.push_back({f.name, format_file_version(f.version), format_thousands(f.size),
+                    f.timestamp.kb_date(), f.timestamp.kb_time(),
+                    std::string(arch_display(f.platform)), f.destination});
+  }
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      bool right = i == 2;  // sizes align right, as in the article
+      std::string cell = r[i];
+      std::string pad(width[i] - cell.size(), ' ');
+      line += right ? pad + cell : cell + (i + 1 < r.size() ? pad : "");
+      if (i + 1 < r.size()) line += "  ";
+    }
+    std::cout << line << "\n";
+  }
+  std::cout << files.size() << " files\n";
+  return 0;
+}
+
+// ---- build -----------------------------------------------------------------------------
+
+int cmd_build(const Options& o) {
+  BuildRequest request;
+  request.manifest_path = o.manifest;
+  request.key_path = o.key;
+  request.out_dir = o.out;
+  request.write.level = o.level;
+  request.write.threads = o.threads;
+  for (const std::string& d : o.drops) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == d.size()) {
+      throw Error(ErrorKind::kBadInput, "--drop", "'" + d + "' is not ARCH=DIR");
+    }
+    Arch arch = parse_arch_option(d.substr(0, eq), "--drop");
+    if (request.drops.count(arch)) {
+      throw Error(ErrorKind::kBadInput, "--drop",
+                  "architecture " + std::string(arch_token(arch)) + " given twice");
+    }
+    request.drops[arch] = d.substr(eq + 1);
+  }
+  for (const std::string& a : o.arches) request.only.push_back(parse_arch_option(a, "--arch"));
+
+  BuildReport report = build_bundles(request);
+  for (const DropIssue& w : report.warnings) {
+    std::cerr << kProgram << ": warning: " << w.where << ": " << w.message << "\n";
+  }
+  if (o.json) {
+    json bundles = json::array();
+    for (const BuiltBundle& b : report.bundles) {
+      bundles.push_back({{"path", b.path},
+                         {"architecture", std::string(arch_token(b.result.manifest.bundle->arch))},
+                         {"files", b.result.manifest.architectures.begin()->second.size()},
+                         {"blobs", b.result.blobs},
+                         {"input_bytes", b.result.input_bytes},
+                         {"bundle_bytes", b.result.bundle_bytes}});
+    }
+    print_json({{"bundles", bundles}});
+    return 0;
+  }
+  for (const BuiltBundle& b : report.bundles) {
+    const auto& r = b.result;
+    double ratio = r.bundle_bytes ? double(r.input_bytes) / double(r.bundle_bytes) : 0.0;
+    char line[512];
+    std::snprintf(line, sizeof line, "%s  %zu files, %zu blobs, %s bytes -> %s bytes (%.2fx)",
+                  b.path.c_str(), r.manifest.architectures.begin()->second.size(), r.blobs,
+                  format_thousands(r.input_bytes).c_str(),
+                  format_thousands(r.bundle_bytes).c_str(), ratio);
+    std::cout << line << "\n";
+  }
+  return 0;
+}
+
+// ---- inspect ---------------------------------------------------------------------------
+
+int cmd_inspect(const Options& o) {
+  TrustStore trust = load_trust(o.trust);
+  BundleReader reader = trust.empty() ? BundleReader::open_unverified(o.bundle)
+                                      : BundleReader::open_verified(o.bundle, trust);
+  const Manifest& m = reader.manifest();
+  std::string signature = reader.verified()
+                              ? "valid, by trusted key " + short_fingerprint(m.bundle->key_id)
+                              : "not checked (key " + short_fingerprint(m.bundle->key_id) +
+                                    "; pass --trust to check it)";
+  if (o.json) {
+    json doc;
+    doc["id"] = m.id;
+    doc["title"] = m.title;
+    doc["revision"] = m.revision;
+    doc["architecture"] = std::string(arch_token(m.bundle->arch));
+    doc["language"] = m.bundle->language ? json(*m.bundle->language) : json(m.languages);
+    doc["restart"] = std::string(restart_token(m.restart));
+    doc["prerequisites"] = m.prerequisites.is_always() ? "none" : m.prerequisites.describe();
+    doc["supersedes"] = m.supersedes;
+    doc["key_id"] = m.bundle->key_id;
+    doc["signature_verified"] = reader.verified();
+    doc["files"] = file_table_json(m)[0]["files"];
+    print_json(doc);
+    return 0;
+  }
+  std::cout << "Hotfix:        " << m.id << " (revision " << m.revision << ")\n"
+            << "Title:         " << m.title << "\n"
+            << "Architecture:  " << arch_display(m.bundle->arch) << "\n"
+            << "Language:      "
+            << (m.bundle->language ? *m.bundle->language
+                                   : [&] {
+                                       std::string s;
+                                       for (const auto& l : m.languages) s += (s.empty() ? "" : ", ") + l;
+                                       return s;
+                                     }())
+            << "\n"
+            << "Prerequisites: "
+            << (m.prerequisites.is_always() ? "none" : m.prerequisites.describe()) << "\n"
+            << "Restart:       " << restart_token(m.restart) << "\n"
+            << "Supersedes:    ";
+  if (m.supersedes.empty()) std::cout << "nothing";
+  for (std::size_t i = 0; i < m.supersedes.size(); ++i) {
+    std::cout << (i ? ", " : "") << m.supersedes[i];
+  }
+  std::cout << "\nSignature:     " << signature << "\n\n";
+  std::cout << render_kb_table_markdown(m);
+  return 0;
+}
+
+// ---- verify ----------------------------------------------------------------------------
+
+int cmd_verify(const Options& o) {
+  TrustStore trust = load_trust(o.trust);
+  BundleVerifyReport report = verify_bundle(o.bundle, trust);
+  bool ok = report.problems.empty();
+  if (o.json) {
+    print_json({{"bundle", o.bundle},
+                {"id", report.manifest.id},
+                {"architecture", std::string(arch_token(report.manifest.bundle->arch))},
+                {"signature", "valid"},
+                {"key_id", report.signer_fingerprint},
+                {"blobs_checked", report.blobs_checked},
+                {"bytes_checked", report.bytes_checked},
+                {"problems", report.problems},
+                {"ok", ok}});
+  } else {
+    for (const std::string& p : report.problems) std::cerr << kProgram << ": " << p << "\n";
+    std::cout << o.bundle << ": signature valid (key "
+              << short_fingerprint(report.signer_fingerprint) << "), " << report.blobs_checked
+              << " payloads, " << format_thousands(report.bytes_checked) << " bytes: "
+              << (ok ? "OK" : std::to_string(report.problems.size()) + " problem(s)") << "\n";
+  }
+  return ok ? 0 : static_cast<int>(ExitCode::kVerification);
+}
+
+// ---- describe --------------------------------------------------------------------------
+
+int cmd_describe(const Options& o) {
+  Manifest manifest;
+  bool is_bundle = o.input.size() > kBundleExtension.size() &&
+                   o.input.compare(o.input.size() - kBundleExtension.size(),
+                                   kBundleExtension.size(), kBundleExtension) == 0;
+  if (is_bundle) {
+    TrustStore trust = load_trust(o.trust);
+    manifest = trust.empty() ? BundleReader::open_unverified(o.input).manifest()
+                             : BundleReader::open_verified(o.input, trust).manifest();
+  } else {
+    manifest = read_manifest_file(o.input);
+  }
+  KbTableOptions options;
+  options.local_time = o.local_time;
+  if (o.json) {
+    KbTable table = build_kb_table(manifest, options);
+    json sections = json::array();
+    for (const KbTableSection& s : table.sections) {
+      sections.push_back({{"architecture", std::string(arch_token(s.arch))},
+                          {"heading", s.heading},
+                          {"columns", table.columns},
+                          {"rows", s.rows}});
+    }
+    print_json({{"id", manifest.id}, {"intro", table.intro}, {"sections", sections}});
+    return 0;
+  }
+  std::cout << render_kb_table_markdown(manifest, options);
+  return 0;
+}
+
+void print_error(const Error& e, bool as_json) {
+  std::vector<std::string> lines;
+  if (auto* m = dynamic_cast<const ManifestError*>(&e)) {
+    for (const ManifestIssue& i : m->issues()) {
+      lines.push_back(e.where() + ": " + (i.path.empty() ? "" : i.path + ": ") + i.message);
+    }
+  } else if (auto* d = dynamic_cast<const DropMismatchError*>(&e)) {
+    for (const DropIssue& i : d->issues()) lines.push_back(i.where + ": " + i.message);
+  }
+  if (lines.empty()) lines.push_back(e.what());
+  for (const std::string& l : lines) std::cerr << kProgram << ": error: " << l << "\n";
+  if (as_json) {
+    print_json({{"ok", false},
+                {"exit_code", static_cast<int>(exit_code_for(e.kind()))},
+                {"errors", lines}});
+  }
+}
+
+}  // namespace
+
+int packager_main(int argc, char** argv) {
+  Options o;
+  CLI::App app{
+      "hotfix-packager: builds signed per-architecture hotfix bundles from a file-version "
+      "manifest.\nExit codes: 0 ok, 1 internal error, 2 bad input, 3 bad or untrusted "
+      "signature, 4 verification failed, 7 system error (see docs/exit-codes.md).",
+      kProgram};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(HOTFIX_VERSION));
+
+  auto* keygen = app.add_subcommand("keygen", "Make an Ed25519 signing key pair (PEM)");
+  keygen->add_option("--out", o.key_prefix, "Writes PREFIX.key (mode 0600) and PREFIX.pub")
+      ->required();
+  keygen->add_flag("--force", o.force, "Replace existing key files");
+  keygen->add_flag("--json", o.json, "Machine-readable output");
+
+  auto* scan = app.add_subcommand("scan", "List a directory's files as the article does");
+  scan->add_option("DIR", o.scan_dir, "Directory to scan")->required()->check(CLI::ExistingDirectory);
+  scan->add_flag("--json", o.json, "Emit manifest file entries");
+  auto* scan_id = scan->add_option("--manifest-id", o.scan_id,
+                                   "Emit a whole source manifest with this hotfix id");
+  scan->add_option("--arch", o.scan_arch, "Architecture of that manifest")
+      ->needs(scan_id)
+      ->default_val("x64");
+
+  auto* build = app.add_subcommand(
+      "build", "Check drops against a manifest, then write one signed bundle per architecture");
+  build->add_option("MANIFEST", o.manifest, "Hotfix manifest (JSON)")->required();
+  build->add_option("--drop", o.drops, "ARCH=DIR: build output for one architecture")
+      ->required();
+  build->add_option("--key", o.key, "Ed25519 private key (PEM)")->required();
+  build->add_option("--out", o.out, "Output directory for the bundles")->required();
+  build->add_option("--arch", o.arches, "Build only these architectures");
+  build->add_option("--level", o.level, "zstd compression level")->check(CLI::Range(1, 19));
+  build->add_option("--threads", o.threads, "zstd worker threads (output does not depend on it)")
+      ->check(CLI::Range(1, 64));
+  build->add_flag("--json", o.json, "Machine-readable output");
+
+  auto* inspect = app.add_subcommand("inspect", "Show a bundle's hotfix metadata and file table");
+  inspect->add_option("BUNDLE", o.bundle, "Bundle file")->required();
+  inspect->add_option("--trust", o.trust, "Trusted public key (file or directory) to check the signature");
+  inspect->add_flag("--json", o.json, "Machine-readable output");
+
+  auto* verify = app.add_subcommand("verify", "Check a bundle's signature and every payload");
+  verify->add_option("BUNDLE", o.bundle, "Bundle file")->required();
+  verify->add_option("--trust", o.trust, "Trusted public key (file or directory)")->required();
+  verify->add_flag("--json", o.json, "Machine-readable output");
+
+  auto* describe = app.add_subcommand(
+      "describe", "Render the article's File information tables (Markdown)");
+  describe->add_option("INPUT", o.input, "Manifest (.json) or bundle (.hotfix)")->required();
+  describe->add_option("--trust", o.trust, "Check a bundle's signature with this key");
+  describe->add_flag("--local-time", o.local_time, "Dates and times in local time, not UTC");
+  describe->add_flag("--json", o.json, "Machine-readable output");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : static_cast<int>(ExitCode::kBadInput);
+  }
+
+  try {
+    if (*keygen) return cmd_keygen(o);
+    if (*scan) return cmd_scan(o);
+    if (*build) return cmd_build(o);
+    if (*inspect) return cmd_inspect(o);
+    if (*verify) return cmd_verify(o);
+    if (*describe) return cmd_describe(o);
+  } catch (const Error& e) {
+    print_error(e, o.json);
+    return static_cast<int>(exit_code_for(e.kind()));
+  } catch (const std::exception& e) {
+    std::cerr << kProgram << ": internal error: " << e.what() << "\n";
+    return static_cast<int>(ExitCode::kInternal);
+  }
+  return static_cast<int>(ExitCode::kInternal);
+}
+
+}  // namespace hotfix

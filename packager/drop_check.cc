@@ -1,0 +1,124 @@
+#include "packager/drop_check.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+
+#include "manifests/file_identity.h"
+
+namespace hotfix {
+
+DropMismatchError::DropMismatchError(std::vector<DropIssue> issues)
+    : Error(ErrorKind::kVerification, issues.empty() ? "" : issues.front().where,
+            (issues.empty() ? std::string("drop does not match the manifest")
+                            : issues.front().message) +
+                (issues.size() > 1 ? " (and " + std::to_string(issues.size() - 1) + " more)"
+                                   : std::string())),
+      issues_(std::move(issues)) {}
+
+namespace {
+
+std::string describe_platform(const FileIdentity& id) {
+  if (auto arch = id.arch()) return std::string(arch_display(*arch));
+  switch (id.format) {
+    case FileIdentity::Format::kData:
+      return "data (no machine code)";
+    case FileIdentity::Format::kPe:
+      return "PE machine 0x" + [&] {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%x", id.pe ? id.pe->machine : 0);
+        return std::string(buf);
+      }();
+    case FileIdentity::Format::kElf:
+      return "ELF machine " + std::to_string(id.elf ? id.elf->machine : 0);
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+DropCheckResult check_drop(Arch arch, const std::vector<FileEntry>& files,
+                           const std::string& drop_dir) {
+  namespace fs = std::filesystem;
+  DropCheckResult result;
+  const std::string prefix = std::string(arch_token(arch)) + ": ";
+  std::set<std::string> expected;
+  std::error_code ec;
+  if (!fs::is_directory(drop_dir, ec)) {
+    result.errors.push_back({prefix + drop_dir, "drop directory does not exist"});
+    return result;
+  }
+
+  for (const FileEntry& entry : files) {
+    const std::string where = prefix + entry.path();
+    const std::string path = drop_dir + "/" + entry.path();
+    expected.insert(entry.path());
+    auto issue = [&](std::string message) { result.errors.push_back({where, std::move(message)}); };
+
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+      issue(errno == ENOENT ? "missing from the drop (expected " + path + ")"
+                            : "cannot stat " + path + ": " + std::strerror(errno));
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) {
+      issue("not a regular file in the drop (symbolic link, directory or device)");
+      continue;
+    }
+    if (static_cast<std::uint64_t>(st.st_size) != entry.size) {
+      issue("size is " + std::to_string(st.st_size) + " bytes, the manifest says " +
+            std::to_string(entry.size));
+    }
+    Timestamp mtime(static_cast<std::int64_t>(st.st_mtim.tv_sec));
+    if (!mtime.same_minute(entry.timestamp)) {
+      issue("timestamp is " + mtime.iso8601() + ", the manifest says " +
+            entry.timestamp.iso8601() + " (compared to the minute)");
+    }
+    FileIdentity id;
+    try {
+      id = identify_file(path);
+    } catch (const Error& e) {
+      issue("cannot read the file's identity: " + e.message());
+      continue;
+    }
+    auto version = id.version();
+    if (entry.version && !version) {
+      issue("has no version resource, the manifest says version " + entry.version->to_string());
+    } else if (!entry.version && version) {
+      issue("has version " + version->to_string() +
+            ", the manifest says it is unversioned (Not Applicable)");
+    } else if (entry.version && version && *entry.version != *version) {
+      issue("version is " + version->to_string() + ", the manifest says " +
+            entry.version->to_string());
+    }
+    auto file_arch = id.arch();
+    Arch actual = file_arch.value_or(Arch::kNeutral);
+    bool machine_unknown = !file_arch && id.format != FileIdentity::Format::kData;
+    if (machine_unknown || actual != entry.platform) {
+      issue("platform is " + describe_platform(id) + ", the manifest says " +
+            std::string(arch_display(entry.platform)));
+    }
+  }
+
+  {
+    std::vector<std::string> extra;
+    for (auto it = fs::recursive_directory_iterator(drop_dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file()) continue;
+      std::string rel = fs::relative(it->path(), drop_dir).generic_string();
+      if (!expected.count(rel)) extra.push_back(rel);
+    }
+    std::sort(extra.begin(), extra.end());
+    for (const std::string& rel : extra) {
+      result.warnings.push_back({prefix + rel, "in the drop but not in the manifest: not bundled"});
+    }
+  }
+  return result;
+}
+
+}  // namespace hotfix

@@ -1,0 +1,24 @@
+// Runs one of the real programs as a child process and captures what it printed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hotfix::test {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// argv[0] is the program path; nothing goes through a shell.
+// `env` adds NAME=VALUE entries to the environment.
+RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
+
+std::string packager_path();       // the built hotfix-packager
+std::string installer_path();      // the built hotfix-installer
+std::string make_standins_path();  // the built make-standins
+std::string source_path(const std::string& relative);  // a file of the source tree
+
+}  // namespace hotfix::test

@@ -1,0 +1,194 @@
+// The transaction engine on a real filesystem: success, failure with rollback, and a crash at
+// every named point followed by recovery, each ending in the complete old or new set.
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <map>
+
+#include "installer/transaction.h"
+#include "manifests/errors.h"
+#include "tests/support/temp_dir.h"
+
+using namespace hotfix;
+using hotfix::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Tree = std::map<std::string, std::string>;  // relative path -> content ("<dir>" for dirs)
+
+Tree snapshot(const fs::path& root, bool skip_state = true) {
+  Tree t;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it) {
+    std::string rel = fs::relative(it->path(), root).generic_string();
+    if (skip_state && rel.rfind("var", 0) == 0) continue;
+    struct stat st {};
+    ::lstat(it->path().c_str(), &st);
+    t[rel] = it->is_directory() ? "<dir>"
+                                : hotfix::test::read_file(it->path()) + "|mode=" +
+                                      std::to_string(st.st_mode & 07777) +
+                                      "|mtime=" + std::to_string(st.st_mtim.tv_sec);
+  }
+  return t;
+}
+
+struct Fixture {
+  TempDir dir;
+  std::string root = (dir / "root").string();
+  std::string state = root + "/var/lib/hotfix";
+  Journal journal;
+  bool committed = false;
+
+  Fixture() {
+    hotfix::test::write_file(fs::path(root) / "app/a.dll", "old a");
+    hotfix::test::write_file(fs::path(root) / "app/b.dll", "old b");
+    hotfix::test::write_file(fs::path(root) / "app/gone.txt", "to be removed");
+    fs::create_directories(state);
+    journal.txid = new_txid();
+    journal.action = "apply";
+    journal.hotfix_id = "KB1";
+    std::string b = "backups/" + journal.txid + "/";
+    journal.ops = {
+        {JournalOp::Kind::kPut, "app/a.dll", "app/.a.dll.hotfix-" + journal.txid, b + "0", true},
+        {JournalOp::Kind::kPut, "app/b.dll", "app/.b.dll.hotfix-" + journal.txid, b + "1", true},
+        {JournalOp::Kind::kPut, "app/new/c.dll", "app/new/.c.dll.hotfix-" + journal.txid,
+         std::nullopt, true},
+        {JournalOp::Kind::kRemove, "app/gone.txt", "", b + "2", false},
+    };
+    journal.created_dirs = {"app/new"};
+  }
+
+  Stager stager() {
+    return [this](const Journal& j) {
+      int i = 0;
+      for (const JournalOp& op : j.ops) {
+        if (op.kind != JournalOp::Kind::kPut) continue;
+        auto f = real_disk().create(root + "/" + op.stage, 0600);
+        std::string data = "new " + std::to_string(i++);
+        f->append(data.data(), data.size());
+        f->close();
+        real_disk().set_metadata(root + "/" + op.stage, {0755, 1229142420, {}, {}});
+      }
+    };
+  }
+
+  Tree expected_new() const {
+    Tree t{{"app", "<dir>"},
+           {"app/a.dll", "new 0|mode=493|mtime=1229142420"},
+           {"app/b.dll", "new 1|mode=493|mtime=1229142420"},
+           {"app/new", "<dir>"},
+           {"app/new/c.dll", "new 2|mode=493|mtime=1229142420"}};
+    return t;
+  }
+};
+
+bool no_leftovers(const std::string& root) {
+  for (auto& e : fs::recursive_directory_iterator(root)) {
+    std::string name = e.path().filename().string();
+    if (name.find(".hotfix-") != std::string::npos || name == "journal.json" ||
+        name == "journal.json.tmp") {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("A transaction replaces, creates and removes files, keeping backups") {
+  Fixture fx;
+  run_transaction(real_disk(), fx.root, fx.state, fx.journal, fx.stager(),
+                  [&] { fx.committed = true; });
+  CHECK(fx.committed);
+  CHECK(snapshot(fx.root) == fx.expected_new());
+  CHECK(no_leftovers(fx.root));
+  // Kept backups hold the old content; the removed file's temporary backup is gone.
+  std::string b = fx.state + "/backups/" + fx.journal.txid + "/";
+  CHECK(hotfix::test::read_file(b + "0") == "old a");
+  CHECK(hotfix::test::read_file(b + "1") == "old b");
+  CHECK_FALSE(fs::exists(b + "2"));
+}
+
+TEST_CASE("A failing commit rolls everything back, leaving nothing behind") {
+  Fixture fx;
+  Tree before = snapshot(fx.root);
+  CHECK_THROWS_WITH(run_transaction(real_disk(), fx.root, fx.state, fx.journal, fx.stager(),
+                                    [] { throw Error(ErrorKind::kSystem, "db", "disk full"); }),
+                    "db: disk full");
+  CHECK(snapshot(fx.root) == before);
+  CHECK(no_leftovers(fx.root));
+  CHECK_FALSE(fs::exists(fx.state + "/backups/" + fx.journal.txid));
+}
+
+TEST_CASE("A failing stager rolls back before anything was swapped") {
+  Fixture fx;
+  Tree before = snapshot(fx.root);
+  auto stage = fx.stager();
+  CHECK_THROWS(run_transaction(real_disk(), fx.root, fx.state, fx.journal,
+                               [&](const Journal& j) {
+                                 stage(j);
+                                 throw Error(ErrorKind::kVerification, "payload", "bad hash");
+                               },
+                               [] {}));
+  CHECK(snapshot(fx.root) == before);
+  CHECK(no_leftovers(fx.root));
+}
+
+TEST_CASE("A crash at every point recovers to the complete old or new set") {
+  std::vector<std::string> points = {"prepared", "swap-1", "swap-2", "swap-3",
+                                     "swap-4",   "swapped", "committed"};
+  for (const std::string& point : points) {
+    for (bool db_committed : {false, true}) {
+      if (db_committed && point != "committed" && point != "swapped") continue;
+      Fixture fx;
+      Tree before = snapshot(fx.root);
+      std::string marker = (fx.dir / "committed").string();
+      pid_t pid = ::fork();
+      if (pid == 0) {
+        ::setenv("HOTFIX_CRASH_AT", point.c_str(), 1);
+        try {
+          run_transaction(real_disk(), fx.root, fx.state, fx.journal, fx.stager(), [&] {
+            if (db_committed || point == "committed") hotfix::test::write_file(marker, "yes");
+          });
+        } catch (...) {
+          ::_exit(3);
+        }
+        ::_exit(0);
+      }
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+      INFO("crash at " << point << (db_committed ? " after the commit" : ""));
+      REQUIRE(WIFSIGNALED(status));
+      REQUIRE(WTERMSIG(status) == SIGKILL);
+
+      bool in_db = fs::exists(marker);
+      RecoveryOutcome outcome = recover(real_disk(), fx.root, fx.state,
+                                        [&](const std::string&) { return in_db; });
+      if (in_db) {
+        CHECK(outcome == RecoveryOutcome::kRolledForward);
+        CHECK(snapshot(fx.root) == fx.expected_new());
+      } else {
+        CHECK(outcome == RecoveryOutcome::kRolledBack);
+        CHECK(snapshot(fx.root) == before);
+      }
+      CHECK(no_leftovers(fx.root));
+      CHECK(recover(real_disk(), fx.root, fx.state, [](const std::string&) { return false; }) ==
+            RecoveryOutcome::kNothing);
+    }
+  }
+}
+
+TEST_CASE("A journal survives a round trip and a corrupt one is a clear error") {
+  Fixture fx;
+  fx.journal.state = Journal::State::kPrepared;
+  fx.journal.discard_after_commit = {"backups/x/1"};
+  CHECK(journal_from_json(journal_to_json(fx.journal), "j") == fx.journal);
+  CHECK_THROWS_WITH(journal_from_json("{\"txid\": 1}", "journal.json"),
+                    Catch::Contains("journal.json: journal is unreadable"));
+}
