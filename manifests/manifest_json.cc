@@ -44,6 +44,7 @@ constexpr std::string_view kExpectRelativeFile =
 constexpr std::string_view kExpectTimestamp =
     "a UTC time \"YYYY-MM-DDTHH:MM:SSZ\" from 1970 on, like \"2008-12-13T04:27:00Z\"";
 constexpr std::string_view kExpectSha256 = "the file's SHA-256 as 64 hex digits";
+constexpr std::string_view kExpectKeyId = "the signing key's fingerprint: 64 lower-case hex digits";
 constexpr std::string_view kExpectMode = "3 or 4 octal digits, like \"0644\"";
 
 std::string expected(std::string_view what) { return " (expected " + std::string(what) + ")"; }
@@ -204,6 +205,7 @@ class ManifestReader {
   void read_restart(const Json& value);
   void read_supersedes(const Json& value);
   void read_bundle(const Json& value);
+  std::optional<std::string> read_key_id(const Json& value);
   void read_architectures(const Json& value);
   std::vector<FileEntry> read_files(const Json& value, Arch architecture);
   std::optional<FileEntry> read_file(const Json& value, Arch architecture);
@@ -256,7 +258,9 @@ Manifest ManifestReader::read(const Json& root) {
   object.optional("prerequisites",
                   [&](const Json& v) { m.prerequisites = read_prerequisite(v, 1); });
   if (options_.bundle) {
-    object.required("bundle", "an object like {\"architecture\": \"x64\"} in a bundle's manifest",
+    object.required("bundle",
+                    "an object like {\"architecture\": \"x64\", \"key_id\": \"<64 hex>\"} in a "
+                    "bundle's manifest",
                     [&](const Json& v) { read_bundle(v); });
   } else {
     object.optional("bundle", [&](const Json&) {
@@ -363,27 +367,33 @@ void ManifestReader::read_supersedes(const Json& value) {
 
 void ManifestReader::read_bundle(const Json& value) {
   JsonObject object(context_, value, kBundleFields,
-                    "an object like {\"architecture\": \"x64\", \"language\": \"en-US\"}");
+                    "an object like {\"architecture\": \"x64\", \"language\": \"en-US\", "
+                    "\"key_id\": \"<64 hex>\"}");
   if (!object.ok()) return;
   BundleScope scope;
   std::optional<Arch> arch;
   object.required("architecture", kExpectArchitecture,
                   [&](const Json& v) { arch = read_architecture(v, "a bundle architecture"); });
   object.optional("language", [&](const Json& v) { scope.language = read_declared_language(v); });
-  object.required("key_id", "the signing key's fingerprint: 64 lower-case hex digits",
-                  [&](const Json& v) {
-    auto text = read_string(context_, v, "64 lower-case hex digits");
-    if (!text) return;
-    auto digest = parse_sha256_hex(*text);
-    if (!digest || to_hex(*digest) != *text) {
-      context_.report(quote(*text) + " is not a key fingerprint (expected 64 lower-case hex digits)");
-      return;
-    }
-    scope.key_id = *text;
+  object.required("key_id", kExpectKeyId, [&](const Json& v) {
+    if (auto key_id = read_key_id(v)) scope.key_id = *key_id;
   });
   if (!arch) return;
   scope.arch = *arch;
   manifest_.bundle = scope;
+}
+
+// The signing key's fingerprint, in the one spelling to_hex() gives, so that it compares
+// as text.
+std::optional<std::string> ManifestReader::read_key_id(const Json& value) {
+  auto text = read_string(context_, value, kExpectKeyId);
+  if (!text) return std::nullopt;
+  auto digest = parse_sha256_hex(*text);
+  if (!digest || to_hex(*digest) != *text) {
+    context_.report(quote(*text) + " is not a key fingerprint" + expected(kExpectKeyId));
+    return std::nullopt;
+  }
+  return text;
 }
 
 void ManifestReader::read_architectures(const Json& value) {

@@ -29,7 +29,8 @@ inline constexpr auto kManifestFields = std::to_array<std::string_view>(
 inline constexpr auto kFileFields = std::to_array<std::string_view>(
     {"name", "destination", "version", "size", "timestamp", "platform", "kind", "only_if_present",
      "sha256", "mode", "language"});
-inline constexpr auto kBundleFields = std::to_array<std::string_view>({"architecture", "language", "key_id"});
+inline constexpr auto kBundleFields =
+    std::to_array<std::string_view>({"architecture", "language", "key_id"});
 inline constexpr auto kArchitectureFields = std::to_array<std::string_view>({"files"});
 // A prerequisite node holds exactly one of these conditions, plus an optional "label".
 inline constexpr auto kPrerequisiteConditions = std::to_array<std::string_view>(

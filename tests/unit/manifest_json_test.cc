@@ -70,7 +70,8 @@ Json kb967131_x64_bundle() {
   Json doc = kb967131();
   Json x64 = doc["architectures"]["x64"];
   for (Json& entry : x64["files"]) entry["sha256"] = std::string(64, 'a');
-  doc["bundle"] = Json{{"architecture", "x64"}, {"language", "en-US"}, {"key_id", std::string(64, 'a')}};
+  doc["bundle"] =
+      Json{{"architecture", "x64"}, {"language", "en-US"}, {"key_id", std::string(64, 'a')}};
   doc["architectures"] = Json{{"x64", x64}};
   return doc;
 }
@@ -397,7 +398,8 @@ TEST_CASE("Unknown fields are errors in every kind of object") {
   }
   SECTION("bundle") {
     require_single_issue(with(kb967131_x64_bundle(), "/bundle/arch", "x64"), "bundle.arch",
-                         {"unknown field (expected one of: architecture, language, key_id)"}, kBundle);
+                         {"unknown field (expected one of: architecture, language, key_id)"},
+                         kBundle);
   }
   SECTION("prerequisite node") {
     require_single_issue(with(kb967131(), "/prerequisites/any_of/1/version", "6.0"),
@@ -868,13 +870,14 @@ TEST_CASE("A bundle's manifest follows the bundle rules") {
         parse(without(kb967131_x64_bundle(), "/bundle/language"), kBundle).bundle->language);
   }
   SECTION("bundle is required") {
-    require_single_issue(without(kb967131_x64_bundle(), "/bundle"), "bundle",
-                         {"missing (expected an object like {\"architecture\": \"x64\"}"}, kBundle);
+    require_single_issue(
+        without(kb967131_x64_bundle(), "/bundle"), "bundle",
+        {"missing (expected an object like {\"architecture\": \"x64\", \"key_id\": "}, kBundle);
   }
   SECTION("bundle must be an object") {
     require_single_issue(with(kb967131_x64_bundle(), "/bundle", "x64"), "bundle",
                          {"expected an object like {\"architecture\": \"x64\", \"language\": "
-                          "\"en-US\"}, found string \"x64\""},
+                          "\"en-US\", \"key_id\": \"<64 hex>\"}, found string \"x64\""},
                          kBundle);
   }
   SECTION("bundle.architecture is required and is an architecture") {
@@ -895,6 +898,20 @@ TEST_CASE("A bundle's manifest follows the bundle rules") {
                        "of [\"en-US\"])"},
                       {1, "found number 1"}},
                      kb967131_x64_bundle(), kBundle);
+  }
+  SECTION("bundle.key_id is required and is 64 lower-case hex digits") {
+    require_single_issue(without(kb967131_x64_bundle(), "/bundle/key_id"), "bundle.key_id",
+                         {"missing (expected the signing key's fingerprint"}, kBundle);
+    check_bad_values("/bundle/key_id", "bundle.key_id",
+                     {{std::string(64, 'A'),
+                       "is not a key fingerprint (expected the signing key's "
+                       "fingerprint: 64 lower-case hex digits)"},
+                      {std::string(63, 'a'), "is not a key fingerprint"},
+                      {std::string(64, 'g'), "is not a key fingerprint"},
+                      {"", "is not a key fingerprint"},
+                      {64, "found number 64"}},
+                     kb967131_x64_bundle(), kBundle);
+    CHECK(parse(kb967131_x64_bundle(), kBundle).bundle->key_id == std::string(64, 'a'));
   }
   SECTION("architectures holds only the bundle's architecture") {
     Json doc = kb967131_x64_bundle();
