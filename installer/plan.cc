@@ -37,32 +37,12 @@ bool Plan::changes_files() const {
   return false;
 }
 
-Sha256Digest hash_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) throw SystemError(path, "open", errno);
-  Sha256 hash;
-  std::vector<char> buf(1 << 20);
-  while (true) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      throw SystemError(path, "read", err);
-    }
-    if (n == 0) break;
-    hash.update(buf.data(), static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return hash.finish();
-}
-
 namespace {
 
 void decide(PlannedFile& f, const std::string& full, const PlanOptions& options) {
   const FileEntry& e = f.entry;
   if (e.kind == FileKind::kConfig) {
-    Sha256Digest current = hash_file(full);
+    Sha256Digest current = sha256_of_file(full);
     if (current == *e.sha256) {
       f.decision = Decision::kSkip;
       f.reason = "already has the hotfix's content";
@@ -91,7 +71,7 @@ void decide(PlannedFile& f, const std::string& full, const PlanOptions& options)
     }
     std::string why = "installed version " + f.installed_version->to_string() +
                       (*f.installed_version == *e.version ? " is the same" : " is newer");
-    if (options.force && hash_file(full) != *e.sha256) {
+    if (options.force && sha256_of_file(full) != *e.sha256) {
       f.decision = Decision::kReplace;
       f.forced = true;
       f.reason = why + "; replaced because of --force";
@@ -101,7 +81,7 @@ void decide(PlannedFile& f, const std::string& full, const PlanOptions& options)
     }
     return;
   }
-  if (hash_file(full) == *e.sha256) {
+  if (sha256_of_file(full) == *e.sha256) {
     f.decision = Decision::kSkip;
     f.reason = "already has the hotfix's content";
     return;

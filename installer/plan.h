@@ -49,7 +49,4 @@ struct PlanOptions {
 Plan make_plan(const std::vector<FileEntry>& files, const std::string& root,
                const PlanOptions& options);
 
-// SHA-256 of a file's content.
-Sha256Digest hash_file(const std::string& path);
-
 }  // namespace hotfix

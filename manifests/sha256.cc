@@ -1,6 +1,11 @@
 #include "manifests/sha256.h"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
 
 #include "manifests/errors.h"
 
@@ -79,6 +84,26 @@ std::optional<Sha256Digest> parse_sha256_hex(std::string_view hex) {
     out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
   return out;
+}
+
+Sha256Digest sha256_of_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) throw SystemError(path, "open", errno);
+  Sha256 hash;
+  std::vector<char> buf(1 << 20);
+  while (true) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw SystemError(path, "read", err);
+    }
+    if (n == 0) break;
+    hash.update(buf.data(), static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return hash.finish();
 }
 
 }  // namespace hotfix

@@ -17,6 +17,10 @@ std::string to_hex(const Sha256Digest& digest);
 // Exactly 64 lower- or upper-case hex digits.
 std::optional<Sha256Digest> parse_sha256_hex(std::string_view hex);
 
+// SHA-256 of a whole file's content (read in 1 MiB blocks, symbolic links not followed).
+// Throws SystemError naming the path.
+Sha256Digest sha256_of_file(const std::string& path);
+
 class Sha256 {
  public:
   Sha256();

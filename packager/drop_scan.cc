@@ -16,30 +16,6 @@
 
 namespace hotfix {
 
-namespace {
-
-Sha256Digest hash_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw SystemError(path, "open", errno);
-  Sha256 hash;
-  std::vector<char> buf(1 << 20);
-  while (true) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      throw SystemError(path, "read", err);
-    }
-    if (n == 0) break;
-    hash.update(buf.data(), static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return hash.finish();
-}
-
-}  // namespace
-
 std::vector<FileEntry> scan_drop(const std::string& dir) {
   namespace fs = std::filesystem;
   std::vector<std::string> paths;
@@ -74,7 +50,7 @@ std::vector<FileEntry> scan_drop(const std::string& dir) {
     f.timestamp = Timestamp(static_cast<std::int64_t>(st.st_mtim.tv_sec));
     f.platform = id.arch().value_or(Arch::kNeutral);
     f.kind = FileKind::kBinary;
-    f.sha256 = hash_file(path);
+    f.sha256 = sha256_of_file(path);
     files.push_back(std::move(f));
   }
   return files;
