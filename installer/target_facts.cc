@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "manifests/errors.h"
+#include "manifests/file_descriptor.h"
 #include "manifests/file_identity.h"
 #include "manifests/json_context.h"
 #include "manifests/json_prescan.h"
@@ -126,21 +127,6 @@ std::optional<std::string> resolve_in_root(const std::string& root, std::string_
   }
   return current();
 }
-
-// Holds an open file descriptor and closes it.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // The whole of a regular file of at most `limit` bytes. `shown` names it in errors.
 std::string read_small_file(const std::string& path, const std::string& shown, std::size_t limit,

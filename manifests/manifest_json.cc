@@ -12,6 +12,7 @@
 #include <map>
 #include <utility>
 
+#include "manifests/file_descriptor.h"
 #include "manifests/json_context.h"
 #include "manifests/json_prescan.h"
 
@@ -774,21 +775,6 @@ Json write_file_entry(const FileEntry& file) {
   if (file.language) j["language"] = *file.language;
   return j;
 }
-
-// Holds an open file descriptor and closes it.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Reads at most `limit` bytes: enough for parse_manifest to see the file is too large.
 std::string read_limited(const std::string& path, std::size_t limit) {
