@@ -130,7 +130,10 @@ int cmd_apply(const Options& o) {
   std::vector<FileIdentityKey> old_files;
   for (const std::string& b : bundles) {
     ApplyResult r = apply_bundle(ctx, b, trust, options);
-    if (r.outcome == ApplyOutcome::kNotApplicable) refused = true;
+    if (r.outcome == ApplyOutcome::kNotApplicable) {
+      refused = true;
+      std::cerr << kProgram << ": error: " << r.id << ": not applicable: " << r.reason << "\n";
+    }
     if (r.restart_required) {
       restart_needed = true;
       restart_ids.push_back(r.id);
@@ -169,9 +172,11 @@ int cmd_apply(const Options& o) {
     RestartEnvironment env = make_restart_environment(
         root_display(ctx),
         o.restart_command.empty() ? std::nullopt : std::optional<std::string>(o.restart_command));
-    RestartState state = schedule_restart(db.restart(), policy, kind, restart_ids, env);
+    RestartState current = db.restart();
+    // The need is recorded already: the files say so even if scheduling fails.
+    write_reboot_required_files(root_display(ctx), current);
+    RestartState state = schedule_restart(current, policy, kind, restart_ids, env);
     db.set_restart(state);
-    write_reboot_required_files(root_display(ctx), state);
     restart_doc = {{"required", true}, {"description", restart_text(state)}};
     if (!o.json) std::cout << "Restart: " << restart_text(state) << "\n";
   }
@@ -200,15 +205,17 @@ int cmd_uninstall(const Options& o) {
   RestartPolicy policy = parse_restart_policy(o.restart);
   UninstallResult r = uninstall_hotfix(ctx, o.id);
   json restart_doc = nullptr;
+  StateDb db = StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadWrite);
+  RestartState current = db.restart();
+  // In reboot-required.pkgs the id gives way to "ID (uninstalled)" when taking the hotfix
+  // out still needs the restart, and goes away when it does not.
+  write_reboot_required_files(root_display(ctx), current, {r.id});
   if (r.restart_required) {
-    StateDb db = StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadWrite);
     RestartEnvironment env = make_restart_environment(
         root_display(ctx),
         o.restart_command.empty() ? std::nullopt : std::optional<std::string>(o.restart_command));
-    RestartState current = db.restart();
     RestartState state = schedule_restart(current, policy, current.kind, current.hotfixes, env);
     db.set_restart(state);
-    write_reboot_required_files(root_display(ctx), state);
     restart_doc = restart_text(state);
   }
   if (o.json) {

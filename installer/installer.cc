@@ -91,6 +91,19 @@ FileMetadata metadata_for(const PlannedFile& f) {
   return m;
 }
 
+// The record of the file an installed hotfix put at `path` (installed or replaced), if any.
+const InstalledFile* put_in_place(const std::optional<InstalledHotfix>& hotfix,
+                                  const std::string& path) {
+  if (!hotfix) return nullptr;
+  for (const InstalledFile& f : hotfix->files) {
+    if (f.path == path &&
+        (f.action == FileAction::kInstalled || f.action == FileAction::kReplaced)) {
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
 void check_free_space(const std::string& root, std::uint64_t need) {
   struct statvfs vfs {};
   if (::statvfs(root.c_str(), &vfs) != 0) throw SystemError(root, "statvfs", errno);
@@ -305,6 +318,9 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
     rec.layer = layer;
     if (f.decision == Decision::kSkip) {
       rec.action = FileAction::kSkipped;
+      // An upgrade that leaves the older revision's file in place keeps its record: the
+      // backup of what was there before the hotfix, needed by uninstall.
+      if (const InstalledFile* old = put_in_place(installed, rec.path)) rec = *old;
       record.files.push_back(rec);
       continue;
     }
@@ -359,7 +375,16 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
   }
   std::sort(journal.created_dirs.begin(), journal.created_dirs.end(),
             [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
-  check_free_space(ctx.root.empty() ? "/" : ctx.root, need);
+  try {
+    check_free_space(ctx.root.empty() ? "/" : ctx.root, need);
+  } catch (const Error& e) {
+    try {
+      db.add_history(history("refused", e.what(), ""));
+    } catch (const Error&) {
+      // The disk may be too full for the history too; the refusal is reported all the same.
+    }
+    throw;
+  }
 
   bool files_change = !journal.ops.empty();
   result.restart_required = files_change && m.restart != RestartRequirement::kNone;

@@ -1,0 +1,279 @@
+// Restart policies through hotfix-installer: never, now, at=HH:MM and delay=MINUTES with a
+// --restart-command that only records how it was called (nothing is restarted), cancelling,
+// and the reboot-required files under the root, for apply and for uninstall.
+#include <catch2/catch.hpp>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "manifests/timestamp.h"
+#include "tests/support/hotfix_kit.h"
+#include "tests/support/tree_snapshot.h"
+
+using hotfix::test::HotfixKit;
+using hotfix::test::KitFile;
+using hotfix::test::run_installer;
+using hotfix::test::RunResult;
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+KitFile pe(const std::string& path, const std::string& version) {
+  return {path, *hotfix::Version::parse(version), ""};
+}
+
+// A root, two hotfixes that need a reboot and one that needs services restarted, and a
+// restart command that appends what it was given to a log.
+struct RestartFixture {
+  HotfixKit kit;
+  std::string root = kit.make_root(
+      "root",
+      {pe("app/core.dll", "1.0.0.0"), pe("app/util.dll", "1.0.0.0"), pe("app/svc.dll", "1.0.0.0")});
+  std::string reboot = kit.build({"KB800",
+                                  1,
+                                  hotfix::RestartRequirement::kReboot,
+                                  {},
+                                  {},
+                                  hotfix::Arch::kX64,
+                                  {pe("app/core.dll", "1.1.0.0")}});
+  std::string reboot2 = kit.build({"KB801",
+                                   1,
+                                   hotfix::RestartRequirement::kReboot,
+                                   {},
+                                   {},
+                                   hotfix::Arch::kX64,
+                                   {pe("app/util.dll", "1.1.0.0")}});
+  std::string services = kit.build({"KB802",
+                                    1,
+                                    hotfix::RestartRequirement::kServices,
+                                    {},
+                                    {},
+                                    hotfix::Arch::kX64,
+                                    {pe("app/svc.dll", "1.1.0.0")}});
+  std::string log = (kit.dir() / "restart.log").string();
+  std::string script = (kit.dir() / "record-restart.sh").string();
+
+  RestartFixture() {
+    hotfix::test::write_file(
+        script,
+        "#!/bin/sh\n"
+        "{ echo \"action=$HOTFIX_RESTART_ACTION\"; echo \"at=$HOTFIX_RESTART_AT\";\n"
+        "  echo \"in=$HOTFIX_RESTART_IN_MINUTES\"; echo \"policy=$HOTFIX_RESTART_POLICY\";\n"
+        "  echo \"hotfixes=$HOTFIX_RESTART_HOTFIXES\"; echo \"root=$HOTFIX_ROOT\";\n"
+        "  echo \"args=$*\"; echo; } >> \"" +
+            log + "\"\n");
+    fs::permissions(script, fs::perms::owner_all);
+  }
+  std::string command(const std::string& tag) const { return script + " " + tag; }
+
+  RunResult apply(const std::string& bundle, std::vector<std::string> more = {},
+                  std::vector<std::string> env = {}) const {
+    std::vector<std::string> args{"apply", bundle, "--root", root, "--trust", kit.pub()};
+    args.insert(args.end(), more.begin(), more.end());
+    return run_installer(args, env);
+  }
+  json status() const {
+    return json::parse(run_installer({"status", "--root", root, "--json"}).out);
+  }
+
+  // Each call of the restart command: its variables and arguments.
+  std::vector<std::map<std::string, std::string>> calls() const {
+    std::vector<std::map<std::string, std::string>> out;
+    if (!fs::exists(log)) return out;
+    std::istringstream in(hotfix::test::read_file(log));
+    std::map<std::string, std::string> call;
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty()) {
+        out.push_back(call);
+        call.clear();
+      } else {
+        auto eq = line.find('=');
+        call[line.substr(0, eq)] = line.substr(eq + 1);
+      }
+    }
+    return out;
+  }
+  std::string flag() const { return root + "/run/reboot-required"; }
+  std::string pkgs() const { return root + "/run/reboot-required.pkgs"; }
+};
+
+std::int64_t parse_utc(const std::string& iso) {
+  return hotfix::Timestamp::parse_iso8601(iso).value().unix_seconds();
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("restart never: recorded, shown by status, exit 10, reboot-required written") {
+  RestartFixture f;
+  hotfix::test::write_file(f.pkgs(), "linux-image-6.1.0-18-amd64\n");
+  RunResult r = f.apply(f.reboot, {"--restart-command", f.command("never")});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 10);
+  CHECK(contains(r.out, "Restart: a reboot is required by KB800; not scheduled\n"));
+  CHECK(f.calls().empty());  // never schedules nothing, even with a command
+  CHECK(hotfix::test::read_file(f.flag()) == "*** System restart required ***\n");
+  CHECK(hotfix::test::read_file(f.pkgs()) == "linux-image-6.1.0-18-amd64\nKB800\n");
+
+  RunResult s = run_installer({"status", "--root", f.root});
+  CHECK(s.exit_code == 10);
+  CHECK(s.out == "Restart: a reboot is required by KB800; not scheduled\n");
+  json st = f.status();
+  CHECK(st["restart_required"] == true);
+  CHECK(st["kind"] == "reboot");
+  CHECK(st["hotfixes"] == json::array({"KB800"}));
+  CHECK(st["policy"] == "never");
+  CHECK(st["scheduled_at"].is_null());
+
+  // A hotfix that needs only services restarted does not ask for a reboot.
+  r = f.apply(f.services);
+  CHECK(r.exit_code == 10);
+  CHECK(hotfix::test::read_file(f.pkgs()) == "linux-image-6.1.0-18-amd64\nKB800\nKB802\n");
+  CHECK(f.status()["kind"] == "reboot");
+}
+
+TEST_CASE("restart delay=MINUTES through the restart command, then cancelled") {
+  RestartFixture f;
+  std::int64_t before = std::time(nullptr);
+  RunResult r = f.apply(f.reboot, {"--restart", "delay=30", "--restart-command", f.command("d")});
+  std::int64_t after = std::time(nullptr);
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 10);
+  auto calls = f.calls();
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0]["action"] == "schedule");
+  CHECK(calls[0]["policy"] == "delay=30");
+  CHECK(calls[0]["in"] == "30");
+  CHECK(calls[0]["hotfixes"] == "KB800");
+  CHECK(calls[0]["root"] == f.root);
+  CHECK(calls[0]["args"] == "d");
+  std::int64_t at = parse_utc(calls[0]["at"]);
+  CHECK(at >= before + 1800);
+  CHECK(at <= after + 1800);
+  json st = f.status();
+  CHECK(st["policy"] == "delay=30");
+  CHECK(st["scheduled_at"] == calls[0]["at"]);
+  CHECK(st["mechanism"] == "command: " + f.command("d"));
+  CHECK(contains(run_installer({"status", "--root", f.root}).out, "; scheduled for "));
+
+  RunResult c = run_installer({"status", "--root", f.root, "--cancel-restart"});
+  INFO(c.out << c.err);
+  CHECK(c.exit_code == 10);  // still required, no longer scheduled
+  calls = f.calls();
+  REQUIRE(calls.size() == 2);
+  CHECK(calls[1]["action"] == "cancel");
+  CHECK(calls[1]["at"] == calls[0]["at"]);
+  CHECK(calls[1]["args"] == "d");
+  st = f.status();
+  CHECK(st["restart_required"] == true);
+  CHECK(st["scheduled_at"].is_null());
+  CHECK(st["policy"] == "never");
+  CHECK(st["mechanism"] == "");
+  CHECK(fs::exists(f.flag()));
+}
+
+TEST_CASE("restart at=HH:MM is the next local HH:MM; now is immediate") {
+  RestartFixture f;
+  std::int64_t start = std::time(nullptr);
+  std::time_t later = static_cast<std::time_t>(start + 2 * 3600);
+  std::tm tm{};
+  gmtime_r(&later, &tm);
+  char hhmm[8];
+  std::snprintf(hhmm, sizeof hhmm, "%02d:%02d", tm.tm_hour, tm.tm_min);
+  RunResult r = f.apply(
+      f.reboot, {"--restart", std::string("at=") + hhmm, "--restart-command", f.command("at")},
+      {"TZ=UTC"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 10);
+  auto calls = f.calls();
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0]["policy"] == std::string("at=") + hhmm);
+  CHECK(calls[0]["at"].substr(11) == std::string(hhmm) + ":00Z");
+  std::int64_t at = parse_utc(calls[0]["at"]);
+  CHECK(at > start);
+  CHECK(at <= std::time(nullptr) + 24 * 3600);
+
+  // A later hotfix with `now` cancels the earlier schedule and schedules anew for both.
+  r = f.apply(f.reboot2, {"--restart", "now", "--restart-command", f.command("now")});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 10);
+  calls = f.calls();
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[1]["action"] == "cancel");
+  CHECK(calls[1]["args"] == "now");  // the command given now is the one asked to cancel
+  CHECK(calls[2]["action"] == "schedule");
+  CHECK(calls[2]["policy"] == "now");
+  CHECK(calls[2]["in"] == "0");
+  CHECK(calls[2]["hotfixes"] == "KB800 KB801");
+  CHECK(f.status()["policy"] == "now");
+  CHECK(hotfix::test::read_file(f.pkgs()) == "KB800\nKB801\n");
+}
+
+TEST_CASE("a restart command that fails: exit 7, the need still recorded and flagged") {
+  RestartFixture f;
+  RunResult r = f.apply(f.reboot, {"--restart", "delay=5", "--restart-command", "exit 3"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 7);
+  CHECK(contains(r.err, "--restart-command: scheduling the restart failed: "));
+  CHECK(contains(r.err, "exited with status 3"));
+  json st = f.status();
+  CHECK(st["restart_required"] == true);
+  CHECK(st["scheduled_at"].is_null());
+  CHECK(json::parse(run_installer({"list", "--root", f.root, "--json"}).out).size() == 1);
+  CHECK(hotfix::test::read_file(f.pkgs()) == "KB800\n");
+  CHECK(fs::exists(f.flag()));
+}
+
+TEST_CASE("uninstall of a hotfix that needs a restart schedules it and updates the .pkgs file") {
+  RestartFixture f;
+  REQUIRE(f.apply(f.reboot).exit_code == 10);
+  REQUIRE(f.apply(f.reboot2).exit_code == 10);
+  CHECK(hotfix::test::read_file(f.pkgs()) == "KB800\nKB801\n");
+
+  RunResult u = run_installer({"uninstall", "KB800", "--root", f.root, "--restart", "delay=10",
+                               "--restart-command", f.command("u")});
+  INFO(u.out << u.err);
+  REQUIRE(u.exit_code == 10);
+  CHECK(contains(u.out,
+                 "Restart: a reboot is required by KB801, KB800 (uninstalled); scheduled for "));
+  auto calls = f.calls();
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0]["action"] == "schedule");
+  CHECK(calls[0]["policy"] == "delay=10");
+  CHECK(calls[0]["hotfixes"] == "KB801 KB800 (uninstalled)");
+  json st = f.status();
+  CHECK(st["hotfixes"] == json::array({"KB801", "KB800 (uninstalled)"}));
+  CHECK(st["policy"] == "delay=10");
+  // The uninstalled id gives way to its withdrawal, which still needs the reboot.
+  CHECK(hotfix::test::read_file(f.pkgs()) == "KB801\nKB800 (uninstalled)\n");
+  CHECK(fs::exists(f.flag()));
+
+  // With the default policy: recorded only, exit 10, and the schedule made before stays.
+  u = run_installer({"uninstall", "KB801", "--root", f.root});
+  INFO(u.out << u.err);
+  REQUIRE(u.exit_code == 10);
+  CHECK(f.calls().size() == 1);
+  CHECK(f.status()["policy"] == "delay=10");
+  CHECK(hotfix::test::read_file(f.pkgs()) == "KB800 (uninstalled)\nKB801 (uninstalled)\n");
+}
+
+TEST_CASE("a dry run with a restart policy schedules nothing and changes nothing") {
+  RestartFixture f;
+  REQUIRE(f.apply(f.reboot).exit_code == 10);
+  auto before = hotfix::test::snapshot_with_state(f.root);
+  RunResult r =
+      f.apply(f.reboot2, {"--dry-run", "--restart", "now", "--restart-command", f.command("dry")});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "(dry run: nothing was changed)"));
+  CHECK(f.calls().empty());
+  auto after = hotfix::test::snapshot_with_state(f.root);
+  INFO(hotfix::test::describe_difference(before, after));
+  CHECK(after == before);
+}
