@@ -344,7 +344,7 @@ TEST_CASE("entries installed only where present: absent is not applicable, prese
   CHECK(snapshot_tree(root, "var") == original);
 }
 
-TEST_CASE("--force overrides the version rule, and only that") {
+TEST_CASE("apply --force overrides the version rule, and only that") {
   HotfixKit kit;
   std::string root =
       kit.make_root("root", {pe("app/core.dll", "2.0.0.0"), pe("app/util.dll", "1.0.0.0")});
