@@ -130,7 +130,12 @@ int cmd_apply(const Options& o) {
   std::vector<FileIdentityKey> old_files;
   for (const std::string& b : bundles) {
     ApplyResult r = apply_bundle(ctx, b, trust, options);
-    if (r.outcome == ApplyOutcome::kNotApplicable) refused = true;
+    if (r.outcome == ApplyOutcome::kNotApplicable) {
+      refused = true;
+      // A refusal is an error for the exit code too: one line on standard error.
+      std::cerr << kProgram << ": error: " << b << ": " << r.id
+                << " is not applicable: " << r.reason << "\n";
+    }
     if (r.restart_required) {
       restart_needed = true;
       restart_ids.push_back(r.id);
@@ -369,7 +374,9 @@ void print_error(const Error& e, bool as_json) {
   std::vector<std::string> lines;
   if (auto* m = dynamic_cast<const ManifestError*>(&e)) {
     for (const ManifestIssue& i : m->issues()) {
-      lines.push_back(e.where() + ": " + (i.path.empty() ? "" : i.path + ": ") + i.message);
+      // where() already holds the first issue's path: start from the source alone.
+      lines.push_back((m->source().empty() ? "" : m->source() + ": ") +
+                      (i.path.empty() ? "" : i.path + ": ") + i.message);
     }
   }
   if (lines.empty()) lines.push_back(e.what());
