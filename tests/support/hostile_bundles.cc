@@ -384,22 +384,28 @@ void Builder::compression() {
       head + ZSTD_findFrameCompressedSize(good_bytes.data() + head, good_bytes.size() - head);
   struct Cut {
     const char* name;
+    const char* where;
     std::size_t at;
     int exit_code;
     const char* message;
   };
+  const std::size_t payload = gap + (good_bytes.size() - gap) / 2;
   for (const Cut& c : {
-           Cut{"truncated-in-magic", 2, 2, "not a zstd stream"},
-           Cut{"truncated-in-head", head / 2, 2, "not a valid bundle: Truncated zstd input"},
-           Cut{"truncated-after-head", head, 4, "is missing (needed by app/x.txt)"},
-           Cut{"truncated-in-gap", head + 100, 2, "not a valid bundle: Truncated zstd input"},
-           Cut{"truncated-after-gap", gap, 4, "is missing (needed by app/x.txt)"},
-           Cut{"truncated-in-payload", gap + (good_bytes.size() - gap) / 2, 2,
+           Cut{"truncated-in-magic", "in the zstd magic number", 2, 2, "not a zstd stream"},
+           Cut{"truncated-in-head", "in the middle of the manifest's frame", head / 2, 2,
                "not a valid bundle: Truncated zstd input"},
-           Cut{"truncated-last-byte", good_bytes.size() - 1, 2,
+           Cut{"truncated-after-head", "right after the manifest's frame", head, 4,
+               "is missing (needed by app/x.txt)"},
+           Cut{"truncated-in-gap", "in the skippable frame after the manifest", head + 100, 2,
+               "not a valid bundle: Truncated zstd input"},
+           Cut{"truncated-after-gap", "right before the payload frames", gap, 4,
+               "is missing (needed by app/x.txt)"},
+           Cut{"truncated-in-payload", "in the middle of the payloads", payload, 2,
+               "not a valid bundle: Truncated zstd input"},
+           Cut{"truncated-last-byte", "one byte short", good_bytes.size() - 1, 2,
                "not a valid bundle: Truncated zstd input"},
        }) {
-    bytes(c.name, "the good bundle cut at byte " + std::to_string(c.at), good_bytes.substr(0, c.at),
+    bytes(c.name, std::string("the good bundle cut ") + c.where, good_bytes.substr(0, c.at),
           c.exit_code, c.message);
   }
   std::string flipped = good_bytes;
@@ -407,7 +413,7 @@ void Builder::compression() {
   bytes("corrupt-head-frame", "a flipped byte in the compressed manifest", flipped, 2,
         "not a valid bundle: Zstd decompression failed");
   flipped = good_bytes;
-  flipped[gap + (good_bytes.size() - gap) / 2] ^= 0x5a;
+  flipped[payload] ^= 0x5a;
   bytes("corrupt-payload-frame", "a flipped byte in the compressed payload", flipped, 2,
         "not a valid bundle: Zstd decompression failed");
 }
