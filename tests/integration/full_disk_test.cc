@@ -208,7 +208,7 @@ TEST_CASE("full disk: many small files are counted in whole blocks by the free-s
   check_root_whole(root, before);
 }
 
-TEST_CASE("full disk: the disk fills up while files are staged; the root comes back whole") {
+TEST_CASE("full disk: the disk fills up while files are staged and the root comes back whole") {
   Tmpfs tmpfs(24 << 20);
   SKIP_UNLESS_MOUNTED(tmpfs);
   Bundles bundles;

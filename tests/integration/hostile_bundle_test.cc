@@ -133,7 +133,7 @@ TEST_CASE("the good bundle the corpus derives from applies cleanly") {
             .exit_code == 0);
 }
 
-TEST_CASE("every hostile bundle is refused with its documented exit code, the root untouched") {
+TEST_CASE("every hostile bundle is refused with its documented exit code and the root untouched") {
   const Fixture& f = fixture();
   REQUIRE(f.corpus.cases.size() >= kMinimumCorpus);
   std::set<std::string> names;
@@ -156,7 +156,7 @@ TEST_CASE("every hostile bundle is refused with its documented exit code, the ro
             << std::endl;
 }
 
-TEST_CASE("an absolute symbolic link in the root is resolved inside the root, never outside") {
+TEST_CASE("an absolute symbolic link in the root is resolved inside the root and never outside") {
   const Fixture& f = fixture();
   TempDir tmp;
   std::string root = f.fresh_root(tmp);
