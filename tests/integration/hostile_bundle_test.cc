@@ -28,7 +28,7 @@ namespace {
 constexpr std::size_t kMinimumCorpus = 30;
 // Far below what any bomb in the corpus decompresses to (4 GiB); far above what reading a
 // bundle needs, even under AddressSanitizer.
-constexpr long kMaxChildMemoryKiB = 512 * 1024;
+constexpr long kMaxChildMemoryKiB = 1024 * 1024;
 
 struct Fixture {
   TempDir dir;
