@@ -376,7 +376,9 @@ void print_error(const Error& e, bool as_json) {
   std::vector<std::string> lines;
   if (auto* m = dynamic_cast<const ManifestError*>(&e)) {
     for (const ManifestIssue& i : m->issues()) {
-      lines.push_back(e.where() + ": " + (i.path.empty() ? "" : i.path + ": ") + i.message);
+      // where() already holds the first issue's path: start from the source alone.
+      lines.push_back((m->source().empty() ? "" : m->source() + ": ") +
+                      (i.path.empty() ? "" : i.path + ": ") + i.message);
     }
   }
   if (lines.empty()) lines.push_back(e.what());

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <ctime>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -104,15 +105,26 @@ const InstalledFile* put_in_place(const std::optional<InstalledHotfix>& hotfix,
   return nullptr;
 }
 
-void check_free_space(const std::string& root, std::uint64_t need) {
+// `sizes` are the staged files' sizes. Each takes whole blocks: a thousand one-byte files need
+// a thousand blocks, not a thousand bytes.
+void check_free_space(const std::string& root, const std::vector<std::uint64_t>& sizes) {
   struct statvfs vfs {};
   if (::statvfs(root.c_str(), &vfs) != 0) throw SystemError(root, "statvfs", errno);
   std::uint64_t avail = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  const std::uint64_t block = vfs.f_frsize ? vfs.f_frsize : 4096;
+  constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
+  // Saturating: a signed manifest may declare sizes whose sum does not fit in 64 bits.
+  auto add = [&](std::uint64_t a, std::uint64_t b) { return a > kMax - b ? kMax : a + b; };
   const std::uint64_t margin = 1 << 20;
-  if (need + margin > avail) {
+  std::uint64_t need = margin;
+  for (std::uint64_t size : sizes) {
+    std::uint64_t blocks = size / block + (size % block != 0);
+    need = add(need, blocks > kMax / block ? kMax : blocks * block);
+  }
+  if (need > avail) {
     throw Error(ErrorKind::kSystem, root,
-                "not enough free space: staging needs " + std::to_string(need + margin) +
-                    " bytes, " + std::to_string(avail) + " are available; nothing was changed");
+                "not enough free space: staging needs " + std::to_string(need) + " bytes, " +
+                    std::to_string(avail) + " are available; nothing was changed");
   }
 }
 
@@ -300,7 +312,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
   };
   std::map<Sha256Digest, std::vector<Staged>> by_content;
   std::set<std::string> created;
-  std::uint64_t need = 0;
+  std::vector<std::uint64_t> staged_sizes;
   std::int64_t layer = db.next_layer();
   int counts[5] = {};
   for (std::size_t i = 0; i < result.plan.files.size(); ++i) {
@@ -361,7 +373,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
     }
     op.stage = stage_name(op.path, txid);
     by_content[*f.entry.sha256].push_back({ctx.root + "/" + op.stage, metadata_for(f)});
-    need += f.entry.size;
+    staged_sizes.push_back(f.entry.size);
     journal.ops.push_back(op);
     record.files.push_back(rec);
   }
@@ -376,7 +388,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
   std::sort(journal.created_dirs.begin(), journal.created_dirs.end(),
             [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
   try {
-    check_free_space(ctx.root.empty() ? "/" : ctx.root, need);
+    check_free_space(ctx.root.empty() ? "/" : ctx.root, staged_sizes);
   } catch (const Error& e) {
     try {
       db.add_history(history("refused", e.what(), ""));

@@ -4,11 +4,13 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 
 #include "manifests/bundle_format.h"
 #include "manifests/errors.h"
@@ -65,6 +67,21 @@ struct BundleReader::Impl {
     return msg ? msg : "unknown archive error";
   }
 
+  // A bundle starts with a zstd frame (or a skippable one); say plainly what else it is.
+  void check_magic(const unsigned char* start, std::size_t size) const {
+    if (size == 0) corrupt("the file is empty");
+    std::uint32_t magic = 0;
+    for (std::size_t i = 0; i < 4 && i < size; ++i) magic |= std::uint32_t{start[i]} << (8 * i);
+    if (size >= 4 && (magic == 0xFD2FB528u || (magic & 0xFFFFFFF0u) == 0x184D2A50u)) return;
+    if (size >= 2 && start[0] == 0x1f && start[1] == 0x8b) {
+      corrupt("gzip-compressed; a bundle is zstd-compressed");
+    }
+    if (size >= 262 && std::string_view(reinterpret_cast<const char*>(start) + 257, 5) == "ustar") {
+      corrupt("an uncompressed tar; a bundle is zstd-compressed");
+    }
+    corrupt("not a zstd stream (no zstd magic number)");
+  }
+
   void open() {
     archive.reset(archive_read_new());
     archive_read_support_filter_zstd(archive.get());
@@ -76,7 +93,11 @@ struct BundleReader::Impl {
       ::close(fd);
       throw Error(ErrorKind::kBadInput, path, "not a regular file");
     }
+    unsigned char start[512] = {};
+    ssize_t got = ::pread(fd, start, sizeof start, 0);
     ::close(fd);
+    if (got < 0) throw SystemError(path, "read bundle", errno);
+    check_magic(start, static_cast<std::size_t>(got));
     if (archive_read_open_filename(archive.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
       corrupt(archive_error());
     }

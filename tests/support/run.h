@@ -10,6 +10,10 @@ struct RunResult {
   int exit_code = -1;
   std::string out;
   std::string err;
+  // The child's peak resident memory. Linux keeps the high-water mark across exec, so this is
+  // at least the spawning process's own: an upper bound for the child.
+  long max_rss_kib = 0;
+  double cpu_seconds = 0;  // the child's user and system time
 };
 
 // argv[0] is the program path; nothing goes through a shell.

@@ -349,3 +349,31 @@ TEST_CASE("A manifest too large for the reserved gap still gives a valid, reprod
   CHECK(payloads.size() == 3);
   CHECK(std::system(("tar --zstd -tf " + a + " >/dev/null").c_str()) == 0);
 }
+
+TEST_CASE("Reading a payload stops at its declared size, whatever follows in the archive") {
+  Fixture fx;
+  std::string good = fx.write("good.hotfix");
+  std::string manifest_json = BundleReader::open_verified(good, fx.trust).manifest_json();
+  const FileEntry& first = fx.slice.architectures.at(Arch::kX64).front();
+  std::string content = fx.files.at(first.path());
+  // The tar header says the declared size; 1 MiB more follows, which is no valid tar entry.
+  RawEntry lying{"payload/" + to_hex(Sha256::of(content)), content + std::string(1 << 20, 'A')};
+  lying.declared_size = static_cast<long long>(content.size());
+  std::string path = (fx.dir / "lying.hotfix").string();
+  hotfix::test::write_raw_archive(
+      path,
+      {{"manifest.json", manifest_json}, {"manifest.json.sig", fx.key.sign(manifest_json)}, lying});
+  BundleReader reader = BundleReader::open_verified(path, fx.trust);
+  std::uint64_t delivered = 0;
+  std::string msg;
+  CHECK(kind_of(
+            [&] {
+              reader.for_each_payload([&](const Sha256Digest&, std::uint64_t, PayloadStream& s) {
+                std::vector<char> buffer(4 << 20);  // asks for far more than declared
+                while (std::size_t n = s.read(buffer.data(), buffer.size())) delivered += n;
+              });
+            },
+            &msg) == ErrorKind::kBadInput);
+  CHECK(delivered == content.size());
+  CHECK(msg.find("not a valid bundle") != std::string::npos);
+}
