@@ -139,8 +139,9 @@ std::string new_txid() {
 void run_transaction(Disk& disk, const std::string& root, const std::string& state_dir,
                      Journal journal, const Stager& stage, const Committer& commit) {
   journal.state = Journal::State::kPreparing;
-  write_journal(disk, state_dir, journal);
   try {
+    // Inside: once renamed into place, a journal whose directory sync failed is undone too.
+    write_journal(disk, state_dir, journal);
     for (const std::string& dir : journal.created_dirs) disk.make_dir(at_root(root, dir));
     stage(journal);
     bool any_backup = false;

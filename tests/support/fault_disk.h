@@ -3,6 +3,8 @@
 // ENOSPC, stops the process dead, or "loses power": everything that was not made durable
 // (file data not synced, names not made durable by a sync of their directory, metadata) is
 // dropped from the tree and the process stops dead. Use it in a fork()ed child.
+// Syncs are modelled, not performed: what survives a power loss is the model's to decide, and
+// the real fsync and syncfs would only make the test slow.
 #pragma once
 
 #include <sys/types.h>

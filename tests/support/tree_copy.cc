@@ -27,7 +27,8 @@ void copy_tree(const std::string& from, const std::string& to) {
   std::vector<std::pair<fs::path, struct stat>> dirs{{to, top}};
   for (auto it = fs::recursive_directory_iterator(from); it != fs::recursive_directory_iterator();
        ++it) {
-    fs::path dest = fs::path(to) / fs::relative(it->path(), from);
+    std::string rel = it->path().string().substr(from.size());  // lexically: cheap
+    fs::path dest = to + (rel.empty() || rel[0] == '/' ? "" : "/") + rel;
     struct stat st {};
     if (::lstat(it->path().c_str(), &st) != 0) {
       throw std::system_error(errno, std::generic_category(), it->path().string());
