@@ -19,10 +19,8 @@ RunResult run(const std::vector<std::string>& argv, const std::vector<std::strin
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -44,12 +42,8 @@ RunResult run(const std::vector<std::string>& argv, const std::vector<std::strin
 }
 
 std::string packager_path() { return std::string(HOTFIX_BINARY_DIR) + "/packager/hotfix-packager"; }
-std::string installer_path() {
-  return std::string(HOTFIX_BINARY_DIR) + "/installer/hotfix-installer";
-}
-std::string make_standins_path() {
-  return std::string(HOTFIX_BINARY_DIR) + "/samples/make-standins";
-}
+std::string installer_path() { return std::string(HOTFIX_BINARY_DIR) + "/installer/hotfix-installer"; }
+std::string make_standins_path() { return std::string(HOTFIX_BINARY_DIR) + "/samples/make-standins"; }
 std::string source_path(const std::string& relative) {
   return std::string(HOTFIX_SOURCE_DIR) + "/" + relative;
 }
