@@ -21,6 +21,7 @@
 
 using hotfix::test::run;
 using hotfix::test::RunResult;
+using hotfix::test::FaultDisk;
 using hotfix::test::TempDir;
 namespace fs = std::filesystem;
 using Snapshot = std::map<std::string, std::string>;
@@ -220,6 +221,7 @@ TEST_CASE("a crash at each step of apply: status reports it, recover restores a 
   {
     TempDir tmp;
     std::string root = sample().root(tmp);
+    fs::create_directories(root + "/" + kState);  // as below, so that the numbers match
     FaultDisk disk(root, original, untracked, (tmp / "report").string());
     hotfix::apply_bundle({root, &disk, true}, sample().bundle("x64"), trust, {});
     log = disk.log();

@@ -183,8 +183,8 @@ TEST_CASE("A crash or a power loss at every operation recovers to the complete o
       REQUIRE(WEXITSTATUS(status) == hotfix::test::kStoppedDead);
 
       bool in_db = fs::exists(marker);
-      RecoveryOutcome outcome = recover(real_disk(), fx.root, fx.state,
-                                        [&](const std::string&) { return in_db; });
+      RecoveryOutcome outcome =
+          recover(real_disk(), fx.root, fx.state, [&](const std::string&) { return in_db; });
       if (in_db) {
         CHECK(outcome != RecoveryOutcome::kRolledBack);
         CHECK(snapshot(fx.root) == fx.expected_new());
