@@ -15,8 +15,7 @@ namespace {
 std::string at_root(const std::string& root, const std::string& rel) { return root + "/" + rel; }
 
 bool same_filesystem(const std::string& a, const std::string& b) {
-  struct stat sa {
-  }, sb{};
+  struct stat sa {}, sb {};
   return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev;
 }
 
@@ -101,7 +100,7 @@ void roll_back(Disk& disk, const std::string& root, const std::string& state_dir
   for (auto it = j.created_dirs.rbegin(); it != j.created_dirs.rend(); ++it) {
     disk.remove_dir(at_root(root, *it));
   }
-  // Durable before the journal goes, or a power loss brings them back with nothing to remove them.
+  // Durable before the journal goes, or a power loss brings them back for good.
   sync_all(disk, root, state_dir);
   remove_journal(disk, state_dir);
 }
