@@ -131,6 +131,7 @@ class RealDisk : public Disk {
     ::close(fd);
     return out;
   }
+  void commit(const std::function<void()>& durable_commit) override { durable_commit(); }
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,11 @@ class Disk {
   virtual void set_metadata(const std::string& path, const FileMetadata& metadata) = 0;
   virtual bool exists(const std::string& path) = 0;
   virtual std::string read_file(const std::string& path) = 0;
+  // Runs a commit that is atomic and durable when it returns (the state database's
+  // transaction: SQLite in WAL mode with synchronous=FULL). It is not a filesystem call, but it
+  // is the transaction's commit point, so it is one operation of the seam: tests fail, stop or
+  // "lose power" just before it, and at the next operation, just after it.
+  virtual void commit(const std::function<void()>& durable_commit) = 0;
 };
 
 // The real filesystem.

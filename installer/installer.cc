@@ -42,11 +42,15 @@ std::string stage_name(const std::string& rel, const std::string& txid) {
   return (dir.empty() ? "" : dir + "/") + "." + name_of(rel) + ".hotfix-" + txid;
 }
 
+// Each new directory is made durable in its parent before anything (the database) goes in it.
 void make_state_dir(Disk& disk, const std::string& root) {
   std::string path = root;
   for (const char* part : {"var", "lib", "hotfix"}) {
+    std::string parent = path.empty() ? "/" : path;
     path += std::string("/") + part;
+    if (disk.exists(path)) continue;
     disk.make_dir(path);
+    disk.sync_dir(parent);
   }
 }
 
@@ -71,7 +75,7 @@ std::string recover_locked(const InstallerContext& ctx, StateDb& db) {
   entry.detail = "an interrupted " + journal.action + " of " + journal.hotfix_id + " was " +
                  what + (outcome == RecoveryOutcome::kRolledBack ? " to the old files"
                                                                  : " to the new files");
-  db.add_history(entry);
+  ctx.disk->commit([&] { db.add_history(entry); });
   return entry.detail;
 }
 
@@ -432,7 +436,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
   if (files_change) {
     run_transaction(disk, ctx.root, state, journal, stager, committer);
   } else {
-    committer();  // everything was already there: record it, change no file
+    disk.commit(committer);  // everything was already there: record it, change no file
   }
   result.outcome = ApplyOutcome::kApplied;
   result.reason = detail;
@@ -547,16 +551,12 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
     }
   };
   auto committer = [&] { db.record_uninstall(id, updated, entry, restart); };
-  if (journal.ops.empty()) {
-    committer();
+  if (journal.ops.empty() && journal.discard_after_commit.empty()) {
+    disk.commit(committer);
   } else {
+    // Also without file operations: the backups this uninstall makes obsolete are removed
+    // under the journal, so that a crash after the commit cannot leave them behind.
     run_transaction(disk, ctx.root, state, journal, stager, committer);
-  }
-  // Backups this uninstall consumed or made obsolete, and the directories they leave empty
-  // (run_transaction removed the files already when there were file operations).
-  for (const std::string& f : journal.discard_after_commit) {
-    disk.remove(state + "/" + f);
-    disk.remove_dir(state + "/" + parent_of(f));
   }
   return result;
 }

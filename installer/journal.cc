@@ -87,11 +87,19 @@ void write_journal(Disk& disk, const std::string& state_dir, const Journal& jour
   std::string tmp = path + ".tmp";
   disk.remove(tmp);
   std::string text = journal_to_json(journal);
-  auto file = disk.create(tmp, 0600);
-  file->append(text.data(), text.size());
-  file->sync();
-  file->close();
-  disk.rename(tmp, path);
+  try {
+    auto file = disk.create(tmp, 0600);
+    file->append(text.data(), text.size());
+    file->sync();
+    file->close();
+    disk.rename(tmp, path);
+  } catch (...) {
+    try {
+      disk.remove(tmp);  // a failed write leaves no half journal behind
+    } catch (const std::exception&) {
+    }
+    throw;
+  }
   disk.sync_dir(state_dir);
 }
 

@@ -1,11 +1,8 @@
 #include "installer/transaction.h"
 
-#include <signal.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <ctime>
 #include <random>
 
@@ -43,8 +40,7 @@ void link_or_copy(Disk& disk, const std::string& from, const std::string& to) {
   try {
     disk.link(from, to);
   } catch (const SystemError& e) {
-    if (e.error_number() != EXDEV && e.error_number() != EPERM &&
-        e.error_number() != EMLINK) {
+    if (e.error_number() != EXDEV && e.error_number() != EPERM && e.error_number() != EMLINK) {
       throw;
     }
     copy_file(disk, from, to);
@@ -104,29 +100,28 @@ void roll_back(Disk& disk, const std::string& root, const std::string& state_dir
   for (auto it = j.created_dirs.rbegin(); it != j.created_dirs.rend(); ++it) {
     disk.remove_dir(at_root(root, *it));
   }
+  // Durable before the journal goes, or a power loss brings them back for good.
+  sync_all(disk, root, state_dir);
   remove_journal(disk, state_dir);
 }
 
-void finish(Disk& disk, const std::string& root, const std::string& state_dir,
-            const Journal& j) {
+void finish(Disk& disk, const std::string& root, const std::string& state_dir, const Journal& j) {
   for (const JournalOp& op : j.ops) {
     if (!op.stage.empty()) disk.remove(at_root(root, op.stage));  // none after a full swap
     if (op.backup && !op.keep_backup) disk.remove(state_dir + "/" + *op.backup);
   }
-  for (const std::string& f : j.discard_after_commit) disk.remove(state_dir + "/" + f);
+  for (const std::string& f : j.discard_after_commit) {
+    disk.remove(state_dir + "/" + f);
+    auto slash = f.find_last_of('/');
+    if (slash != std::string::npos) disk.remove_dir(state_dir + "/" + f.substr(0, slash));
+  }
   disk.remove_dir(backup_dir(state_dir, j));  // only if nothing was kept
+  // Durable before the journal goes, or a power loss brings back backups no record names.
+  sync_all(disk, root, state_dir);
   remove_journal(disk, state_dir);
 }
 
 }  // namespace
-
-void crash_point(const std::string& point) {
-  const char* at = std::getenv("HOTFIX_CRASH_AT");
-  if (at && point == at) {
-    ::kill(::getpid(), SIGKILL);
-    ::pause();
-  }
-}
 
 std::string new_txid() {
   std::random_device rd;
@@ -143,8 +138,9 @@ std::string new_txid() {
 void run_transaction(Disk& disk, const std::string& root, const std::string& state_dir,
                      Journal journal, const Stager& stage, const Committer& commit) {
   journal.state = Journal::State::kPreparing;
-  write_journal(disk, state_dir, journal);
   try {
+    // Inside: once renamed into place, a journal whose directory sync failed is undone too.
+    write_journal(disk, state_dir, journal);
     for (const std::string& dir : journal.created_dirs) disk.make_dir(at_root(root, dir));
     stage(journal);
     bool any_backup = false;
@@ -161,23 +157,19 @@ void run_transaction(Disk& disk, const std::string& root, const std::string& sta
     sync_all(disk, root, state_dir);
     journal.state = Journal::State::kPrepared;
     write_journal(disk, state_dir, journal);
-    crash_point("prepared");
 
-    int n = 0;
     for (const JournalOp& op : journal.ops) {
       if (op.kind == JournalOp::Kind::kPut) {
         disk.rename(at_root(root, op.stage), at_root(root, op.path));
       } else {
         disk.remove(at_root(root, op.path));
       }
-      crash_point("swap-" + std::to_string(++n));
     }
     sync_all(disk, root, state_dir);
     journal.state = Journal::State::kSwapped;
     write_journal(disk, state_dir, journal);
-    crash_point("swapped");
 
-    commit();
+    disk.commit(commit);
   } catch (...) {
     std::exception_ptr original = std::current_exception();
     try {
@@ -190,8 +182,12 @@ void run_transaction(Disk& disk, const std::string& root, const std::string& sta
     }
     std::rethrow_exception(original);
   }
-  crash_point("committed");
-  finish(disk, root, state_dir, journal);
+  // Committed: the change is made. A failure while cleaning up must not report it as failed;
+  // the journal stays, and the next command's recovery finishes the cleanup.
+  try {
+    finish(disk, root, state_dir, journal);
+  } catch (const std::exception&) {
+  }
 }
 
 RecoveryOutcome recover(Disk& disk, const std::string& root, const std::string& state_dir,

@@ -14,7 +14,8 @@ namespace hotfix {
 // Writes every kPut op's staged file (content and metadata). Called once the journal is
 // durable, so that a crash while staging leaves nothing recovery cannot remove.
 using Stager = std::function<void(const Journal&)>;
-// Commits the database; must record the journal's txid with it (see recover()).
+// Commits the database; must record the journal's txid with it (see recover()). Run through
+// Disk::commit, the seam's commit point.
 using Committer = std::function<void()>;
 
 // Runs the transaction. On any error before the commit the root is rolled back to the old
@@ -29,11 +30,6 @@ enum class RecoveryOutcome { kNothing, kRolledBack, kRolledForward };
 RecoveryOutcome recover(Disk& disk, const std::string& root, const std::string& state_dir,
                         const std::function<bool(const std::string& txid)>& committed,
                         Journal* recovered = nullptr);
-
-// Test seam: when the environment variable HOTFIX_CRASH_AT names `point`, the process kills
-// itself there with SIGKILL, as a crash would. Points: "prepared", "swap-N" (after the Nth
-// rename, from 1), "swapped", "committed".
-void crash_point(const std::string& point);
 
 // A fresh transaction id: UTC time and randomness, sortable.
 std::string new_txid();

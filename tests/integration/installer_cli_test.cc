@@ -10,14 +10,18 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "installer/installer.h"
 #include "manifests/manifest_json.h"
+#include "tests/support/fault_disk.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_snapshot.h"
 
 using hotfix::test::run;
 using hotfix::test::RunResult;
+using hotfix::test::FaultDisk;
 using hotfix::test::TempDir;
 namespace fs = std::filesystem;
 using Snapshot = std::map<std::string, std::string>;
@@ -206,20 +210,59 @@ TEST_CASE("verify reports each kind of change with rpm-style codes") {
   CHECK(r.out.find("47 files checked, 3 differ") != std::string::npos);
 }
 
-TEST_CASE("a crash at each step of apply recovers to the whole old or the whole new set") {
-  for (std::string point : {"prepared", "swap-1", "swap-20", "swap-40", "swapped", "committed"}) {
+TEST_CASE("a crash at each step of apply: status reports it, recover restores a whole set") {
+  hotfix::TrustStore trust;
+  trust.add_path(sample().pub());
+  const std::string original = (sample().dir / "roots/x64").string();
+  const std::set<std::string> untracked = {kState + "/state.db", kState + "/state.db-wal",
+                                           kState + "/state.db-shm", kState + "/lock"};
+  // Where the steps are: one clean run through a counting disk.
+  std::vector<std::string> log;
+  {
+    TempDir tmp;
+    std::string root = sample().root(tmp);
+    fs::create_directories(root + "/" + kState);  // as below, so that the numbers match
+    FaultDisk disk(root, original, untracked, (tmp / "report").string());
+    hotfix::apply_bundle({root, &disk, true}, sample().bundle("x64"), trust, {});
+    log = disk.log();
+  }
+  auto at = [&](const std::string& prefix, int nth) -> std::uint64_t {
+    for (std::size_t i = 0; i < log.size(); ++i) {
+      if (log[i].rfind(prefix, 0) == 0 && log[i].find("journal.json") == std::string::npos &&
+          --nth == 0) {
+        return i + 1;
+      }
+    }
+    FAIL("no operation " << prefix);
+    return 0;
+  };
+  const std::uint64_t commit = at("commit", 1);
+  // Before the swap, during it, just before the commit, just after it.
+  for (std::uint64_t k : {at("rename", 1), at("rename", 20), commit, commit + 1}) {
     TempDir tmp;
     std::string root = sample().root(tmp);
     fs::create_directories(root + "/" + kState);  // the state directory itself may stay
     Snapshot before = hotfix::test::snapshot_tree(root, kState);
-    RunResult r = apply_to(root, sample().bundle("x64"), {}, {"HOTFIX_CRASH_AT=" + point});
-    INFO("crash at " << point << ": " << r.err);
-    REQUIRE(r.exit_code == 128 + SIGKILL);
-    RunResult status = installer({"status", "--root", root});
-    CHECK(status.out.find("interrupted transaction") != std::string::npos);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      try {
+        FaultDisk disk(root, original, untracked, (tmp / "report").string());
+        disk.arm(k, hotfix::test::FaultKind::kCrash);
+        hotfix::apply_bundle({root, &disk, true}, sample().bundle("x64"), trust, {});
+      } catch (...) {
+      }
+      ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    INFO("crash at operation " << k << ": " << log[k - 1]);
+    REQUIRE(WIFEXITED(status));
+    REQUIRE(WEXITSTATUS(status) == hotfix::test::kStoppedDead);
+    RunResult st = installer({"status", "--root", root});
+    CHECK(st.out.find("interrupted transaction") != std::string::npos);
     RunResult rec = installer({"recover", "--root", root});
     REQUIRE(rec.exit_code == 0);
-    bool forward = point == "committed";
+    bool forward = k > commit;
     CHECK(rec.out.find(forward ? "rolled forward" : "rolled back") != std::string::npos);
     auto list = nlohmann::json::parse(installer({"list", "--root", root, "--json"}).out);
     if (forward) {

@@ -16,7 +16,9 @@ std::map<std::string, std::string> snapshot_tree(const std::string& root,
   std::map<std::string, std::string> out;
   for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
        ++it) {
-    std::string rel = fs::relative(it->path(), root).generic_string();
+    // Lexically: fs::relative resolves every component of both paths, which is slow.
+    std::string rel = it->path().string().substr(root.size());
+    if (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
     if (!exclude.empty() && (rel == exclude || rel.rfind(exclude + "/", 0) == 0)) {
       if (it->is_directory()) it.disable_recursion_pending();
       continue;

@@ -1,7 +1,6 @@
-// The transaction engine on a real filesystem: success, failure with rollback, and a crash at
-// every named point followed by recovery, each ending in the complete old or new set.
-#include <signal.h>
-#include <stdlib.h>
+// The transaction engine on a real filesystem: success, failure with rollback, and a crash or
+// a power loss at every operation followed by recovery, each ending in the complete old or new
+// set.
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,9 +11,13 @@
 
 #include "installer/transaction.h"
 #include "manifests/errors.h"
+#include "tests/support/fault_disk.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tree_copy.h"
 
 using namespace hotfix;
+using hotfix::test::FaultDisk;
+using hotfix::test::FaultKind;
 using hotfix::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -64,16 +67,16 @@ struct Fixture {
     journal.created_dirs = {"app/new"};
   }
 
-  Stager stager() {
-    return [this](const Journal& j) {
+  Stager stager(Disk& disk = real_disk()) {
+    return [this, &disk](const Journal& j) {
       int i = 0;
       for (const JournalOp& op : j.ops) {
         if (op.kind != JournalOp::Kind::kPut) continue;
-        auto f = real_disk().create(root + "/" + op.stage, 0600);
+        auto f = disk.create(root + "/" + op.stage, 0600);
         std::string data = "new " + std::to_string(i++);
         f->append(data.data(), data.size());
         f->close();
-        real_disk().set_metadata(root + "/" + op.stage, {0755, 1229142420, {}, {}});
+        disk.set_metadata(root + "/" + op.stage, {0755, 1229142420, {}, {}});
       }
     };
   }
@@ -140,22 +143,33 @@ TEST_CASE("A failing stager rolls back before anything was swapped") {
   CHECK(no_leftovers(fx.root));
 }
 
-TEST_CASE("A crash at every point recovers to the complete old or new set") {
-  std::vector<std::string> points = {"prepared", "swap-1", "swap-2", "swap-3",
-                                     "swap-4",   "swapped", "committed"};
-  for (const std::string& point : points) {
-    for (bool db_committed : {false, true}) {
-      if (db_committed && point != "committed" && point != "swapped") continue;
+TEST_CASE("A crash or a power loss at every operation recovers to the complete old or new set") {
+  std::uint64_t operations = 0;
+  {
+    Fixture fx;
+    std::string original = (fx.dir / "original").string();
+    hotfix::test::copy_tree(fx.root, original);
+    FaultDisk disk(fx.root, original, {}, (fx.dir / "report").string());
+    run_transaction(disk, fx.root, fx.state, fx.journal, fx.stager(disk), [] {});
+    operations = disk.operations();
+  }
+  REQUIRE(operations > 20);
+  int checked = 0;
+  for (std::uint64_t k = 1; k <= operations; ++k) {
+    for (FaultKind kind : {FaultKind::kCrash, FaultKind::kPowerLoss}) {
       Fixture fx;
       Tree before = snapshot(fx.root);
-      std::string marker = (fx.dir / "committed").string();
+      std::string original = (fx.dir / "original").string();
+      hotfix::test::copy_tree(fx.root, original);
+      std::string marker = (fx.dir / "committed").string();  // the database, outside the tree
+      std::string report = (fx.dir / "report").string();
       pid_t pid = ::fork();
       if (pid == 0) {
-        ::setenv("HOTFIX_CRASH_AT", point.c_str(), 1);
         try {
-          run_transaction(real_disk(), fx.root, fx.state, fx.journal, fx.stager(), [&] {
-            if (db_committed || point == "committed") hotfix::test::write_file(marker, "yes");
-          });
+          FaultDisk disk(fx.root, original, {}, report);
+          disk.arm(k, kind);
+          run_transaction(disk, fx.root, fx.state, fx.journal, fx.stager(disk),
+                          [&] { hotfix::test::write_file(marker, "yes"); });
         } catch (...) {
           ::_exit(3);
         }
@@ -163,25 +177,28 @@ TEST_CASE("A crash at every point recovers to the complete old or new set") {
       }
       int status = 0;
       ::waitpid(pid, &status, 0);
-      INFO("crash at " << point << (db_committed ? " after the commit" : ""));
-      REQUIRE(WIFSIGNALED(status));
-      REQUIRE(WTERMSIG(status) == SIGKILL);
+      INFO(hotfix::test::fault_kind_name(kind) << " at operation " << k << " of " << operations);
+      INFO((fs::exists(report) ? hotfix::test::read_file(report) : ""));
+      REQUIRE(WIFEXITED(status));
+      REQUIRE(WEXITSTATUS(status) == hotfix::test::kStoppedDead);
 
       bool in_db = fs::exists(marker);
-      RecoveryOutcome outcome = recover(real_disk(), fx.root, fx.state,
-                                        [&](const std::string&) { return in_db; });
+      RecoveryOutcome outcome =
+          recover(real_disk(), fx.root, fx.state, [&](const std::string&) { return in_db; });
       if (in_db) {
-        CHECK(outcome == RecoveryOutcome::kRolledForward);
+        CHECK(outcome != RecoveryOutcome::kRolledBack);
         CHECK(snapshot(fx.root) == fx.expected_new());
       } else {
-        CHECK(outcome == RecoveryOutcome::kRolledBack);
+        CHECK(outcome != RecoveryOutcome::kRolledForward);
         CHECK(snapshot(fx.root) == before);
       }
       CHECK(no_leftovers(fx.root));
       CHECK(recover(real_disk(), fx.root, fx.state, [](const std::string&) { return false; }) ==
             RecoveryOutcome::kNothing);
+      ++checked;
     }
   }
+  CHECK(checked == static_cast<int>(operations) * 2);
 }
 
 TEST_CASE("A journal survives a round trip and a corrupt one is a clear error") {

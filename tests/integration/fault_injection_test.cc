@@ -1,0 +1,454 @@
+// Exhaustive fault injection (docs/transaction.md): every filesystem operation of apply and
+// uninstall, for the KB967131 x64 sample and for two hotfixes layered over the same files, is
+// in turn failed with EIO or ENOSPC, cut by a crash, and cut by a power loss that drops all
+// that was not durable; one more power loss comes right after the command has finished.
+// Recovery, as the next command runs it, must then leave the complete old set or the complete
+// new set, byte for byte with modes and times, the database agreeing, and nothing temporary.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "installer/installer.h"
+#include "installer/state_db.h"
+#include "manifests/errors.h"
+#include "manifests/manifest_json.h"
+#include "tests/support/fault_disk.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tree_copy.h"
+#include "tests/support/tree_snapshot.h"
+
+using namespace hotfix;
+using hotfix::test::FaultDisk;
+using hotfix::test::FaultKind;
+using hotfix::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string kState = "var/lib/hotfix";
+// Made durable by SQLite and never read back for content: outside the model.
+const std::set<std::string> kUntracked = {kState + "/state.db", kState + "/state.db-wal",
+                                          kState + "/state.db-shm", kState + "/state.db-journal",
+                                          kState + "/lock"};
+// The state directory's skeleton may stay after a failed first apply.
+const std::set<std::string> kSkeleton = {"var", "var/lib", kState, kState + "/backups"};
+
+void must(const hotfix::test::RunResult& r) {
+  if (r.exit_code != 0) throw std::runtime_error(r.err);
+}
+
+// Transaction ids are random; those a step makes are renamed NEW so that runs compare.
+const std::regex kTxid("[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}");
+
+std::set<std::string> txids_in(const std::string& text) {
+  std::set<std::string> out;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kTxid);
+       it != std::sregex_iterator(); ++it) {
+    out.insert(it->str());
+  }
+  return out;
+}
+
+std::string normalize(const std::string& text, const std::set<std::string>& known) {
+  std::string out;
+  std::size_t last = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kTxid);
+       it != std::sregex_iterator(); ++it) {
+    out += text.substr(last, static_cast<std::size_t>(it->position()) - last);
+    out += known.count(it->str()) ? it->str() : "NEW";
+    last = static_cast<std::size_t>(it->position() + it->length());
+  }
+  return out + text.substr(last);
+}
+
+// What the database says is installed: hotfixes, their files and backups, the restart.
+std::string database_summary(const std::string& root) {
+  StateDb db = StateDb::open(root + "/" + kState + "/state.db", StateDb::Mode::kReadOnly);
+  std::string out;
+  for (const InstalledHotfix& h : db.hotfixes(true)) {
+    out += h.id + " r" + std::to_string(h.revision) + "\n";
+    for (const InstalledFile& f : h.files) {
+      out += "  " + f.path + " " + std::string(file_action_token(f.action)) + " " +
+             to_hex(f.sha256) + " " + std::to_string(f.mode) + " " + std::to_string(f.mtime) +
+             " layer " + std::to_string(f.layer) + " backup " + f.backup.value_or("-") + "\n";
+    }
+  }
+  RestartState r = db.restart();
+  out += "restart " + std::to_string(r.required) + " " + std::to_string(static_cast<int>(r.kind));
+  for (const std::string& id : r.hotfixes) out += " " + id;
+  return out;
+}
+
+struct RootState {
+  std::map<std::string, std::string> tree;  // tree snapshot without the database files
+  std::string database;
+  bool operator==(const RootState& o) const { return tree == o.tree && database == o.database; }
+};
+
+RootState root_state(const std::string& root, const std::set<std::string>& known) {
+  RootState s;
+  for (const auto& [path, value] : hotfix::test::snapshot_tree(root)) {
+    if (kUntracked.count(path) || kSkeleton.count(path)) continue;
+    s.tree[normalize(path, known)] = value;
+  }
+  s.database = normalize(database_summary(root), known);
+  return s;
+}
+
+std::string difference(const RootState& expected, const RootState& actual) {
+  std::string out = hotfix::test::describe_difference(expected.tree, actual.tree);
+  if (expected.database != actual.database) {
+    out += "database differs:\n" + expected.database + "\n--- but is ---\n" + actual.database;
+  }
+  return out;
+}
+
+// Names only an unfinished transaction leaves: journals, staged files, restore copies.
+std::string leftovers(const std::string& root) {
+  static const std::regex staged("\\.hotfix-[0-9]{8}T");
+  std::string out;
+  for (auto& e : fs::recursive_directory_iterator(root)) {
+    std::string name = e.path().filename().string();
+    if (name == "journal.json" || name == "journal.json.tmp" ||
+        name.find(".hotfix-restore") != std::string::npos || std::regex_search(name, staged)) {
+      out += e.path().string() + "\n";
+    }
+  }
+  return out;
+}
+
+// A fresh root for one attempt, cheaply: directories made, files hard-linked to the template.
+// That is safe because the installer never writes into a file that exists (it writes new
+// files and renames them); if it ever did, the template would change and every later attempt
+// would differ from the old set. The database and the lock, which are written in place,
+// are copied.
+void prepare_root(const std::string& from, const std::string& to) {
+  auto keep_dir = [](const std::string& path, const struct stat& st) {
+    ::chmod(path.c_str(), st.st_mode & 07777);
+  };
+  struct stat top {};
+  ::lstat(from.c_str(), &top);
+  fs::create_directory(to);
+  keep_dir(to, top);
+  for (auto it = fs::recursive_directory_iterator(from); it != fs::recursive_directory_iterator();
+       ++it) {
+    std::string rel = it->path().string().substr(from.size() + 1);
+    std::string dest = to + "/" + rel;
+    struct stat st {};
+    ::lstat(it->path().c_str(), &st);
+    if (S_ISDIR(st.st_mode)) {
+      fs::create_directory(dest);
+      keep_dir(dest, st);
+    } else if (kUntracked.count(rel)) {
+      fs::copy_file(it->path(), dest);
+    } else {
+      fs::create_hard_link(it->path(), dest);
+    }
+  }
+}
+
+struct Step {
+  std::string name;
+  std::function<void(const InstallerContext&)> run;
+};
+
+struct Tally {
+  std::uint64_t operations = 0, points = 0, failures = 0;
+};
+
+// Decodes the child's exit status: the command's outcome and whether the fault fired.
+enum class Outcome { kSucceeded = 0, kFailedCleanly = 1, kFailedOddly = 2 };
+constexpr int kFiredBit = 16;
+
+// Runs `step` on a copy of `old_root` once cleanly (leaving the new set in `new_root`), then
+// once per operation and fault kind, checking each ending.
+Tally check_step(const std::string& scenario, const Step& step, const std::string& old_root,
+                 const std::string& new_root, const fs::path& work) {
+  const std::string root = (work / "root").string();
+  const std::string report = (work / "report").string();
+  const std::string error_file = (work / "error").string();
+
+  hotfix::test::copy_tree(old_root, new_root);
+  std::vector<std::string> log;
+  {
+    FaultDisk clean(new_root, old_root, kUntracked, report);
+    step.run({new_root, &clean, true});
+    INFO(scenario << ": " << step.name);
+    REQUIRE(clean.model_mismatch() == "");
+    log = clean.log();
+  }
+  const std::uint64_t n = log.size();
+  std::string old_names = database_summary(old_root);
+  for (const auto& [path, value] : hotfix::test::snapshot_tree(old_root)) old_names += path + "\n";
+  const std::set<std::string> known = txids_in(old_names);  // made by earlier steps
+  const RootState old_state = root_state(old_root, known);
+  const RootState new_state = root_state(new_root, known);
+  REQUIRE_FALSE(old_state == new_state);
+  REQUIRE(leftovers(new_root) == "");
+
+  Tally tally;
+  tally.operations = n;
+  std::vector<std::pair<std::uint64_t, FaultKind>> points;
+  for (std::uint64_t k = 1; k <= n; ++k) {
+    for (FaultKind kind : {FaultKind::kError, FaultKind::kCrash, FaultKind::kPowerLoss}) {
+      points.emplace_back(k, kind);
+    }
+  }
+  points.emplace_back(n + 1, FaultKind::kPowerLoss);  // right after the command finished
+
+  for (const auto& [k, kind] : points) {
+    fs::remove_all(root);
+    fs::remove(report);
+    fs::remove(error_file);
+    prepare_root(old_root, root);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      int code = static_cast<int>(Outcome::kSucceeded);
+      bool fired = false;
+      try {
+        FaultDisk disk(root, old_root, kUntracked, report);
+        disk.arm(k, kind);
+        try {
+          step.run({root, &disk, true});
+        } catch (const hotfix::Error& e) {
+          hotfix::test::write_file(error_file, e.what());
+          code = static_cast<int>(Outcome::kFailedCleanly);
+        }
+        if (k > n) disk.lose_power();
+        fired = disk.fired();
+      } catch (const std::exception& e) {
+        hotfix::test::write_file(error_file, e.what());
+        code = static_cast<int>(Outcome::kFailedOddly);
+      }
+      ::_exit(code | (fired ? kFiredBit : 0));
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+
+    std::string where = scenario + ": " + step.name + ": " +
+                        std::string(hotfix::test::fault_kind_name(kind)) + " at operation " +
+                        std::to_string(k) + " of " + std::to_string(n) + " (" +
+                        (k <= n ? log[k - 1] : std::string("after the command finished")) + ")";
+    INFO(where);
+    auto message = [&](const std::string& file) {
+      return fs::exists(file) ? hotfix::test::read_file(file) : std::string();
+    };
+    bool ok = true;
+    auto expect = [&](bool condition, const std::string& what) {
+      if (!condition) {
+        ok = false;
+        FAIL_CHECK(what);
+      }
+    };
+    if (kind == FaultKind::kError) {
+      expect(code == (kFiredBit | static_cast<int>(Outcome::kFailedCleanly)) ||
+                 code == (kFiredBit | static_cast<int>(Outcome::kSucceeded)),
+             "exit " + std::to_string(code) + " " + message(error_file) + message(report));
+      if (code == (kFiredBit | static_cast<int>(Outcome::kFailedCleanly))) {
+        // The command undid its own change: the old set, with no recovery needed.
+        std::string text = message(error_file);
+        expect(text.find(std::strerror(FaultDisk::error_for(k))) != std::string::npos,
+               "the error does not name the cause: " + text);
+        RootState now = root_state(root, known);
+        expect(now == old_state,
+               "not the old set after a reported error:\n" + difference(old_state, now));
+        expect(leftovers(root) == "", "left behind after a reported error:\n" + leftovers(root));
+      } else if (code == kFiredBit) {
+        // Only a fault after the commit may leave the command successful.
+        expect(database_summary(root) != database_summary(old_root),
+               "the command succeeded but the database does not have the change");
+      }
+    } else {
+      expect(code == hotfix::test::kStoppedDead,
+             "exit " + std::to_string(code) + " " + message(error_file) + message(report));
+    }
+
+    try {
+      recover_root({root, &real_disk(), true});
+      RootState now = root_state(root, known);
+      expect(now == old_state || now == new_state,
+             "neither the old nor the new set after recovery:\nagainst the old set:\n" +
+                 difference(old_state, now) + "against the new set:\n" +
+                 difference(new_state, now));
+      expect(leftovers(root) == "", "left behind after recovery:\n" + leftovers(root));
+      expect(recover_root({root, &real_disk(), true}) == "nothing to recover",
+             "a second recovery still had something to do");
+    } catch (const std::exception& e) {
+      expect(false, std::string("recovery failed: ") + e.what());
+    }
+    ++tally.points;
+    if (!ok) ++tally.failures;
+  }
+  std::cout << scenario << ": " << step.name << ": " << n << " operations, " << tally.points
+            << " fault points checked, " << tally.failures << " failed\n";
+  CHECK(tally.points == n * 3 + 1);
+  return tally;
+}
+
+// The KB967131 manifest as published, with each file cut to at most 8 KiB so that the
+// thousands of roots this test makes stay small: names, versions, dates, destinations,
+// kinds and prerequisites are the article's.
+struct Kb967131 {
+  TempDir dir;
+  TrustStore trust;
+  std::string bundle;
+  Kb967131() {
+    auto m = nlohmann::json::parse(
+        hotfix::test::read_file(hotfix::test::source_path("samples/KB967131/hotfix.json")));
+    for (auto& [arch, files] : m["architectures"].items()) {
+      for (auto& f : files["files"])
+        f["size"] = std::min<std::uint64_t>(f["size"].get<std::uint64_t>(), 8192);
+    }
+    std::string manifest = (dir / "hotfix.json").string();
+    hotfix::test::write_file(manifest, m.dump(2));
+    must(hotfix::test::run({hotfix::test::make_standins_path(), "--manifest", manifest, "--out",
+                            dir.path().string(), "--arch", "x64"}));
+    must(hotfix::test::run(
+        {hotfix::test::packager_path(), "keygen", "--out", (dir / "k").string()}));
+    must(
+        hotfix::test::run({hotfix::test::packager_path(), "build", manifest, "--drop",
+                           "x64=" + (dir / "drops/x64").string(), "--key", (dir / "k.key").string(),
+                           "--out", (dir / "bundles").string(), "--arch", "x64"}));
+    trust.add_path((dir / "k.pub").string());
+    bundle = (dir / "bundles/KB967131-x64.hotfix").string();
+  }
+};
+
+// Two hotfixes for a plain tree. KB100001 replaces app/x.txt and app/y.txt, installs
+// app/lib/new.txt in a directory it creates, and keeps the administrator's app/app.config
+// (writing app.config.hotfix-new); KB100002 replaces app/x.txt and app/lib/new.txt again and
+// installs app/z.txt.
+struct Layered {
+  TempDir dir;
+  TrustStore trust;
+  std::string root = (dir / "root").string();
+  Layered() {
+    hotfix::test::write_file(root + "/app/x.txt", "original x\n");
+    hotfix::test::write_file(root + "/app/y.txt", "original y\n");
+    hotfix::test::write_file(root + "/app/app.config", "<config administrator='yes'/>\n");
+    must(hotfix::test::run(
+        {hotfix::test::packager_path(), "keygen", "--out", (dir / "k").string()}));
+    make("KB100001", {{"app", "x.txt", "x from KB100001\n", FileKind::kBinary},
+                      {"app", "y.txt", "y from KB100001\n", FileKind::kBinary},
+                      {"app/lib", "new.txt", "new from KB100001\n", FileKind::kBinary},
+                      {"app", "app.config", "<config hotfix='KB100001'/>\n", FileKind::kConfig}});
+    make("KB100002", {{"app", "x.txt", "x from KB100002\n", FileKind::kBinary},
+                      {"app/lib", "new.txt", "new from KB100002\n", FileKind::kBinary},
+                      {"app", "z.txt", "z from KB100002\n", FileKind::kBinary}});
+    trust.add_path((dir / "k.pub").string());
+  }
+  struct File {
+    std::string destination, name, content;
+    FileKind kind;
+  };
+  void make(const std::string& id, const std::vector<File>& files) {
+    std::string drop = (dir / ("drop-" + id)).string();
+    Manifest m;
+    m.id = id;
+    m.title = id;
+    m.languages = {"en-US"};
+    m.restart = RestartRequirement::kNone;
+    for (const File& file : files) {
+      std::string path = drop + "/" + file.destination + "/" + file.name;
+      hotfix::test::write_file(path, file.content);
+      struct timespec times[2] = {{1700000000, 0}, {1700000000, 0}};
+      ::utimensat(AT_FDCWD, path.c_str(), times, 0);
+      FileEntry f;
+      f.name = file.name;
+      f.destination = file.destination;
+      f.size = file.content.size();
+      f.timestamp = Timestamp(1700000000);
+      f.platform = Arch::kNeutral;
+      f.kind = file.kind;
+      m.architectures[Arch::kX64].push_back(f);
+    }
+    hotfix::test::write_file(dir / (id + ".json"), write_manifest(m));
+    must(hotfix::test::run({hotfix::test::packager_path(), "build", (dir / (id + ".json")).string(),
+                            "--drop", "x64=" + drop, "--key", (dir / "k.key").string(), "--out",
+                            (dir / "bundles").string()}));
+  }
+  std::string bundle(const std::string& id) const {
+    return (dir / ("bundles/" + id + "-x64.hotfix")).string();
+  }
+};
+
+Step apply_step(const std::string& bundle, const TrustStore& trust, const std::string& id) {
+  return {"apply " + id,
+          [bundle, &trust](const InstallerContext& ctx) { apply_bundle(ctx, bundle, trust, {}); }};
+}
+
+Step uninstall_step(const std::string& id) {
+  return {"uninstall " + id, [id](const InstallerContext& ctx) { uninstall_hotfix(ctx, id); }};
+}
+
+// The test's power losses are simulated, so real fsyncs (SQLite's) only cost time: roots go
+// on the memory filesystem when there is one and TMPDIR does not say otherwise.
+void prefer_memory_filesystem() {
+  if (std::getenv("TMPDIR") == nullptr && ::access("/dev/shm", W_OK) == 0) {
+    ::setenv("TMPDIR", "/dev/shm", 0);
+  }
+}
+
+// Runs the steps one after another, each from the state the previous one left; the steps
+// before `first_checked` only run, cleanly, to reach the state the checked ones start from.
+void check_scenario(const std::string& scenario, const std::string& first_root,
+                    const std::vector<Step>& steps, std::size_t first_checked = 0) {
+  TempDir work;
+  std::string old_root = first_root;
+  std::uint64_t points = 0, failures = 0;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    std::string new_root = (work / ("after-" + std::to_string(i))).string();
+    if (i < first_checked) {
+      hotfix::test::copy_tree(old_root, new_root);
+      steps[i].run({new_root, &real_disk(), true});
+    } else {
+      Tally t = check_step(scenario, steps[i], old_root, new_root, work.path());
+      points += t.points;
+      failures += t.failures;
+    }
+    old_root = new_root;
+  }
+  std::cout << scenario << ": " << points << " fault points checked in all, " << failures
+            << " failed\n";
+  CHECK(failures == 0);
+}
+
+}  // namespace
+
+// Two test cases, so that CTest can run them side by side.
+TEST_CASE("KB967131 x64: every fault at every operation of apply recovers") {
+  prefer_memory_filesystem();
+  Kb967131 kb;
+  check_scenario("KB967131 x64", (kb.dir / "roots/x64").string(),
+                 {apply_step(kb.bundle, kb.trust, "KB967131")});
+}
+
+TEST_CASE("KB967131 x64: every fault at every operation of uninstall recovers") {
+  prefer_memory_filesystem();
+  Kb967131 kb;
+  check_scenario("KB967131 x64", (kb.dir / "roots/x64").string(),
+                 {apply_step(kb.bundle, kb.trust, "KB967131"), uninstall_step("KB967131")}, 1);
+}
+
+TEST_CASE("Two layered hotfixes: every fault at every operation recovers") {
+  prefer_memory_filesystem();
+  Layered l;
+  check_scenario("layered", l.root,
+                 {apply_step(l.bundle("KB100001"), l.trust, "KB100001"),
+                  apply_step(l.bundle("KB100002"), l.trust, "KB100002"), uninstall_step("KB100001"),
+                  uninstall_step("KB100002")});
+}
