@@ -113,7 +113,11 @@ void finish(Disk& disk, const std::string& root, const std::string& state_dir,
     if (!op.stage.empty()) disk.remove(at_root(root, op.stage));  // none after a full swap
     if (op.backup && !op.keep_backup) disk.remove(state_dir + "/" + *op.backup);
   }
-  for (const std::string& f : j.discard_after_commit) disk.remove(state_dir + "/" + f);
+  for (const std::string& f : j.discard_after_commit) {
+    disk.remove(state_dir + "/" + f);
+    // The directory of backups an uninstall consumed, once empty (also when recovering).
+    disk.remove_dir(state_dir + "/" + f.substr(0, f.find_last_of('/')));
+  }
   disk.remove_dir(backup_dir(state_dir, j));  // only if nothing was kept
   remove_journal(disk, state_dir);
 }
