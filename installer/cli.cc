@@ -4,9 +4,12 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
 #include "installer/installer.h"
 #include "installer/process_scan.h"
@@ -15,6 +18,7 @@
 #include "installer/state_db.h"
 #include "installer/target_facts.h"
 #include "installer/verify.h"
+#include "installer/writer_activity.h"
 #include "manifests/errors.h"
 #include "manifests/manifest_json.h"
 
@@ -82,12 +86,14 @@ StateDb open_db_readonly(const InstallerContext& ctx) {
 json plan_json(const Plan& plan) {
   json files = json::array();
   for (const PlannedFile& f : plan.files) {
-    files.push_back({{"path", f.target.relative},
-                     {"decision", std::string(decision_token(f.decision))},
-                     {"installed_version", f.installed_version ? json(f.installed_version->to_string()) : json(nullptr)},
-                     {"new_version", f.entry.version ? json(f.entry.version->to_string()) : json(nullptr)},
-                     {"forced", f.forced},
-                     {"reason", f.reason}});
+    files.push_back(
+        {{"path", f.target.relative},
+         {"decision", std::string(decision_token(f.decision))},
+         {"installed_version",
+          f.installed_version ? json(f.installed_version->to_string()) : json(nullptr)},
+         {"new_version", f.entry.version ? json(f.entry.version->to_string()) : json(nullptr)},
+         {"forced", f.forced},
+         {"reason", f.reason}});
   }
   return files;
 }
@@ -95,8 +101,8 @@ json plan_json(const Plan& plan) {
 void print_plan(const Plan& plan) {
   std::vector<std::vector<std::string>> rows{{"Action", "File", "Installed", "Hotfix", "Why"}};
   for (const PlannedFile& f : plan.files) {
-    std::string installed = f.installed_version ? f.installed_version->to_string()
-                                                : (f.current ? "present" : "-");
+    std::string installed =
+        f.installed_version ? f.installed_version->to_string() : (f.current ? "present" : "-");
     rows.push_back({std::string(decision_token(f.decision)), f.target.relative, installed,
                     format_file_version(f.entry.version), f.reason});
   }
@@ -105,9 +111,9 @@ void print_plan(const Plan& plan) {
 
 std::string restart_text(const RestartState& r) {
   if (!r.required) return "no restart required";
-  std::string s = std::string(r.kind == RestartRequirement::kServices ? "a restart of services"
-                                                                       : "a reboot") +
-                  " is required by ";
+  std::string s =
+      std::string(r.kind == RestartRequirement::kServices ? "a restart of services" : "a reboot") +
+      " is required by ";
   for (std::size_t i = 0; i < r.hotfixes.size(); ++i) s += (i ? ", " : "") + r.hotfixes[i];
   if (r.scheduled_at) s += "; scheduled for " + Timestamp(*r.scheduled_at).local_display();
   if (!r.mechanism.empty()) s += " (" + r.mechanism + ")";
@@ -139,10 +145,10 @@ int cmd_apply(const Options& o) {
       old_files.push_back({r.replaced_identities[i].first, r.replaced_identities[i].second,
                            root_display(ctx) + "/" + r.replaced_paths[i]});
     }
-    const char* outcome = r.outcome == ApplyOutcome::kApplied          ? "applied"
+    const char* outcome = r.outcome == ApplyOutcome::kApplied            ? "applied"
                           : r.outcome == ApplyOutcome::kAlreadyInstalled ? "already installed"
-                          : r.outcome == ApplyOutcome::kDryRun          ? "dry run"
-                                                                        : "not applicable";
+                          : r.outcome == ApplyOutcome::kDryRun           ? "dry run"
+                                                                         : "not applicable";
     if (o.json) {
       results.push_back({{"bundle", b},
                          {"id", r.id},
@@ -177,8 +183,11 @@ int cmd_apply(const Options& o) {
   }
   if (!old_files.empty()) {
     for (const ProcessUse& p : find_processes_using(old_files)) {
-      users.push_back({{"pid", p.pid}, {"command", p.command_line}, {"unit", p.unit},
-                       {"how", p.how}, {"files", p.paths}});
+      users.push_back({{"pid", p.pid},
+                       {"command", p.command_line},
+                       {"unit", p.unit},
+                       {"how", p.how},
+                       {"files", p.paths}});
       if (!o.json) {
         std::cout << "Still using an old file: pid " << p.pid << " (" << p.command_line << ")"
                   << (p.unit.empty() ? "" : " unit " + p.unit) << ", " << p.how << ": ";
@@ -187,7 +196,9 @@ int cmd_apply(const Options& o) {
       }
     }
   }
-  if (o.json) print_json({{"results", results}, {"restart", restart_doc}, {"processes_using_old_files", users}});
+  if (o.json)
+    print_json(
+        {{"results", results}, {"restart", restart_doc}, {"processes_using_old_files", users}});
   if (refused) return static_cast<int>(ExitCode::kNotApplicable);
   if (restart_needed && !o.dry_run) return static_cast<int>(ExitCode::kRestartRequired);
   return 0;
@@ -234,14 +245,19 @@ int cmd_list(const Options& o) {
   if (o.json) {
     json list = json::array();
     for (const InstalledHotfix& h : hotfixes) {
-      list.push_back({{"id", h.id}, {"title", h.title}, {"architecture", std::string(arch_token(h.arch))},
-                      {"revision", h.revision}, {"installed_at", utc(h.installed_at)},
-                      {"language", h.language}, {"restart", std::string(restart_token(h.restart))}});
+      list.push_back({{"id", h.id},
+                      {"title", h.title},
+                      {"architecture", std::string(arch_token(h.arch))},
+                      {"revision", h.revision},
+                      {"installed_at", utc(h.installed_at)},
+                      {"language", h.language},
+                      {"restart", std::string(restart_token(h.restart))}});
     }
     print_json(list);
     return 0;
   }
-  std::vector<std::vector<std::string>> rows{{"HotFixID", "Revision", "Architecture", "InstalledOn", "Title"}};
+  std::vector<std::vector<std::string>> rows{
+      {"HotFixID", "Revision", "Architecture", "InstalledOn", "Title"}};
   for (const InstalledHotfix& h : hotfixes) {
     rows.push_back({h.id, std::to_string(h.revision), std::string(arch_display(h.arch)),
                     utc(h.installed_at), h.title});
@@ -261,14 +277,20 @@ int cmd_history(const Options& o) {
   if (o.json) {
     json list = json::array();
     for (const HistoryEntry& e : entries) {
-      list.push_back({{"seq", e.seq}, {"at", utc(e.at)}, {"action", e.action}, {"hotfix", e.hotfix_id},
-                      {"revision", e.revision}, {"outcome", e.outcome}, {"detail", e.detail},
+      list.push_back({{"seq", e.seq},
+                      {"at", utc(e.at)},
+                      {"action", e.action},
+                      {"hotfix", e.hotfix_id},
+                      {"revision", e.revision},
+                      {"outcome", e.outcome},
+                      {"detail", e.detail},
                       {"transaction", e.txid}});
     }
     print_json(list);
     return 0;
   }
-  std::vector<std::vector<std::string>> rows{{"#", "When (UTC)", "Action", "Hotfix", "Outcome", "Detail"}};
+  std::vector<std::vector<std::string>> rows{
+      {"#", "When (UTC)", "Action", "Hotfix", "Outcome", "Detail"}};
   for (const HistoryEntry& e : entries) {
     rows.push_back({std::to_string(e.seq), utc(e.at), e.action, e.hotfix_id, e.outcome, e.detail});
   }
@@ -280,7 +302,10 @@ int cmd_status(const Options& o) {
   InstallerContext ctx = context(o);
   StateDb db = open_db_readonly(ctx);
   RestartState state = db.restart();
-  bool journal = ::access((ctx.state_dir() + "/journal.json").c_str(), F_OK) == 0;
+  // A journal whose writer still runs is a transaction in progress, not an interrupted one.
+  WriterActivity writers = observe_writers(ctx.state_dir());
+  bool in_progress = writers.journal_present && writers.live_holder;
+  bool journal = writers.journal_present && !in_progress;
   if (o.cancel_restart) {
     RootLock lock(ctx.state_dir(), !o.no_wait);
     StateDb rw = StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadWrite);
@@ -289,16 +314,22 @@ int cmd_status(const Options& o) {
     rw.set_restart(state);
   }
   if (o.json) {
-    print_json({{"restart_required", state.required},
-                {"kind", std::string(restart_token(state.kind))},
-                {"hotfixes", state.hotfixes},
-                {"policy", state.policy},
-                {"scheduled_at", state.scheduled_at ? json(utc(*state.scheduled_at)) : json(nullptr)},
-                {"mechanism", state.mechanism},
-                {"interrupted_transaction", journal}});
+    print_json(
+        {{"restart_required", state.required},
+         {"kind", std::string(restart_token(state.kind))},
+         {"hotfixes", state.hotfixes},
+         {"policy", state.policy},
+         {"scheduled_at", state.scheduled_at ? json(utc(*state.scheduled_at)) : json(nullptr)},
+         {"mechanism", state.mechanism},
+         {"interrupted_transaction", journal},
+         {"transaction_in_progress", in_progress}});
   } else {
     std::cout << "Restart: " << restart_text(state) << "\n";
-    if (journal) std::cout << "An interrupted transaction is pending: run `hotfix-installer recover`.\n";
+    if (journal)
+      std::cout << "An interrupted transaction is pending: run `hotfix-installer recover`.\n";
+    if (in_progress) {
+      std::cout << "A transaction is in progress (pid " << *writers.live_holder << ").\n";
+    }
   }
   return state.required ? static_cast<int>(ExitCode::kRestartRequired) : 0;
 }
@@ -310,7 +341,8 @@ int cmd_facts(const Options& o) {
     print_json(facts_to_json(facts));
   } else {
     json j = facts_to_json(facts);
-    for (auto& [k, v] : j.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    for (auto& [k, v] : j.items())
+      std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
   }
   return 0;
 }
@@ -330,39 +362,85 @@ int cmd_recover(const Options& o) {
 
 int cmd_verify(const Options& o) {
   InstallerContext ctx = context(o);
-  StateDb db = open_db_readonly(ctx);
-  std::vector<InstalledHotfix> hotfixes;
-  if (o.id.empty()) {
-    hotfixes = db.hotfixes(true);
-  } else {
-    auto h = db.hotfix(o.id);
-    if (!h) throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
-    // Later layers are needed to tell superseded promises apart.
-    hotfixes = db.hotfixes(true);
+  // A reader never waits for a writer, so a transaction may be changing files while they are
+  // checked. The check is repeated when a writer came, went or moved on meanwhile, and a file
+  // a pending transaction is changing is reported as such, never as damage.
+  WriterActivity writers;
+  VerifyReport report;
+  bool settled = false;
+  for (int attempt = 0; attempt < 3 && !settled; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+    writers = observe_writers(ctx.state_dir());
+    StateDb db = open_db_readonly(ctx);
+    if (!o.id.empty() && !db.hotfix(o.id)) {
+      throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
+    }
+    // All hotfixes even for one ID: later layers tell superseded promises apart.
+    report = verify_installed(root_display(ctx), db.hotfixes(true), {});
+    settled = report.intact() || observe_writers(ctx.state_dir()).marks == writers.marks;
   }
-  VerifyReport report = verify_installed(root_display(ctx), hotfixes, {});
+  std::set<std::string> changing_paths = writers.changing_paths();
+  auto changing = [&](const FileCheck& f) {
+    if (f.ok()) return false;
+    // Unsettled, or a journal this installer cannot read: any difference may be a writer's.
+    if (!settled || (writers.journal_present && !writers.journal)) return true;
+    return changing_paths.count(f.path) > 0 || changing_paths.count(f.path + ".hotfix-new") > 0;
+  };
   std::vector<const FileCheck*> shown;
   for (const FileCheck& f : report.files) {
     if (o.id.empty() || f.hotfix_id == o.id) shown.push_back(&f);
   }
-  std::size_t failed = 0;
-  for (const FileCheck* f : shown) failed += f->ok() ? 0 : 1;
+  std::size_t failed = 0, in_change = 0;
+  for (const FileCheck* f : shown) {
+    if (changing(*f)) {
+      ++in_change;
+    } else if (!f->ok()) {
+      ++failed;
+    }
+  }
+  std::string transaction =
+      writers.journal ? "the " + writers.journal->action + " of " + writers.journal->hotfix_id
+                      : std::string("a transaction");
+  std::string busy_note =
+      in_change == 0 ? ""
+      : settled
+          ? std::to_string(in_change) + " are being changed by " + transaction +
+                (writers.live_holder
+                     ? " in progress (pid " + std::to_string(*writers.live_holder) + ")"
+                     : ", interrupted: run `hotfix-installer recover`")
+          : std::to_string(in_change) + " changed while they were checked: an installer is at work";
   if (o.json) {
     json files = json::array();
     for (const FileCheck* f : shown) {
-      files.push_back({{"hotfix", f->hotfix_id}, {"path", f->path},
+      files.push_back({{"hotfix", f->hotfix_id},
+                       {"path", f->path},
                        {"action", std::string(file_action_token(f->action))},
-                       {"codes", f->codes()}, {"ok", f->ok()}, {"detail", f->detail}});
+                       {"codes", f->codes()},
+                       {"ok", f->ok()},
+                       {"changing", changing(*f)},
+                       {"detail", f->detail}});
     }
-    print_json({{"files", files}, {"checked", shown.size()}, {"failed", failed}, {"intact", failed == 0}});
+    print_json({{"files", files},
+                {"checked", shown.size()},
+                {"failed", failed},
+                {"changing", in_change},
+                {"intact", failed == 0 && in_change == 0}});
   } else {
     for (const FileCheck* f : shown) {
-      if (!f->ok()) std::cout << f->codes() << "  " << f->path << "  (" << f->hotfix_id << ": " << f->detail << ")\n";
+      if (changing(*f)) {
+        std::cout << "changing  " << f->path << "  (" << f->hotfix_id << ": " << transaction
+                  << " is changing it)\n";
+      } else if (!f->ok()) {
+        std::cout << f->codes() << "  " << f->path << "  (" << f->hotfix_id << ": " << f->detail
+                  << ")\n";
+      }
     }
     std::cout << shown.size() << " files checked, " << failed << " differ"
-              << (failed ? "" : ": every installed file is what its hotfix promised") << "\n";
+              << (failed || in_change ? "" : ": every installed file is what its hotfix promised")
+              << (in_change ? "; " + busy_note + "; verify again when it is done" : "") << "\n";
   }
-  return failed ? static_cast<int>(ExitCode::kVerification) : 0;
+  if (failed) return static_cast<int>(ExitCode::kVerification);
+  return in_change ? static_cast<int>(ExitCode::kBusy) : 0;
 }
 
 void print_error(const Error& e, bool as_json) {
@@ -375,7 +453,9 @@ void print_error(const Error& e, bool as_json) {
   if (lines.empty()) lines.push_back(e.what());
   for (const std::string& l : lines) std::cerr << kProgram << ": error: " << l << "\n";
   if (as_json) {
-    print_json({{"ok", false}, {"exit_code", static_cast<int>(exit_code_for(e.kind()))}, {"errors", lines}});
+    print_json({{"ok", false},
+                {"exit_code", static_cast<int>(exit_code_for(e.kind()))},
+                {"errors", lines}});
   }
 }
 
@@ -392,37 +472,47 @@ int installer_main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(HOTFIX_VERSION));
   auto common = [&](CLI::App* c) {
-    c->add_option("--root", o.root, "Target root directory (an offline image, or / for this system)");
+    c->add_option("--root", o.root,
+                  "Target root directory (an offline image, or / for this system)");
     c->add_flag("--json", o.json, "Machine-readable output");
   };
   auto* apply = app.add_subcommand("apply", "Apply bundles, each in its own transaction");
   common(apply);
   apply->add_option("BUNDLE", o.bundles, "Bundle files, applied in dependency order")->required();
-  apply->add_option("--trust", o.trust, "Trusted public key file or directory (also <root>/etc/hotfix/trusted.d)");
+  apply->add_option("--trust", o.trust,
+                    "Trusted public key file or directory (also <root>/etc/hotfix/trusted.d)");
   apply->add_flag("--dry-run", o.dry_run, "Print the plan; change nothing");
-  apply->add_flag("--force", o.force, "Replace files even when the installed version is newer or equal");
-  apply->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting for another installer");
+  apply->add_flag("--force", o.force,
+                  "Replace files even when the installed version is newer or equal");
+  apply->add_flag("--no-wait", o.no_wait,
+                  "Fail with 'busy' instead of waiting for another installer");
   apply->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES");
-  apply->add_option("--restart-command", o.restart_command, "Command that schedules the restart instead of systemd/shutdown");
+  apply->add_option("--restart-command", o.restart_command,
+                    "Command that schedules the restart instead of systemd/shutdown");
 
-  auto* uninstall = app.add_subcommand("uninstall", "Remove an installed hotfix, restoring what it replaced");
+  auto* uninstall =
+      app.add_subcommand("uninstall", "Remove an installed hotfix, restoring what it replaced");
   common(uninstall);
   uninstall->add_option("ID", o.id, "Hotfix id")->required();
   uninstall->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting");
   uninstall->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES");
-  uninstall->add_option("--restart-command", o.restart_command, "Command that schedules the restart");
+  uninstall->add_option("--restart-command", o.restart_command,
+                        "Command that schedules the restart");
 
   auto* list = app.add_subcommand("list", "Installed hotfixes");
   common(list);
-  auto* history = app.add_subcommand("history", "Every apply, uninstall and recovery with its outcome");
+  auto* history =
+      app.add_subcommand("history", "Every apply, uninstall and recovery with its outcome");
   common(history);
-  auto* verify = app.add_subcommand("verify", "Check installed files against what their hotfixes promised");
+  auto* verify =
+      app.add_subcommand("verify", "Check installed files against what their hotfixes promised");
   common(verify);
   verify->add_option("ID", o.id, "Only this hotfix");
   auto* status = app.add_subcommand("status", "Pending restart and why");
   common(status);
   status->add_flag("--cancel-restart", o.cancel_restart, "Cancel a scheduled restart");
-  auto* recover_cmd = app.add_subcommand("recover", "Finish or undo a transaction a crash left behind");
+  auto* recover_cmd =
+      app.add_subcommand("recover", "Finish or undo a transaction a crash left behind");
   common(recover_cmd);
   recover_cmd->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting");
   auto* facts = app.add_subcommand("facts", "What the installer knows about the target");

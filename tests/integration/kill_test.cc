@@ -177,7 +177,7 @@ TEST_CASE(
   }
 
   std::map<std::string, int> phases;
-  int kills = 0, recoveries_killed = 0, next_command_recoveries = 0;
+  int kills = 0, recoveries_killed = 0, next_command_recoveries = 0, verify_busy = 0;
   Clock::duration recover_took = std::chrono::milliseconds(20);
   for (std::uint64_t it = 0; it < iterations; ++it) {
     std::vector<std::size_t> choices;
@@ -225,6 +225,15 @@ TEST_CASE(
       ++next_command_recoveries;
       phase = recovered.empty() ? "nothing to recover" : recovered[0];
     } else {
+      // Before recovery: a crash is never reported as damage, and status calls it interrupted.
+      RunResult verify = installer({"verify"}, root);
+      INFO(verify.out << verify.err);
+      REQUIRE((verify.exit_code == 0 || verify.exit_code == 6));
+      if (verify.exit_code == 6) ++verify_busy;
+      auto status = nlohmann::json::parse(installer({"status", "--json"}, root).out);
+      REQUIRE(status["interrupted_transaction"] ==
+              fs::exists(root + "/" + kState + "/journal.json"));
+      REQUIRE(status["transaction_in_progress"] == false);
       if (kill_recovery) {
         // A crash during recovery is recovered by recovering again.
         Child rc(with_root({"recover"}, root));
@@ -266,6 +275,9 @@ TEST_CASE(
       "killed\n",
       static_cast<unsigned long long>(iterations), kills, next_command_recoveries,
       recoveries_killed);
+  std::printf(
+      "kill test: before recovery, verify said busy (files in an interrupted change) %d times\n",
+      verify_busy);
   for (const auto& [label, count] : phases)
     std::printf("kill test:   %3d  %s\n", count, label.c_str());
   std::fflush(stdout);
