@@ -31,8 +31,9 @@ struct Shared {
   std::atomic<bool> installer_running{false};
   struct PerFile {
     std::atomic<long> reads{0}, old_reads{0}, new_reads{0}, torn{0}, failed{0};
-    std::atomic<long> during{0};    // reads that overlapped an installer run
-    std::atomic<long> switches{0};  // reads whose content differed from the read before
+    std::atomic<long> during{0};          // reads that overlapped an installer run
+    std::atomic<long> in_transaction{0};  // reads while a transaction was pending (its journal)
+    std::atomic<long> switches{0};        // reads whose content differed from the read before
     std::atomic<long> torn_size{-1};
   } file[kFiles];
 };
@@ -62,7 +63,8 @@ bool same(const std::vector<char>& buf, long size, const std::string& content) {
          std::memcmp(buf.data(), content.data(), content.size()) == 0;
 }
 
-[[noreturn]] void reader(Shared& shared, const std::string (&paths)[kFiles],
+[[noreturn]] void reader(Shared& shared, const std::string& journal,
+                         const std::string (&paths)[kFiles],
                          const std::string (&old_content)[kFiles],
                          const std::string (&new_content)[kFiles]) {
   std::vector<char> buf(1 << 20);
@@ -71,10 +73,13 @@ bool same(const std::vector<char>& buf, long size, const std::string& content) {
     for (int f = 0; f < kFiles; ++f) {
       Shared::PerFile& s = shared.file[f];
       bool running_before = shared.installer_running.load();
+      bool journal_before = ::access(journal.c_str(), F_OK) == 0;
       long size = read_whole(paths[f], buf);
+      bool journal_after = ::access(journal.c_str(), F_OK) == 0;
       bool running_after = shared.installer_running.load();
       ++s.reads;
       if (running_before || running_after) ++s.during;
+      if (journal_before || journal_after) ++s.in_transaction;
       int now = 0;
       if (size < 0) {
         ++s.failed;
@@ -125,12 +130,13 @@ TEST_CASE("a reader never sees a torn or missing file while apply and uninstall 
   new (shared) Shared();
   pid_t child = ::fork();
   REQUIRE(child >= 0);
-  if (child == 0) reader(*shared, paths, old_content, new_content);
+  if (child == 0)
+    reader(*shared, root + "/var/lib/hotfix/journal.json", paths, old_content, new_content);
 
   // Cycles until the reader has been seen at work across enough replacements: a loaded
   // machine takes more cycles, never a failure.
   const int min_cycles = 4, max_cycles = 40;
-  const long wanted_during = 100;
+  const long wanted_in_transaction = 100;
   int cycles = 0;
   auto installer = [&](std::vector<std::string> args) {
     args.insert(args.begin(), hotfix::test::installer_path());
@@ -143,7 +149,7 @@ TEST_CASE("a reader never sees a torn or missing file while apply and uninstall 
   };
   auto enough = [&] {
     for (const auto& f : shared->file) {
-      if (f.during < wanted_during || f.switches < 2) return false;
+      if (f.in_transaction < wanted_in_transaction || f.switches < 2) return false;
     }
     return true;
   };
@@ -166,15 +172,17 @@ TEST_CASE("a reader never sees a torn or missing file while apply and uninstall 
     const Shared::PerFile& s = shared->file[f];
     std::printf(
         "torn-read test: %s: %ld reads (%ld old, %ld new), %ld during apply/uninstall, %ld "
-        "changes of content seen, %ld torn, %ld failed, in %d cycles\n",
+        "while a transaction was pending, %ld changes of content seen, %ld torn, %ld failed, "
+        "in %d cycles\n",
         names[f].c_str(), s.reads.load(), s.old_reads.load(), s.new_reads.load(), s.during.load(),
-        s.switches.load(), s.torn.load(), s.failed.load(), cycles);
+        s.in_transaction.load(), s.switches.load(), s.torn.load(), s.failed.load(), cycles);
     INFO(names[f] << ": a torn read of " << s.torn_size.load() << " bytes");
     CHECK(s.torn == 0);
     CHECK(s.failed == 0);
     CHECK(s.old_reads + s.new_reads == s.reads);
     // The reads really happened while the files were being replaced.
     CHECK(s.during >= 20);
+    CHECK(s.in_transaction >= 10);
     CHECK(s.switches >= 2);
     CHECK(s.old_reads > 0);
     CHECK(s.new_reads > 0);
