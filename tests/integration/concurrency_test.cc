@@ -12,6 +12,8 @@
 #include <set>
 #include <thread>
 
+#include "installer/journal.h"
+#include "tests/support/bundle_factory.h"
 #include "tests/support/child_process.h"
 #include "tests/support/layered_sample.h"
 #include "tests/support/run.h"
@@ -293,4 +295,55 @@ TEST_CASE("two installers at once: busy or wait; readers never block nor see hal
   }
   INFO(hotfix::test::describe_difference(pristine, now));
   CHECK(now == pristine);
+}
+
+TEST_CASE("verify reports files a pending transaction changes as changing (busy), not as damage") {
+  hotfix::test::BundleFactory factory;
+  TempDir tmp;
+  const std::string root = (tmp / "root").string();
+  hotfix::test::make_linux_root(root);
+  hotfix::test::write_tree(
+      root, {{"srv/a.conf", "old a\n", 1600000020, {}}, {"srv/b.conf", "old b\n", 1600000020, {}}});
+  std::string bundle = factory.build("KB300002", {{"srv/a.conf", "new a\n", 1700000040, {}},
+                                                  {"srv/b.conf", "new b\n", 1700000040, {}}});
+  auto installer = [&](std::vector<std::string> args) {
+    return hotfix::test::run(with_root(std::move(args), root));
+  };
+  REQUIRE(installer({"apply", bundle, "--trust", factory.pub()}).exit_code == 0);
+  // As a transaction that is changing a.conf would leave it: a journal naming it, a.conf back
+  // to its old content.
+  hotfix::Journal journal;
+  journal.txid = "20260101T000000Z-00000000";
+  journal.action = "uninstall";
+  journal.hotfix_id = "KB300002";
+  journal.state = hotfix::Journal::State::kPrepared;
+  journal.ops.push_back(
+      {hotfix::JournalOp::Kind::kPut, "srv/a.conf", "srv/.a.conf.hotfix-x", {}, false});
+  hotfix::test::write_file(root + "/" + kState + "/journal.json", hotfix::journal_to_json(journal));
+  hotfix::test::write_file(root + "/srv/a.conf", "old a\n");
+
+  RunResult v = installer({"verify"});
+  INFO(v.out << v.err);
+  CHECK(v.exit_code == 6);
+  CHECK(v.out.find("changing  srv/a.conf  (KB300002: the uninstall of KB300002 is changing it)") !=
+        std::string::npos);
+  CHECK(v.out.find("2 files checked, 0 differ; 1 are being changed by the uninstall of KB300002, "
+                   "interrupted: run `hotfix-installer recover`") != std::string::npos);
+  auto status = nlohmann::json::parse(installer({"status", "--json"}).out);
+  CHECK(status["interrupted_transaction"] == true);
+  CHECK(status["transaction_in_progress"] == false);
+
+  // A difference the transaction does not explain is still damage.
+  hotfix::test::write_file(root + "/srv/b.conf", "edited\n");
+  v = installer({"verify", "--json"});
+  CHECK(v.exit_code == 4);
+  auto doc = nlohmann::json::parse(v.out);
+  CHECK(doc["failed"] == 1);
+  CHECK(doc["changing"] == 1);
+
+  // Without the journal, a.conf is a plain difference again.
+  fs::remove(root + "/" + kState + "/journal.json");
+  v = installer({"verify", "--json"});
+  CHECK(v.exit_code == 4);
+  CHECK(nlohmann::json::parse(v.out)["failed"] == 2);
 }
