@@ -167,7 +167,7 @@ bool holds_lock(const std::string& root, pid_t pid, Child& child) {
 
 }  // namespace
 
-TEST_CASE("two installers at once: busy or wait; readers never block nor see half a change") {
+TEST_CASE("two installers at once: busy or wait, and readers never block nor see half a change") {
   LayeredSample sample;
   TempDir tmp;
   const std::string root = (tmp / "root").string();

@@ -132,7 +132,8 @@ struct Checker {
 }  // namespace
 
 TEST_CASE(
-    "SIGKILL at random moments of apply and uninstall; recovery gives the old or the new set") {
+    "SIGKILL at random moments of apply and uninstall, then recovery gives the old or the new "
+    "set") {
   const std::uint64_t seed = env_number("HOTFIX_KILL_SEED", std::random_device{}());
   const std::uint64_t iterations = env_number("HOTFIX_KILL_ITERATIONS", 20);
   std::printf("kill test: HOTFIX_KILL_SEED=%llu HOTFIX_KILL_ITERATIONS=%llu\n",
