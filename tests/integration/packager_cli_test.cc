@@ -21,8 +21,8 @@ struct Sample {
   TempDir dir;
   std::string manifest = hotfix::test::source_path("samples/KB967131/hotfix.json");
   Sample() {
-    RunResult r = run(
-        {hotfix::test::make_standins_path(), "--manifest", manifest, "--out", dir.path().string()});
+    RunResult r = run({hotfix::test::make_standins_path(), "--manifest", manifest, "--out",
+                       dir.path().string()});
     if (r.exit_code != 0) throw std::runtime_error("make-standins failed: " + r.err);
     r = run({hotfix::test::packager_path(), "keygen", "--out", key_prefix()});
     if (r.exit_code != 0) throw std::runtime_error("keygen failed: " + r.err);
@@ -30,19 +30,9 @@ struct Sample {
   std::string key_prefix() const { return (dir / "keys-release").string(); }
   std::string drop(const std::string& arch) const { return (dir / ("drops/" + arch)).string(); }
   std::vector<std::string> build_args(const std::string& out) const {
-    return {hotfix::test::packager_path(),
-            "build",
-            manifest,
-            "--drop",
-            "x86=" + drop("x86"),
-            "--drop",
-            "x64=" + drop("x64"),
-            "--drop",
-            "ia64=" + drop("ia64"),
-            "--key",
-            key_prefix() + ".key",
-            "--out",
-            out};
+    return {hotfix::test::packager_path(), "build", manifest, "--drop", "x86=" + drop("x86"),
+            "--drop", "x64=" + drop("x64"), "--drop", "ia64=" + drop("ia64"), "--key",
+            key_prefix() + ".key", "--out", out};
   }
 };
 
@@ -56,7 +46,9 @@ std::vector<std::string> with(std::vector<std::string> args, std::vector<std::st
   return args;
 }
 
-bool empty_or_missing(const std::string& dir) { return !fs::exists(dir) || fs::is_empty(dir); }
+bool empty_or_missing(const std::string& dir) {
+  return !fs::exists(dir) || fs::is_empty(dir);
+}
 
 }  // namespace
 
@@ -92,20 +84,18 @@ TEST_CASE("describe reproduces the article's tables from a bundle and from the m
   TempDir out;
   REQUIRE(run(with(s.build_args(out.path().string()), {"--arch", "x64"})).exit_code == 0);
   CHECK_FALSE(fs::exists(out / "KB967131-x86.hotfix"));
-  RunResult from_bundle =
-      run({hotfix::test::packager_path(), "describe", (out / "KB967131-x64.hotfix").string(),
-           "--trust", s.key_prefix() + ".pub"});
+  RunResult from_bundle = run({hotfix::test::packager_path(), "describe",
+                               (out / "KB967131-x64.hotfix").string(), "--trust",
+                               s.key_prefix() + ".pub"});
   REQUIRE(from_bundle.exit_code == 0);
   CHECK(from_bundle.out.find("### x64-based version") != std::string::npos);
-  CHECK(from_bundle.out.find(
-            "| Admwprox.dll | 7.0.6001.22329 | 54,784 | 13-Dec-2008 | 04:58 | x64 |") !=
+  CHECK(from_bundle.out.find("| Admwprox.dll | 7.0.6001.22329 | 54,784 | 13-Dec-2008 | 04:58 | x64 |") !=
         std::string::npos);
   CHECK(from_bundle.out.find("x86-based version") == std::string::npos);
 
   RunResult from_manifest = run({hotfix::test::packager_path(), "describe", s.manifest});
   REQUIRE(from_manifest.exit_code == 0);
-  for (const char* heading :
-       {"### x86-based version", "### x64-based version", "### IA-64 based version"}) {
+  for (const char* heading : {"### x86-based version", "### x64-based version", "### IA-64 based version"}) {
     CHECK(from_manifest.out.find(heading) != std::string::npos);
   }
 }
@@ -135,12 +125,12 @@ TEST_CASE("a drop that differs from the manifest is refused with every mismatch,
   TempDir copy;
   fs::copy(s.drop("x86"), copy / "x86", fs::copy_options::recursive);
   std::string inetsrv = (copy / "x86/Windows/System32/inetsrv").string();
-  fs::remove(inetsrv + "/Iisres.dll");                           // missing
-  fs::resize_file(inetsrv + "/Appobj.dll", 311808 - 512);        // wrong size
-  struct timeval times[2] = {{1000000000, 0}, {1000000000, 0}};  // wrong timestamp
+  fs::remove(inetsrv + "/Iisres.dll");                            // missing
+  fs::resize_file(inetsrv + "/Appobj.dll", 311808 - 512);         // wrong size
+  struct timeval times[2] = {{1000000000, 0}, {1000000000, 0}};   // wrong timestamp
   ::utimes((inetsrv + "/Rsca.dll").c_str(), times);
   fs::copy_file(s.drop("x64") + "/Windows/System32/inetsrv/Iisrtl.dll", inetsrv + "/Iisrtl.dll",
-                fs::copy_options::overwrite_existing);  // wrong machine, size
+                fs::copy_options::overwrite_existing);            // wrong machine, size
   hotfix::test::write_file(inetsrv + "/extra.dll", "not in the manifest");
 
   TempDir out;
@@ -148,10 +138,8 @@ TEST_CASE("a drop that differs from the manifest is refused with every mismatch,
                      "x86=" + (copy / "x86").string(), "--key", s.key_prefix() + ".key", "--out",
                      (out / "bundles").string(), "--arch", "x86"});
   CHECK(r.exit_code == 4);
-  CHECK(r.err.find("x86: Windows/System32/inetsrv/Iisres.dll: missing from the drop") !=
-        std::string::npos);
-  CHECK(r.err.find("Appobj.dll: size is 311296 bytes, the manifest says 311808") !=
-        std::string::npos);
+  CHECK(r.err.find("x86: Windows/System32/inetsrv/Iisres.dll: missing from the drop") != std::string::npos);
+  CHECK(r.err.find("Appobj.dll: size is 311296 bytes, the manifest says 311808") != std::string::npos);
   CHECK(r.err.find("Rsca.dll: timestamp is 2001-09-09T01:46:40Z") != std::string::npos);
   CHECK(r.err.find("Iisrtl.dll: platform is x64, the manifest says x86") != std::string::npos);
   CHECK(empty_or_missing((out / "bundles").string()));
@@ -167,9 +155,9 @@ TEST_CASE("bad input gets one precise message and a documented exit code") {
     text.replace(text.find("\"7.0.6001.22329\""), 16, "\"7.0.6001\"");
     text.replace(text.find("\"size\": 27136"), 13, "\"size\": -1");
     hotfix::test::write_file(tmp / "bad.json", text);
-    RunResult r =
-        run({hotfix::test::packager_path(), "build", (tmp / "bad.json").string(), "--drop",
-             "x86=" + s.drop("x86"), "--key", s.key_prefix() + ".key", "--out", out});
+    RunResult r = run({hotfix::test::packager_path(), "build", (tmp / "bad.json").string(),
+                       "--drop", "x86=" + s.drop("x86"), "--key", s.key_prefix() + ".key",
+                       "--out", out});
     CHECK(r.exit_code == 2);
     CHECK(r.err.find("architectures.x86.files[0].version") != std::string::npos);
     CHECK(r.err.find("architectures.x86.files[1].size") != std::string::npos);
@@ -198,16 +186,16 @@ TEST_CASE("bad input gets one precise message and a documented exit code") {
     std::string bundle = out + "/KB967131-x86.hotfix";
     REQUIRE(run({hotfix::test::packager_path(), "keygen", "--out", (tmp / "other").string()})
                 .exit_code == 0);
-    RunResult r = run(
-        {hotfix::test::packager_path(), "verify", bundle, "--trust", (tmp / "other.pub").string()});
+    RunResult r = run({hotfix::test::packager_path(), "verify", bundle, "--trust",
+                       (tmp / "other.pub").string()});
     CHECK(r.exit_code == 3);
     CHECK(r.err.find("unknown key") != std::string::npos);
 
     std::string bytes = hotfix::test::read_file(bundle);
     bytes[bytes.size() - 4000] ^= 0x20;
     hotfix::test::write_file(tmp / "tampered.hotfix", bytes);
-    r = run({hotfix::test::packager_path(), "verify", (tmp / "tampered.hotfix").string(), "--trust",
-             s.key_prefix() + ".pub"});
+    r = run({hotfix::test::packager_path(), "verify", (tmp / "tampered.hotfix").string(),
+             "--trust", s.key_prefix() + ".pub"});
     CHECK((r.exit_code == 2 || r.exit_code == 4));
     CHECK_FALSE(r.err.empty());
   }
