@@ -4,9 +4,12 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
 
 #include "installer/installer.h"
 #include "installer/process_scan.h"
@@ -15,6 +18,7 @@
 #include "installer/state_db.h"
 #include "installer/target_facts.h"
 #include "installer/verify.h"
+#include "installer/writer_activity.h"
 #include "manifests/errors.h"
 #include "manifests/manifest_json.h"
 
@@ -287,7 +291,10 @@ int cmd_status(const Options& o) {
   InstallerContext ctx = context(o);
   StateDb db = open_db_readonly(ctx);
   RestartState state = db.restart();
-  bool journal = ::access((ctx.state_dir() + "/journal.json").c_str(), F_OK) == 0;
+  // A journal whose writer still runs is a transaction in progress, not an interrupted one.
+  WriterActivity writers = observe_writers(ctx.state_dir());
+  bool in_progress = writers.journal_present && writers.live_holder;
+  bool journal = writers.journal_present && !in_progress;
   if (o.cancel_restart) {
     RootLock lock(ctx.state_dir(), !o.no_wait);
     StateDb rw = StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadWrite);
@@ -302,10 +309,14 @@ int cmd_status(const Options& o) {
                 {"policy", state.policy},
                 {"scheduled_at", state.scheduled_at ? json(utc(*state.scheduled_at)) : json(nullptr)},
                 {"mechanism", state.mechanism},
-                {"interrupted_transaction", journal}});
+                {"interrupted_transaction", journal},
+                {"transaction_in_progress", in_progress}});
   } else {
     std::cout << "Restart: " << restart_text(state) << "\n";
     if (journal) std::cout << "An interrupted transaction is pending: run `hotfix-installer recover`.\n";
+    if (in_progress) {
+      std::cout << "A transaction is in progress (pid " << *writers.live_holder << ").\n";
+    }
   }
   return state.required ? static_cast<int>(ExitCode::kRestartRequired) : 0;
 }
@@ -337,39 +348,85 @@ int cmd_recover(const Options& o) {
 
 int cmd_verify(const Options& o) {
   InstallerContext ctx = context(o);
-  StateDb db = open_db_readonly(ctx);
-  std::vector<InstalledHotfix> hotfixes;
-  if (o.id.empty()) {
-    hotfixes = db.hotfixes(true);
-  } else {
-    auto h = db.hotfix(o.id);
-    if (!h) throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
-    // Later layers are needed to tell superseded promises apart.
-    hotfixes = db.hotfixes(true);
+  // A reader never waits for a writer, so a transaction may be changing files while they are
+  // checked. The check is repeated when a writer came, went or moved on meanwhile, and a file
+  // a pending transaction is changing is reported as such, never as damage.
+  WriterActivity writers;
+  VerifyReport report;
+  bool settled = false;
+  for (int attempt = 0; attempt < 3 && !settled; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
+    writers = observe_writers(ctx.state_dir());
+    StateDb db = open_db_readonly(ctx);
+    if (!o.id.empty() && !db.hotfix(o.id)) {
+      throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
+    }
+    // All hotfixes even for one ID: later layers tell superseded promises apart.
+    report = verify_installed(root_display(ctx), db.hotfixes(true), {});
+    settled = report.intact() || observe_writers(ctx.state_dir()).marks == writers.marks;
   }
-  VerifyReport report = verify_installed(root_display(ctx), hotfixes, {});
+  std::set<std::string> changing_paths = writers.changing_paths();
+  auto changing = [&](const FileCheck& f) {
+    if (f.ok()) return false;
+    // Unsettled, or a journal this installer cannot read: any difference may be a writer's.
+    if (!settled || (writers.journal_present && !writers.journal)) return true;
+    return changing_paths.count(f.path) > 0 || changing_paths.count(f.path + ".hotfix-new") > 0;
+  };
   std::vector<const FileCheck*> shown;
   for (const FileCheck& f : report.files) {
     if (o.id.empty() || f.hotfix_id == o.id) shown.push_back(&f);
   }
-  std::size_t failed = 0;
-  for (const FileCheck* f : shown) failed += f->ok() ? 0 : 1;
+  std::size_t failed = 0, in_change = 0;
+  for (const FileCheck* f : shown) {
+    if (changing(*f)) {
+      ++in_change;
+    } else if (!f->ok()) {
+      ++failed;
+    }
+  }
+  std::string transaction =
+      writers.journal ? "the " + writers.journal->action + " of " + writers.journal->hotfix_id
+                      : std::string("a transaction");
+  std::string busy_note =
+      in_change == 0 ? ""
+      : settled
+          ? std::to_string(in_change) + " are being changed by " + transaction +
+                (writers.live_holder
+                     ? " in progress (pid " + std::to_string(*writers.live_holder) + ")"
+                     : ", interrupted: run `hotfix-installer recover`")
+          : std::to_string(in_change) + " changed while they were checked: an installer is at work";
   if (o.json) {
     json files = json::array();
     for (const FileCheck* f : shown) {
-      files.push_back({{"hotfix", f->hotfix_id}, {"path", f->path},
+      files.push_back({{"hotfix", f->hotfix_id},
+                       {"path", f->path},
                        {"action", std::string(file_action_token(f->action))},
-                       {"codes", f->codes()}, {"ok", f->ok()}, {"detail", f->detail}});
+                       {"codes", f->codes()},
+                       {"ok", f->ok()},
+                       {"changing", changing(*f)},
+                       {"detail", f->detail}});
     }
-    print_json({{"files", files}, {"checked", shown.size()}, {"failed", failed}, {"intact", failed == 0}});
+    print_json({{"files", files},
+                {"checked", shown.size()},
+                {"failed", failed},
+                {"changing", in_change},
+                {"intact", failed == 0 && in_change == 0}});
   } else {
     for (const FileCheck* f : shown) {
-      if (!f->ok()) std::cout << f->codes() << "  " << f->path << "  (" << f->hotfix_id << ": " << f->detail << ")\n";
+      if (changing(*f)) {
+        std::cout << "changing  " << f->path << "  (" << f->hotfix_id << ": " << transaction
+                  << " is changing it)\n";
+      } else if (!f->ok()) {
+        std::cout << f->codes() << "  " << f->path << "  (" << f->hotfix_id << ": " << f->detail
+                  << ")\n";
+      }
     }
     std::cout << shown.size() << " files checked, " << failed << " differ"
-              << (failed ? "" : ": every installed file is what its hotfix promised") << "\n";
+              << (failed || in_change ? "" : ": every installed file is what its hotfix promised")
+              << (in_change ? "; " + busy_note + "; verify again when it is done" : "") << "\n";
   }
-  return failed ? static_cast<int>(ExitCode::kVerification) : 0;
+  if (failed) return static_cast<int>(ExitCode::kVerification);
+  return in_change ? static_cast<int>(ExitCode::kBusy) : 0;
 }
 
 void print_error(const Error& e, bool as_json) {

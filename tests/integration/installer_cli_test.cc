@@ -173,7 +173,7 @@ TEST_CASE("refusals: another architecture, unmet prerequisites, an untrusted key
   CHECK(hotfix::test::snapshot_tree(root, kState) == before);
 }
 
-TEST_CASE("a config file the administrator changed is kept; the new one is written beside it") {
+TEST_CASE("a config file the administrator changed is kept, the new one is written beside it") {
   TempDir tmp;
   std::string root = sample().root(tmp);
   std::string config = root + "/Windows/System32/inetsrv/config/applicationHost.config";
@@ -279,7 +279,7 @@ TEST_CASE("a crash at each step of apply: status reports it, recover restores a 
   }
 }
 
-TEST_CASE("a second writer fails with busy under --no-wait; readers never block") {
+TEST_CASE("a second writer fails with busy under --no-wait, readers never block") {
   TempDir tmp;
   std::string root = sample().root(tmp);
   fs::create_directories(root + "/" + kState);

@@ -189,7 +189,7 @@ TEST_CASE("A process that started on the new file is not reported") {
   CHECK_FALSE(use_by(uses, after.pid()));
 }
 
-TEST_CASE("No old files, no scan; a missing /proc finds nothing") {
+TEST_CASE("No old files, no scan, a missing /proc finds nothing") {
   CHECK(find_processes_using({}).empty());
   TempDir dir;
   CHECK(find_processes_using({{1, 1, "x"}}, (dir / "no-proc").string()).empty());

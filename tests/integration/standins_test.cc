@@ -327,7 +327,7 @@ TEST_CASE("Two runs give byte-identical trees with identical dates") {
   CHECK(first == second);
 }
 
-TEST_CASE("A non-empty output is refused without --force; --force replaces only its trees") {
+TEST_CASE("A non-empty output is refused without --force, --force replaces only its trees") {
   TempDir out;
   REQUIRE(make_standins(sample_manifest_path(), out.path()).exit_code == 0);
   hotfix::test::write_file(out / "drops/x86/extra.txt", "left over");

@@ -147,7 +147,7 @@ TEST_CASE("A bundle is a plain tar.zst: manifest first, signature second, payloa
   CHECK(std::count(names.begin(), names.end(), '\n') == 5);
 }
 
-TEST_CASE("The bundle appears whole or not at all; a drop that changed is refused") {
+TEST_CASE("The bundle appears whole or not at all, a drop that changed is refused") {
   Fixture fx;
   hotfix::test::write_file(fx.dir / "drop/Windows/System32/inetsrv/big.bin", "short");
   std::string out = (fx.dir / "x.hotfix").string();

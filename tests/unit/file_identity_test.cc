@@ -450,7 +450,7 @@ TEST_CASE("A PE without a version resource is a PE without a version") {
   }
 }
 
-TEST_CASE("An executable is not a DLL; an unknown machine has no arch") {
+TEST_CASE("An executable is not a DLL, an unknown machine has no arch") {
   PeOptions options;
   options.dll = false;
   options.machine = 0x1c4;  // ARMNT
@@ -506,7 +506,7 @@ TEST_CASE("Files that are neither PE nor ELF are data") {
 // ---------------------------------------------------------------------------
 // Broken PE images
 
-TEST_CASE("A PE truncated at any header boundary is an error; below the DOS header it is data") {
+TEST_CASE("A PE truncated at any header boundary is an error, below the DOS header it is data") {
   PeImage pe = versioned_pe();
   const std::size_t size = pe.bytes.size();
   for (std::size_t length : {std::size_t{2}, std::size_t{0x3c}, std::size_t{0x3f}}) {

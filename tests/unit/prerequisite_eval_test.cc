@@ -149,7 +149,7 @@ TEST_CASE("service_pack_at_least compares the number") {
                 "needs service pack 2 or later; target is Windows Vista SP1");
 }
 
-TEST_CASE("version_at_least compares the target's version; an unknown version fails") {
+TEST_CASE("version_at_least compares the target's version, an unknown version fails") {
   Target target{server_2008()};
   check_satisfied(target.evaluate(parse(R"({"version_at_least": "6.0.6001"})")));
   check_satisfied(target.evaluate(parse(R"({"version_at_least": "6.0"})")));
@@ -230,7 +230,7 @@ TEST_CASE("file_version_at_least reads the file's version") {
 // ---------------------------------------------------------------------------
 // all_of, any_of, nesting
 
-TEST_CASE("An empty all_of always holds; an empty any_of never does") {
+TEST_CASE("An empty all_of always holds, an empty any_of never does") {
   Target target{vista_rtm()};
   check_satisfied(target.evaluate(Prerequisite::always()));
   Prerequisite none;
@@ -263,7 +263,7 @@ TEST_CASE("all_of: every clause must hold, and the first failing one gives the d
              Catch::Matchers::EndsWith("; target architecture is IA-64"));
 }
 
-TEST_CASE("any_of: one clause suffices; when none holds, each distinct detail is given once") {
+TEST_CASE("any_of: one clause suffices, when none holds, each distinct detail is given once") {
   Target target{vista_sp1()};
   Prerequisite p = parse(R"({"any_of": [{"hotfix_installed": "KB1"}, {"hotfix_installed": "KB2"},
                                         {"version_at_least": "6.1"}]})");

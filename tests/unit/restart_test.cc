@@ -459,7 +459,7 @@ TEST_CASE("Restart needs accumulate: the stronger kind, every hotfix once") {
   CHECK(s.hotfixes == Argv{"KB1", "KB2", "KB3"});
 }
 
-TEST_CASE("never keeps a restart that is already scheduled; a new policy replaces it") {
+TEST_CASE("never keeps a restart that is already scheduled, a new policy replaces it") {
   TimeZone tz("UTC0");
   FakeHost host(true, true);
   RestartState first = host.schedule("delay=60", {}, RestartRequirement::kReboot, {"KB1"});

@@ -93,7 +93,7 @@ TEST_CASE("XML stand-ins too small for the full frame keep a valid prefix") {
   CHECK(smaller == std::string("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n").substr(0, 20));
 }
 
-TEST_CASE("Text stand-ins are deterministic; seed and edition change them") {
+TEST_CASE("Text stand-ins are deterministic, seed and edition change them") {
   const std::string a = text_standin("Appcmd.xml", 3654, "hotfix sample", 11);
   CHECK(a == text_standin("Appcmd.xml", 3654, "hotfix sample", 11));
   CHECK(a != text_standin("Appcmd.xml", 3654, "hotfix sample", 12));
@@ -176,7 +176,7 @@ TEST_CASE("The sample root's system facts are Vista SP1 on x86 and Server 2008 o
   CHECK(system_facts_standin(Arch::kX64).path == "etc/hotfix/system.json");
 }
 
-TEST_CASE("Drop stand-ins have the entry's size and date; roots follow the RTM rules") {
+TEST_CASE("Drop stand-ins have the entry's size and date, roots follow the RTM rules") {
   const FileEntry dll =
       entry("Admwprox.dll", Version(7, 0, 6001, 22329), 51712, "2008-12-13T04:27:00Z", Arch::kX86);
   const StandinFile drop = drop_standin(dll, "x");

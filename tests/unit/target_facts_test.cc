@@ -356,7 +356,7 @@ TEST_CASE("os-release: comments, blank lines and whitespace") {
   CHECK(values.count("#") == 0);
 }
 
-TEST_CASE("os-release: malformed lines are skipped, the rest is read; the last assignment wins") {
+TEST_CASE("os-release: malformed lines are skipped, the rest is read, the last assignment wins") {
   auto values = hotfix::parse_os_release(
       "just words\n"
       "1ID=digit-first\n"

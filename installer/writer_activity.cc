@@ -1,0 +1,62 @@
+#include "installer/writer_activity.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+namespace hotfix {
+
+namespace {
+
+// The whole file and its stamp (size, mtime and ctime to the nanosecond), or "-" when absent.
+std::string look(const std::string& path, std::string* content) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return "-";
+  struct stat st {};
+  std::string data;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= (64 << 20)) {
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) data.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (content) *content = data;
+  return std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+         std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec) + ":" + data;
+}
+
+}  // namespace
+
+std::set<std::string> WriterActivity::changing_paths() const {
+  std::set<std::string> out;
+  if (journal) {
+    for (const JournalOp& op : journal->ops) out.insert(op.path);
+  }
+  return out;
+}
+
+WriterActivity observe_writers(const std::string& state_dir) {
+  WriterActivity a;
+  std::string lock, journal;
+  a.marks = look(state_dir + "/lock", &lock) + "|";
+  std::string journal_look = look(state_dir + "/journal.json", &journal);
+  a.marks += journal_look;
+  a.journal_present = journal_look != "-";
+  if (a.journal_present) {
+    try {
+      a.journal = journal_from_json(journal, state_dir + "/journal.json");
+    } catch (const std::exception&) {
+      // unreadable: every file counts as possibly changing (see verify)
+    }
+  }
+  long pid = std::strtol(lock.c_str(), nullptr, 10);
+  if (pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) a.live_holder = pid;
+  return a;
+}
+
+}  // namespace hotfix
