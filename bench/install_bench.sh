@@ -12,7 +12,8 @@
 # Prints wall-clock times, CPU times (user + system) and the ratios.
 #   bench/install_bench.sh [MEGABYTES] [RUNS]      # default: 300 MB, best of 3
 #   environment: SMALL_FILES (20000), CHANGED (15), COLD=1 (drop the page cache before every
-#   timed run of (c); needs root), BENCH_DIR (work directory; default build-release/bench-install)
+#   timed run of (c); needs root), NICE (niceness of the timed commands, e.g. -20 on a busy
+#   machine; needs root), BENCH_DIR (work directory; default build-release/bench-install)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,7 @@ runs=${2:-3}
 small_files=${SMALL_FILES:-20000}
 changed=${CHANGED:-15}
 cold=${COLD:-0}
+niceness=${NICE:-0}
 
 scripts/setup.sh
 if ! command -v /usr/bin/time >/dev/null 2>&1; then
@@ -39,7 +41,11 @@ packager=$PWD/build-release/packager/hotfix-packager
 installer=$PWD/build-release/installer/hotfix-installer
 
 work=${BENCH_DIR:-$PWD/build-release/bench-install}
-rm -rf "$work"
+old_work=""
+if [ -e "$work" ]; then  # deleted at the end, not before the timings (see "trash" below)
+  old_work=$work.old-$$
+  mv "$work" "$old_work"
+fi
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 
@@ -55,8 +61,8 @@ copy_files() {
 pick_files() {
   local limit=$1 max=$2 size_test=$3
   shift 3
-  find "$@" -xdev -type f $size_test -printf '%s %p\n' 2>/dev/null | LC_ALL=C sort -k2 |
-    awk -v limit="$limit" -v max="$max" '
+  find "$@" -xdev -type f $size_test -printf '%s\t%p\n' 2>/dev/null | LC_ALL=C sort -t "$(printf '\t')" -k2 |
+    awk -F '\t' -v limit="$limit" -v max="$max" '
       done || $2 !~ /^[A-Za-z0-9_.+\/-]+$/ { next }   # names any manifest accepts
       total + $1 > limit || tolower($2) in seen { next }  # paths are unique ignoring case
       { seen[tolower($2)] = 1 }
@@ -67,39 +73,40 @@ pick_files() {
 }
 
 # Timing. measure NAME PREPARE CMD...: runs PREPARE (untimed, a shell string, may be empty),
-# then CMD, RUNS times; keeps the best wall time and the least CPU time (user + system) in
+# then CMD once; keeps the best wall time and the least CPU time (user + system) so far in
 # WALL[NAME] and CPU[NAME], in seconds. CMD must succeed (exit 0 or 10, "restart required").
+# The contenders of a comparison take turns, run by run, so that both see the same machine.
 declare -A WALL CPU
 measure() {
   local name=$1 prepare=$2
   shift 2
-  local best="" best_cpu="" start end t cpu rc
-  for _ in $(seq "$runs"); do
-    if [ -n "$prepare" ] && ! bash -c "$prepare" >"$work/out" 2>&1; then
-      echo "install_bench: preparing $name failed: $prepare" >&2
-      tail -n 20 "$work/out" >&2
-      exit 1
-    fi
-    sync
-    if [ "$cold" = 1 ] && [[ $name == verify* || $name == openssl* || $name == sha256sum* ]]; then
-      echo 3 > /proc/sys/vm/drop_caches
-    fi
-    start=$(date +%s%N)
-    rc=0
-    /usr/bin/time -f '%U %S' -o "$work/time" "$@" >"$work/out" 2>&1 || rc=$?
-    end=$(date +%s%N)
-    if [ "$rc" != 0 ] && [ "$rc" != 10 ]; then
-      echo "install_bench: $name failed (exit $rc): $*" >&2
-      tail -n 20 "$work/out" >&2
-      exit 1
-    fi
-    t=$(( end - start ))
-    cpu=$(awk 'END { printf "%d", ($1 + $2) * 1000 }' "$work/time")
-    if [ -z "$best" ] || (( t < best )); then best=$t; fi
-    if [ -z "$best_cpu" ] || (( cpu < best_cpu )); then best_cpu=$cpu; fi
-  done
-  WALL[$name]=$(awk -v ns="$best" 'BEGIN { printf "%.3f", ns / 1e9 }')
-  CPU[$name]=$(awk -v ms="$best_cpu" 'BEGIN { printf "%.2f", ms / 1e3 }')
+  local start end t cpu rc
+  if [ -n "$prepare" ] && ! bash -c "$prepare" >"$work/out" 2>&1; then
+    echo "install_bench: preparing $name failed: $prepare" >&2
+    tail -n 20 "$work/out" >&2
+    exit 1
+  fi
+  sync
+  if [ "$cold" = 1 ] && [[ $name == verify* || $name == openssl* || $name == sha256sum* ]]; then
+    echo 3 > /proc/sys/vm/drop_caches
+  fi
+  start=$(date +%s%N)
+  rc=0
+  nice -n "$niceness" /usr/bin/time -f '%U %S' -o "$work/time" "$@" >"$work/out" 2>&1 || rc=$?
+  end=$(date +%s%N)
+  if [ "$rc" != 0 ] && [ "$rc" != 10 ]; then
+    echo "install_bench: $name failed (exit $rc): $*" >&2
+    tail -n 20 "$work/out" >&2
+    exit 1
+  fi
+  t=$(awk -v ns="$(( end - start ))" 'BEGIN { printf "%.3f", ns / 1e9 }')
+  cpu=$(awk 'END { printf "%.2f", $1 + $2 }' "$work/time")
+  if [ -z "${WALL[$name]:-}" ] || awk -v a="$t" -v b="${WALL[$name]}" 'BEGIN { exit !(a < b) }'; then
+    WALL[$name]=$t
+  fi
+  if [ -z "${CPU[$name]:-}" ] || awk -v a="$cpu" -v b="${CPU[$name]}" 'BEGIN { exit !(a < b) }'; then
+    CPU[$name]=$cpu
+  fi
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -186,25 +193,35 @@ root=$work/root          # the installer's target
 droot=$work/dpkg-root    # dpkg's
 sroot=$work/small-root   # the small files
 
+# Roots of finished runs are moved aside and deleted at the end: creating files right after
+# deleting many costs ext4 extra time (it skips recently freed inodes), which would blur the
+# comparison.
+trash=$work/trash
+mkdir -p "$trash"
 echo "== (a) install $big_count files ($big_mb MB) into an empty root, durable"
-measure apply "rm -rf '$root' && mkdir '$root'" \
-  "$installer" apply "$work/bundles/BENCH-x64.hotfix" --root "$root" "${trust[@]}"
-measure dpkg-install "$(declare -f new_dpkg_root); new_dpkg_root '$droot'" \
-  dpkg --root="$droot" -i "$work/bench_1.deb"
+for run in $(seq "$runs"); do
+  measure apply "if [ -e '$root' ]; then mv '$root' '$trash/root-$run'; fi; mkdir '$root'" \
+    "$installer" apply "$work/bundles/BENCH-x64.hotfix" --root "$root" "${trust[@]}"
+  measure dpkg-install \
+    "if [ -e '$droot' ]; then mv '$droot' '$trash/dpkg-root-$run'; fi; $(declare -f new_dpkg_root); new_dpkg_root '$droot'" \
+    dpkg --root="$droot" -i "$work/bench_1.deb"
+done
 show "hotfix-installer apply" apply
 show "dpkg --root DIR -i" dpkg-install
 show_ratio "ratio apply / dpkg" apply dpkg-install 0.7
 
 echo "== (b) replace $changed of the $big_count files, durable"
 # Between runs (not timed): uninstall the update, downgrade the package.
-measure apply-update "'$installer' uninstall BENCH-UPDATE --root '$root' || [ \$? = 5 ]" \
-  "$installer" apply "$work/bundles/BENCH-UPDATE-x64.hotfix" --root "$root" "${trust[@]}"
-measure dpkg-upgrade "dpkg --root='$droot' -i '$work/bench_1.deb'" \
-  dpkg --root="$droot" -i "$work/bench_2.deb"
+for run in $(seq "$runs"); do
+  measure apply-update "'$installer' uninstall BENCH-UPDATE --root '$root' || [ \$? = 5 ]" \
+    "$installer" apply "$work/bundles/BENCH-UPDATE-x64.hotfix" --root "$root" "${trust[@]}"
+  measure dpkg-upgrade "dpkg --root='$droot' -i '$work/bench_1.deb'" \
+    dpkg --root="$droot" -i "$work/bench_2.deb"
+done
 show "hotfix-installer apply ($changed files)" apply-update
 show "dpkg --root DIR -i (upgrade)" dpkg-upgrade
 show_ratio "ratio apply / dpkg" apply-update dpkg-upgrade 0.1
-"$installer" uninstall BENCH-UPDATE --root "$root" >/dev/null 2>&1 || true
+"$installer" uninstall BENCH-UPDATE --root "$root" >/dev/null
 
 mkdir -p "$sroot"
 "$installer" apply "$work/bundles/BENCH-SMALL-x64.hotfix" --root "$sroot" "${trust[@]}" >/dev/null
@@ -212,11 +229,13 @@ verify_cycle() {  # verify_cycle LABEL ROOT ID COUNT
   local label=$1 dir=$2 id=$3 count=$4
   # The files the hotfix installed, relative to the root, NUL-separated.
   sed 's|^/||' "$work/$label.list" | tr '\n' '\0' > "$work/$label.files"
-  measure "verify-$label" "" "$installer" verify "$id" --root "$dir"
-  measure "openssl-$label" "" \
-    bash -c "cd '$dir' && xargs -0 -s 2000000 -a '$work/$label.files' openssl dgst -sha256"
-  measure "sha256sum-$label" "" \
-    bash -c "cd '$dir' && xargs -0 -s 2000000 -a '$work/$label.files' sha256sum"
+  for _ in $(seq "$runs"); do
+    measure "verify-$label" "" "$installer" verify "$id" --root "$dir"
+    measure "openssl-$label" "" \
+      bash -c "cd '$dir' && xargs -0 -s 2000000 -a '$work/$label.files' openssl dgst -sha256"
+    measure "sha256sum-$label" "" \
+      bash -c "cd '$dir' && xargs -0 -s 2000000 -a '$work/$label.files' sha256sum"
+  done
   echo "== (c) verify $count files ($label)$([ "$cold" = 1 ] && echo ", cold cache" || echo ", warm cache")"
   show "hotfix-installer verify" "verify-$label"
   show "openssl dgst -sha256 (one process)" "openssl-$label"
@@ -229,3 +248,5 @@ verify_cycle() {  # verify_cycle LABEL ROOT ID COUNT
 }
 verify_cycle big "$root" BENCH "$big_count"
 verify_cycle small "$sroot" BENCH-SMALL "$small_count"
+rm -rf "$trash"
+if [ -n "$old_work" ]; then rm -rf "$old_work"; fi

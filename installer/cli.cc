@@ -331,14 +331,11 @@ int cmd_recover(const Options& o) {
 int cmd_verify(const Options& o) {
   InstallerContext ctx = context(o);
   StateDb db = open_db_readonly(ctx);
-  std::vector<InstalledHotfix> hotfixes;
-  if (o.id.empty()) {
-    hotfixes = db.hotfixes(true);
-  } else {
-    auto h = db.hotfix(o.id);
-    if (!h) throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
-    // Later layers are needed to tell superseded promises apart.
-    hotfixes = db.hotfixes(true);
+  // Every hotfix, also for one ID: later layers are needed to tell superseded promises apart.
+  std::vector<InstalledHotfix> hotfixes = db.hotfixes(true);
+  if (!o.id.empty() && std::none_of(hotfixes.begin(), hotfixes.end(),
+                                    [&](const InstalledHotfix& h) { return h.id == o.id; })) {
+    throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
   }
   VerifyReport report = verify_installed(root_display(ctx), hotfixes, {});
   std::vector<const FileCheck*> shown;
