@@ -332,7 +332,7 @@ int cmd_verify(const Options& o) {
   InstallerContext ctx = context(o);
   StateDb db = open_db_readonly(ctx);
   // Every hotfix, also for one ID: later layers are needed to tell superseded promises apart.
-  std::vector<InstalledHotfix> hotfixes = db.hotfixes(true);
+  std::vector<InstalledHotfix> hotfixes = db.hotfixes(true, false);
   if (!o.id.empty() && std::none_of(hotfixes.begin(), hotfixes.end(),
                                     [&](const InstalledHotfix& h) { return h.id == o.id; })) {
     throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");

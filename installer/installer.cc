@@ -234,7 +234,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
                   std::to_string(installed->revision) +
                   " (no downgrade by replay; uninstall the installed one first)");
   }
-  std::vector<InstalledHotfix> all = db.hotfixes(false);
+  std::vector<InstalledHotfix> all = db.hotfixes(false, false);
   for (const InstalledHotfix& h : all) {
     if (std::count(h.supersedes.begin(), h.supersedes.end(), m.id)) {
       return refuse("superseded by installed hotfix " + h.id);
@@ -440,7 +440,7 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
 
   std::optional<InstalledHotfix> h = db.hotfix(id);
   if (!h) throw Error(ErrorKind::kNotApplicable, id, "is not installed");
-  for (const InstalledHotfix& other : db.hotfixes(false)) {
+  for (const InstalledHotfix& other : db.hotfixes(false, false)) {
     if (other.id != id &&
         std::count(other.requires_hotfixes.begin(), other.requires_hotfixes.end(), id)) {
       HistoryEntry e{0, now(), "uninstall", id, h->revision, "refused",

@@ -741,16 +741,16 @@ const std::string& StateDb::path() const { return impl_->path; }
 StateDb::Mode StateDb::mode() const { return impl_->mode; }
 bool StateDb::exists() const { return impl_->conn.db != nullptr; }
 
-std::vector<InstalledHotfix> StateDb::hotfixes(bool with_files) const {
+std::vector<InstalledHotfix> StateDb::hotfixes(bool with_files, bool with_manifest) const {
   if (!impl_->conn.db) return {};
   Impl& d = *impl_;
   return d.read("reading the installed hotfixes", [&] {
     std::vector<InstalledHotfix> hotfixes;
     {
-      Statement s(
-          d.conn, d.path,
-          "SELECT " + std::string(kHotfixColumns) + " FROM hotfixes ORDER BY installed_at, id",
-          "reading the installed hotfixes");
+      std::string columns(kHotfixColumns);
+      if (!with_manifest) columns.replace(columns.find("manifest_json"), 13, "''");
+      Statement s(d.conn, d.path, "SELECT " + columns + " FROM hotfixes ORDER BY installed_at, id",
+                  "reading the installed hotfixes");
       while (s.step()) hotfixes.push_back(read_hotfix_row(s, d.path));
     }
     if (with_files) {
