@@ -58,7 +58,7 @@ struct Fixture {
     slice.languages = {"en-US"};
     slice.bundle = BundleScope{Arch::kX64, std::nullopt, ""};
     auto& list = slice.architectures[Arch::kX64];
-    std::vector<std::size_t> sizes = {0, 1, 4095, 70000, 200000, 5000};
+    std::vector<std::size_t> sizes = {0, 1, 4095, 70000, 20000, 5000};
     for (unsigned i = 0; i < 60; ++i) sizes.push_back(100 + i * 37);
     for (unsigned i = 0; i < sizes.size(); ++i) {
       std::string name = "f" + std::to_string(i) + ".bin";
@@ -78,6 +78,7 @@ struct Received {
   std::vector<std::pair<Sha256Digest, std::string>> blobs;
   std::set<std::thread::id> threads;
   bool open = false;
+  bool data_outside_blob = false;
 };
 
 PayloadHandler recorder(Received& r) {
@@ -89,7 +90,8 @@ PayloadHandler recorder(Received& r) {
     r.threads.insert(std::this_thread::get_id());
   };
   h.data = [&r](std::span<const char> bytes) {
-    CHECK(r.open);
+    if (!r.open) r.data_outside_blob = true;
+    if (r.blobs.empty()) return;
     r.blobs.back().second.append(bytes.data(), bytes.size());
     r.threads.insert(std::this_thread::get_id());
   };
@@ -106,8 +108,7 @@ TEST_CASE("Every wanted payload reaches the handler whole, in order, on the call
   Fixture fx;
   // Small batches, so that blobs span batches and batches hold several blobs.
   ReadAheadOptions options;
-  options.batch_bytes = GENERATE(std::size_t{1}, std::size_t{4096}, std::size_t{65536},
-                                 std::size_t{1} << 20);
+  options.batch_bytes = GENERATE(std::size_t{1000}, std::size_t{4096}, std::size_t{1} << 20);
   options.batches = GENERATE(std::size_t{1}, std::size_t{3});
   bool all = GENERATE(true, false);
   std::set<Sha256Digest> unwanted;
@@ -119,6 +120,7 @@ TEST_CASE("Every wanted payload reaches the handler whole, in order, on the call
   for_each_payload_read_ahead(
       reader, [&](const Sha256Digest& d) { return !unwanted.count(d); }, recorder(r), options);
   CHECK_FALSE(r.open);
+  CHECK_FALSE(r.data_outside_blob);
   CHECK(r.threads == std::set<std::thread::id>{std::this_thread::get_id()});
   std::vector<Sha256Digest> expected;
   for (const Sha256Digest& d : fx.order) {
@@ -143,7 +145,8 @@ TEST_CASE("A payload that does not match its hash fails the reading, after it wa
   for (const Sha256Digest& d : fx.order) {
     entries.push_back({"payload/" + to_hex(d), fx.blobs.at(d)});
   }
-  std::size_t bad = GENERATE(std::size_t{1}, std::size_t{4}, std::size_t{65});  // 1 byte, large, last
+  std::size_t bad =
+      GENERATE(std::size_t{1}, std::size_t{4}, std::size_t{65});  // 1 byte, large, last
   entries[2 + bad].content[0] ^= 1;
   std::string path = (fx.dir / "bad.hotfix").string();
   hotfix::test::write_raw_archive(path, entries);
