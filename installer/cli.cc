@@ -362,7 +362,7 @@ int cmd_verify(const Options& o) {
       throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
     }
     // All hotfixes even for one ID: later layers tell superseded promises apart.
-    report = verify_installed(root_display(ctx), db.hotfixes(true), {});
+    report = verify_installed(root_display(ctx), db.hotfixes(true, false), {});
     settled = report.intact() || observe_writers(ctx.state_dir()).marks == writers.marks;
   }
   std::set<std::string> changing_paths = writers.changing_paths();

@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -356,12 +357,14 @@ std::string to_json_array(const std::vector<std::string>& items, const std::stri
 // program (or was edited by hand).
 class RowReader {
  public:
-  RowReader(const Statement& statement, const std::string& path, std::string row)
+  // `row` names the row in errors; only called when there is one (a verify reads every file
+  // row, and spelling each name out up front cost more than decoding the row).
+  RowReader(const Statement& statement, const std::string& path, std::function<std::string()> row)
       : statement_(statement), path_(path), row_(std::move(row)) {}
 
   [[noreturn]] void bad(std::string_view column, const std::string& why) const {
     throw Error(ErrorKind::kBadInput, path_,
-                row_ + ": column " + std::string(column) + ": " + why +
+                row_() + ": column " + std::string(column) + ": " + why +
                     " (the database was not written by this installer, or was edited)");
   }
 
@@ -407,7 +410,7 @@ class RowReader {
  private:
   const Statement& statement_;
   const std::string& path_;
-  std::string row_;
+  std::function<std::string()> row_;
 };
 
 // Reads the kFileColumns starting at column `first`.
@@ -415,7 +418,9 @@ InstalledFile read_file_row(const Statement& s, int first, const std::string& pa
                             const std::string& hotfix_id) {
   InstalledFile f;
   f.path = s.text(first);
-  RowReader row(s, path, "files row (hotfix " + quote(hotfix_id) + ", path " + quote(f.path) + ")");
+  RowReader row(s, path, [&] {
+    return "files row (hotfix " + quote(hotfix_id) + ", path " + quote(f.path) + ")";
+  });
   f.manifest_path = row.text(first + 1);
   std::string action = row.text(first + 2);
   auto parsed_action = parse_file_action(action);
@@ -457,7 +462,7 @@ void bind_file(Statement& s, int first, const InstalledFile& f, const std::strin
 InstalledHotfix read_hotfix_row(const Statement& s, const std::string& path) {
   InstalledHotfix h;
   h.id = s.text(0);
-  RowReader row(s, path, "hotfixes row " + quote(h.id));
+  RowReader row(s, path, [&] { return "hotfixes row " + quote(h.id); });
   h.revision = row.unsigned_integer(1, "revision");
   h.title = row.text(2);
   h.arch = row.arch(3, "architecture");
@@ -474,7 +479,7 @@ InstalledHotfix read_hotfix_row(const Statement& s, const std::string& path) {
 HistoryEntry read_history_row(const Statement& s, const std::string& path) {
   HistoryEntry e;
   e.seq = s.integer(0);
-  RowReader row(s, path, "history row " + std::to_string(e.seq));
+  RowReader row(s, path, [&] { return "history row " + std::to_string(e.seq); });
   e.at = row.integer(1, "at");
   e.action = row.text(2);
   e.hotfix_id = row.text(3);
@@ -736,16 +741,16 @@ const std::string& StateDb::path() const { return impl_->path; }
 StateDb::Mode StateDb::mode() const { return impl_->mode; }
 bool StateDb::exists() const { return impl_->conn.db != nullptr; }
 
-std::vector<InstalledHotfix> StateDb::hotfixes(bool with_files) const {
+std::vector<InstalledHotfix> StateDb::hotfixes(bool with_files, bool with_manifest) const {
   if (!impl_->conn.db) return {};
   Impl& d = *impl_;
   return d.read("reading the installed hotfixes", [&] {
     std::vector<InstalledHotfix> hotfixes;
     {
-      Statement s(
-          d.conn, d.path,
-          "SELECT " + std::string(kHotfixColumns) + " FROM hotfixes ORDER BY installed_at, id",
-          "reading the installed hotfixes");
+      std::string columns(kHotfixColumns);
+      if (!with_manifest) columns.replace(columns.find("manifest_json"), 13, "''");
+      Statement s(d.conn, d.path, "SELECT " + columns + " FROM hotfixes ORDER BY installed_at, id",
+                  "reading the installed hotfixes");
       while (s.step()) hotfixes.push_back(read_hotfix_row(s, d.path));
     }
     if (with_files) {
@@ -838,7 +843,7 @@ RestartState StateDb::restart() const {
                 "reading the restart state");
     RestartState r;
     if (!s.step()) return r;
-    RowReader row(s, d.path, "restart row");
+    RowReader row(s, d.path, [] { return std::string("restart row"); });
     std::int64_t required = row.integer(0, "required");
     if (required != 0 && required != 1)
       row.bad("required", std::to_string(required) + " is not 0 or 1");

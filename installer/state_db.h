@@ -49,8 +49,9 @@ class StateDb {
   Mode mode() const;
   bool exists() const;  // false for a read-only view of a missing file
 
-  // Ordered by installed_at, then id. Files ordered by path.
-  std::vector<InstalledHotfix> hotfixes(bool with_files) const;
+  // Ordered by installed_at, then id. Files ordered by path. Without `with_manifest`,
+  // manifest_json is left empty: it can be megabytes, and only few callers need it.
+  std::vector<InstalledHotfix> hotfixes(bool with_files, bool with_manifest = true) const;
   std::optional<InstalledHotfix> hotfix(const std::string& id) const;  // with its files
   // Every record over one path (compared ASCII-case-insensitively when `fold_case`, as on
   // Windows-family targets), ordered by layer ascending.

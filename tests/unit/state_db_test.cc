@@ -281,6 +281,14 @@ TEST_CASE("The state database round-trips every field") {
     auto summaries = db.hotfixes(false);
     REQUIRE(summaries.size() == 2);
     check_same(summaries[1], full, false);
+    // Without the manifest: everything else as recorded, manifest_json empty.
+    REQUIRE_FALSE(full.manifest_json.empty());
+    auto lean = db.hotfixes(true, false);
+    REQUIRE(ids(lean) == std::vector<std::string>{"KB100000", "KB967131"});
+    CHECK(lean[1].manifest_json.empty());
+    InstalledHotfix full_without_manifest = full;
+    full_without_manifest.manifest_json.clear();
+    check_same(lean[1], full_without_manifest);
 
     auto history = db.history();
     REQUIRE(history.size() == 3);
