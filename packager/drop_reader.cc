@@ -24,6 +24,25 @@ bool same_file_state(const struct stat& a, const struct stat& b) {
          a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
 }
 
+// Opens a drop file.
+int open_source(const DropReader::Source& source) {
+  int fd = ::open(source.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw SystemError(source.path, "open", errno);
+  return fd;
+}
+
+// Checks an opened drop file against its promised size; `st` receives its state.
+void check_source(int fd, const DropReader::Source& source, struct stat* st) {
+  const std::string& path = source.path;
+  if (::fstat(fd, st) != 0) throw SystemError(path, "stat", errno);
+  if (!S_ISREG(st->st_mode)) throw Error(ErrorKind::kBadInput, path, "not a regular file");
+  if (static_cast<std::uint64_t>(st->st_size) != source.size) {
+    throw Error(ErrorKind::kVerification, path,
+                "size is " + std::to_string(st->st_size) + " bytes, the manifest says " +
+                    std::to_string(source.size) + " (the drop changed after it was checked)");
+  }
+}
+
 }  // namespace
 
 DropReader::DropReader(std::vector<Source> sources, DropReaderOptions options)
@@ -32,7 +51,9 @@ DropReader::DropReader(std::vector<Source> sources, DropReaderOptions options)
   const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   options_.window_bytes = std::max(page, options_.window_bytes / page * page);
   options_.windows = std::max<std::size_t>(options_.windows, 2);
+  prehashed_.resize(sources_.size());
   thread_ = std::thread([this] { run(); });
+  prehasher_ = std::thread([this] { prehash_run(); });
 }
 
 DropReader::~DropReader() {
@@ -42,6 +63,7 @@ DropReader::~DropReader() {
   }
   changed_.notify_all();
   thread_.join();
+  prehasher_.join();
   release_held();
   for (Item& item : items_) {
     if (item.window.base) unmap(item.window);
@@ -50,7 +72,7 @@ DropReader::~DropReader() {
 
 void DropReader::run() {
   try {
-    for (const Source& source : sources_) read_source(source);
+    for (std::size_t i = 0; i < sources_.size(); ++i) read_source(i);
     {
       std::lock_guard lock(mutex_);
       finished_ = true;
@@ -97,18 +119,50 @@ void DropReader::unmap(Window window) {
   changed_.notify_all();
 }
 
-void DropReader::read_source(const Source& source) {
-  const std::string& path = source.path;
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) throw SystemError(path, "open", errno);
-  struct stat before {};
-  if (::fstat(fd.get(), &before) != 0) throw SystemError(path, "stat", errno);
-  if (!S_ISREG(before.st_mode)) throw Error(ErrorKind::kBadInput, path, "not a regular file");
-  if (static_cast<std::uint64_t>(before.st_size) != source.size) {
-    throw Error(ErrorKind::kVerification, path,
-                "size is " + std::to_string(before.st_size) + " bytes, the manifest says " +
-                    std::to_string(source.size) + " (the drop changed after it was checked)");
+void DropReader::prehash_run() {
+  // Hashing a large file takes long enough to starve the compressor if it waited for the
+  // file's turn; done ahead, it overlaps with the compression of the files before it.
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    const Source& source = sources_[i];
+    if (source.size <= options_.window_bytes) continue;
+    Prehash result;
+    try {
+      FileDescriptor fd(open_source(source));
+      check_source(fd.get(), source, &result.before);
+      Sha256 hasher;
+      for (std::uint64_t at = 0; at < source.size; at += options_.window_bytes) {
+        {
+          std::lock_guard lock(mutex_);
+          if (stopping_) return;
+        }
+        std::size_t n = static_cast<std::size_t>(
+            std::min<std::uint64_t>(options_.window_bytes, source.size - at));
+        void* base = ::mmap(nullptr, n, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(),
+                            static_cast<off_t>(at));
+        if (base == MAP_FAILED) throw SystemError(source.path, "map", errno);
+        hasher.update(base, n);
+        ::munmap(base, n);
+      }
+      result.digest = hasher.finish();
+    } catch (...) {
+      result.error = std::current_exception();
+    }
+    result.done = true;
+    {
+      std::lock_guard lock(mutex_);
+      prehashed_[i] = result;
+    }
+    changed_.notify_all();
+    if (result.error) return;  // the reader stops at this file
   }
+}
+
+void DropReader::read_source(std::size_t index) {
+  const Source& source = sources_[index];
+  const std::string& path = source.path;
+  struct stat before {};
+  FileDescriptor fd(open_source(source));
+  check_source(fd.get(), source, &before);
   auto check_unchanged = [&] {
     struct stat after {};
     if (::fstat(fd.get(), &after) != 0) throw SystemError(path, "stat", errno);
@@ -164,14 +218,20 @@ void DropReader::read_source(const Source& source) {
     return;
   }
 
-  // Larger than a window: its digest first, then, if it is new, its bytes mapped again.
-  for (std::uint64_t at = 0; at < size; at += step) {
-    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(step, size - at));
-    Window window = map_window(fd.get(), at, n, path);
-    hasher.update(window.base, n);
-    unmap(window);
+  // Larger than a window: its digest, hashed ahead, then, if it is new, its bytes mapped again.
+  Prehash prehash;
+  {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return stopping_ || prehashed_[index].done; });
+    if (stopping_) throw Stopped{};
+    prehash = prehashed_[index];
   }
-  file.digest = hasher.finish();
+  if (prehash.error) std::rethrow_exception(prehash.error);
+  if (!same_file_state(prehash.before, before)) {
+    throw Error(ErrorKind::kVerification, path,
+                "changed while it was read (the drop changed after it was checked)");
+  }
+  file.digest = prehash.digest;
   file.first = seen_.insert(file.digest).second;
   if (!file.first) check_unchanged();
   Item item;

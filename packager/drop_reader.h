@@ -2,6 +2,8 @@
 // that the bundle writer learns a file's SHA-256 (its payload's name) before its bytes.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -19,9 +21,10 @@ namespace hotfix {
 
 struct DropReaderOptions {
   // Files are mapped a window at a time. A file that fits in one window is read once: hashed
-  // and handed over from the same mapping. A larger one is hashed in a first pass and mapped
-  // again (from the page cache) for its bytes. At most `windows` windows are mapped at once:
-  // memory is bounded by window_bytes * windows, whatever the drop.
+  // and handed over from the same mapping. A larger one is hashed ahead of its turn, by a
+  // thread of its own, and mapped again (from the page cache) for its bytes. At most
+  // `windows` + 1 windows are mapped at once: memory is bounded by window_bytes * (windows +
+  // 1), whatever the drop.
   std::size_t window_bytes = 4 << 20;
   std::size_t windows = 4;
 };
@@ -38,7 +41,7 @@ class DropReader {
   };
 
   DropReader(std::vector<Source> sources, DropReaderOptions options = {});
-  ~DropReader();  // stops the reading thread
+  ~DropReader();  // stops the reading threads
   DropReader(const DropReader&) = delete;
   DropReader& operator=(const DropReader&) = delete;
 
@@ -60,8 +63,17 @@ class DropReader {
     std::exception_ptr error;
   };
 
+  // A large file's digest, computed ahead of its turn.
+  struct Prehash {
+    bool done = false;
+    Sha256Digest digest{};
+    struct stat before {};
+    std::exception_ptr error;
+  };
+
   void run();
-  void read_source(const Source& source);
+  void prehash_run();
+  void read_source(std::size_t index);
   // Maps [offset, offset + length) of `fd`, once fewer than `windows` are mapped; throws
   // Stopped when stopping.
   Window map_window(int fd, std::uint64_t offset, std::size_t length, const std::string& path);
@@ -79,10 +91,12 @@ class DropReader {
   std::deque<Item> items_;
   std::size_t mapped_ = 0;  // windows mapped, not yet unmapped
   bool stopping_ = false;
-  bool finished_ = false;  // the reading thread has handed over everything
+  bool finished_ = false;           // the reading thread has handed over everything
+  std::vector<Prehash> prehashed_;  // by source
 
   Window held_;  // the chunk last handed out
   std::thread thread_;
+  std::thread prehasher_;
 };
 
 }  // namespace hotfix
