@@ -40,18 +40,26 @@ make_drop() {
   echo "$count files, $(( total / 1024 / 1024 )) MB"
 }
 
-# best_of RUNS CMD...: prints the best wall time in seconds.
-best_of() {
-  local n=$1 best="" start end t
-  shift
+# measure RUNS PREP CMD...: runs PREP (untimed: removes the previous output), then CMD, RUNS
+# times; prints "best-wall-s best-cpu-s peak-rss-kb" (cpu = user + system of all processes).
+measure() {
+  local n=$1 prep=$2 wall user sys cpu rss best_wall="" best_cpu="" max_rss=0
+  shift 2
   for _ in $(seq "$n"); do
-    start=$(date +%s%N)
-    "$@" >/dev/null 2>&1
-    end=$(date +%s%N)
-    t=$(( end - start ))
-    if [ -z "$best" ] || (( t < best )); then best=$t; fi
+    bash -c "$prep"
+    sync
+    /usr/bin/time -o "$work/time.txt" -f '%e %U %S %M' "$@" >/dev/null 2>&1
+    read -r wall user sys rss < <(tail -n 1 "$work/time.txt")
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+    if [ -z "$best_wall" ] || awk -v a="$wall" -v b="$best_wall" 'BEGIN { exit !(a < b) }'; then
+      best_wall=$wall
+    fi
+    if [ -z "$best_cpu" ] || awk -v a="$cpu" -v b="$best_cpu" 'BEGIN { exit !(a < b) }'; then
+      best_cpu=$cpu
+    fi
+    (( rss > max_rss )) && max_rss=$rss
   done
-  awk -v ns="$best" 'BEGIN { printf "%.3f", ns / 1e9 }'
+  echo "$best_wall $best_cpu $max_rss"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -60,31 +68,43 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 run_size() {
   local mb=$1 drop="$work/drop-$1"
+  local out="$work/out-$mb" tarzst="$work/drop-$mb.tar.zst"
   echo "== drop of about $mb MB: $(make_drop "$drop" "$mb")"
   "$packager" scan "$drop" --manifest-id BENCH --arch x64 > "$work/manifest-$mb.json"
   find "$drop" -type f -exec cat {} + >/dev/null  # warm the page cache for every contender
 
-  local t_hotfix t_tar t_sha rss
-  t_hotfix=$(best_of "$runs" "$packager" build "$work/manifest-$mb.json" --drop x64="$drop" \
-               --key "$work/key.key" --out "$work/out-$mb" --threads 2)
-  t_tar=$(best_of "$runs" bash -c "tar -cf - -C '$drop' . | zstd -3 -T2 -q -f -o '$work/drop-$mb.tar.zst'")
-  t_sha=$(best_of "$runs" bash -c "find '$drop' -type f -print0 | xargs -0 sha256sum")
-  rss=$( { /usr/bin/time -f %M "$packager" build "$work/manifest-$mb.json" --drop x64="$drop" \
-             --key "$work/key.key" --out "$work/out-$mb" --threads 2 >/dev/null; } 2>&1 | tail -n 1)
+  local build tar tar_sync sha
+  build=$(measure "$runs" "rm -rf '$out'" "$packager" build "$work/manifest-$mb.json" \
+            --drop x64="$drop" --key "$work/key.key" --out "$out" --threads 2)
+  tar=$(measure "$runs" "rm -f '$tarzst'" \
+          bash -c "tar -cf - -C '$drop' . | zstd -3 -T2 -q -f -o '$tarzst'")
+  tar_sync=$(measure "$runs" "rm -f '$tarzst'" \
+               bash -c "tar -cf - -C '$drop' . | zstd -3 -T2 -q -f -o '$tarzst' && sync '$tarzst'")
+  sha=$(measure "$runs" "true" bash -c "find '$drop' -type f -print0 | xargs -0 sha256sum")
 
-  local input bundle tarzst
+  local b_wall b_cpu b_rss t_wall t_cpu ts_wall ts_cpu s_wall s_cpu _
+  read -r b_wall b_cpu b_rss <<<"$build"
+  read -r t_wall t_cpu _ <<<"$tar"
+  read -r ts_wall ts_cpu _ <<<"$tar_sync"
+  read -r s_wall s_cpu _ <<<"$sha"
+  local input bundle tarzst_bytes
   input=$(du -sb "$drop" | cut -f1)
-  bundle=$(stat -c %s "$work/out-$mb/BENCH-x64.hotfix")
-  tarzst=$(stat -c %s "$work/drop-$mb.tar.zst")
-  printf '  hotfix-packager build      %7ss\n' "$t_hotfix"
-  printf '  tar -cf - | zstd -3 -T2    %7ss\n' "$t_tar"
-  printf '  sha256sum (one process)    %7ss\n' "$t_sha"
-  printf '  ratio build / (tar|zstd)   %7s   (target <= 1.10)\n' "$(ratio "$t_hotfix" "$t_tar")"
-  printf '  ratio build / sha256sum    %7s\n' "$(ratio "$t_hotfix" "$t_sha")"
+  bundle=$(stat -c %s "$out/BENCH-x64.hotfix")
+  tarzst_bytes=$(stat -c %s "$tarzst")
+  printf '  %-40s %8s %8s\n' "best of $runs" "wall s" "cpu s"
+  printf '  %-40s %8s %8s\n' "hotfix-packager build (durable)" "$b_wall" "$b_cpu"
+  printf '  %-40s %8s %8s\n' "tar -cf - | zstd -3 -T2" "$t_wall" "$t_cpu"
+  printf '  %-40s %8s %8s\n' "tar -cf - | zstd -3 -T2 && sync FILE" "$ts_wall" "$ts_cpu"
+  printf '  %-40s %8s %8s\n' "sha256sum (one process)" "$s_wall" "$s_cpu"
+  printf '  ratio build / (tar|zstd && sync)   %6s   (like for like: both durable; target <= 1.10)\n' \
+    "$(ratio "$b_wall" "$ts_wall")"
+  printf '  ratio build / (tar|zstd)           %6s   (tar|zstd not durable)\n' \
+    "$(ratio "$b_wall" "$t_wall")"
+  printf '  ratio build / sha256sum            %6s\n' "$(ratio "$b_wall" "$s_wall")"
   printf '  compression: bundle %sx, tar.zst %sx (input %s MB)\n' \
-    "$(ratio "$input" "$bundle")" "$(ratio "$input" "$tarzst")" "$(( input / 1024 / 1024 ))"
-  printf '  peak memory of build       %7s MB\n' "$(( rss / 1024 ))"
-  rm -rf "$work/out-$mb" "$work/drop-$mb.tar.zst"
+    "$(ratio "$input" "$bundle")" "$(ratio "$input" "$tarzst_bytes")" "$(( input / 1024 / 1024 ))"
+  printf '  peak memory (RSS) of build          %6s MB\n' "$(( b_rss / 1024 ))"
+  rm -rf "$out" "$tarzst"
 }
 
 run_size $(( target_mb / 2 ))

@@ -3,7 +3,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -12,13 +11,15 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
-#include <set>
+#include <span>
 #include <vector>
 
 #include "manifests/bundle_format.h"
 #include "manifests/errors.h"
 #include "manifests/manifest_json.h"
 #include "manifests/sha256.h"
+#include "packager/async_file_writer.h"
+#include "packager/drop_reader.h"
 
 namespace hotfix {
 
@@ -51,29 +52,27 @@ void write_all(int fd, const void* data, std::size_t size, const std::string& wh
   }
 }
 
-// A zstd stream into a file descriptor.
-class ZstdFileSink {
+// A zstd stream whose output goes to an AsyncFileWriter.
+class ZstdSink {
  public:
-  ZstdFileSink(int fd, std::string where, int level, int threads)
-      : fd_(fd), where_(std::move(where)), out_(ZSTD_CStreamOutSize()) {
+  ZstdSink(AsyncFileWriter& out, const std::string& where, int level, int threads)
+      : out_(out), where_(where) {
     cctx_ = ZSTD_createCCtx();
     if (!cctx_) throw Error(ErrorKind::kInternal, where_, "zstd: out of memory");
     check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level));
     check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1));
     if (threads > 0) check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_nbWorkers, threads));
   }
-  ~ZstdFileSink() { ZSTD_freeCCtx(cctx_); }
-  ZstdFileSink(const ZstdFileSink&) = delete;
-  ZstdFileSink& operator=(const ZstdFileSink&) = delete;
+  ~ZstdSink() { ZSTD_freeCCtx(cctx_); }
+  ZstdSink(const ZstdSink&) = delete;
+  ZstdSink& operator=(const ZstdSink&) = delete;
 
   void write(const void* data, std::size_t size) { pump(data, size, ZSTD_e_continue); }
-  void end() { pump(nullptr, 0, ZSTD_e_end); }
-
-  // Starts writeback of what is written, in 16 MiB steps, from `offset` on: the final fsync
-  // then waits for little, and the disk works while the compressor does.
-  void write_back_from(off_t offset) {
-    writeback_from_ = offset;
-    written_to_ = offset;
+  // Ends the frame and hands over the last bytes.
+  void end() {
+    pump(nullptr, 0, ZSTD_e_end);
+    if (buffer_.pos) out_.commit(static_cast<char*>(buffer_.dst), buffer_.pos);
+    buffer_ = {};
   }
 
  private:
@@ -84,30 +83,22 @@ class ZstdFileSink {
   void pump(const void* data, std::size_t size, ZSTD_EndDirective mode) {
     ZSTD_inBuffer in{data, size, 0};
     while (true) {
-      ZSTD_outBuffer out{out_.data(), out_.size(), 0};
-      std::size_t remaining = ZSTD_compressStream2(cctx_, &out, &in, mode);
+      if (!buffer_.dst) buffer_ = {out_.take(), out_.buffer_bytes(), 0};
+      std::size_t remaining = ZSTD_compressStream2(cctx_, &buffer_, &in, mode);
       check(remaining);
-      if (out.pos) {
-        write_all(fd_, out_.data(), out.pos, where_);
-        written_to_ += static_cast<off_t>(out.pos);
-        if (writeback_from_ >= 0 && written_to_ - writeback_from_ >= kWritebackStep) {
-          ::sync_file_range(fd_, writeback_from_, written_to_ - writeback_from_,
-                            SYNC_FILE_RANGE_WRITE);
-          writeback_from_ = written_to_;
-        }
+      if (buffer_.pos == buffer_.size) {
+        out_.commit(static_cast<char*>(buffer_.dst), buffer_.pos);
+        buffer_ = {};
       }
       bool done = mode == ZSTD_e_end ? remaining == 0 : in.pos == in.size;
       if (done) break;
     }
   }
 
-  static constexpr off_t kWritebackStep = 16 << 20;
-  int fd_;
-  std::string where_;
+  AsyncFileWriter& out_;
+  const std::string& where_;
   ZSTD_CCtx* cctx_;
-  std::vector<char> out_;
-  off_t writeback_from_ = -1;
-  off_t written_to_ = 0;
+  ZSTD_outBuffer buffer_{};
 };
 
 // One complete zstd frame of `data`.
@@ -137,8 +128,8 @@ std::string skippable_frame(std::size_t size) {
 void pwrite_all(int fd, const std::string& data, off_t offset, const std::string& where) {
   std::size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done,
-                         offset + static_cast<off_t>(done));
+    ssize_t n =
+        ::pwrite(fd, data.data() + done, data.size() - done, offset + static_cast<off_t>(done));
     if (n < 0) {
       if (errno == EINTR) continue;
       throw SystemError(where, "write", errno);
@@ -150,7 +141,6 @@ void pwrite_all(int fd, const std::string& data, off_t offset, const std::string
 // A tar writer (libarchive, pax restricted, unblocked) whose bytes go to a callback.
 class TarWriter {
  public:
-  static constexpr std::size_t kChunk = 8 << 20;
   using Sink = std::function<void(const void*, std::size_t)>;
   explicit TarWriter(Sink sink) : sink_(std::move(sink)), a_(archive_write_new()) {
     archive_write_set_format_pax_restricted(a_);
@@ -163,10 +153,9 @@ class TarWriter {
   TarWriter(const TarWriter&) = delete;
   TarWriter& operator=(const TarWriter&) = delete;
 
-  // Fixed metadata so that the same content always gives the same bytes.
-  // `done(p, n)` is called after each chunk has been handed to the compressor.
-  void add(const std::string& name, const void* data, std::uint64_t size,
-           const std::function<void(const char*, std::size_t)>& done = {}) {
+  // An entry of `size` bytes, with fixed metadata so that the same content always gives the
+  // same bytes; its data follows through data(), then finish().
+  void begin(const std::string& name, std::uint64_t size) {
     archive_entry* e = archive_entry_new();
     archive_entry_set_pathname(e, name.c_str());
     archive_entry_set_filetype(e, AE_IFREG);
@@ -178,17 +167,23 @@ class TarWriter {
     int r = archive_write_header(a_, e);
     archive_entry_free(e);
     if (r != ARCHIVE_OK) fail("write header for " + name);
-    const char* p = static_cast<const char*>(data);
-    std::uint64_t left = size;
-    while (left > 0) {
-      std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, kChunk));
-      la_ssize_t n = archive_write_data(a_, p, chunk);
-      if (n <= 0) fail("write data for " + name);
-      if (done) done(p, static_cast<std::size_t>(n));
+    name_ = name;
+  }
+  void data(const char* p, std::size_t size) {
+    while (size > 0) {
+      la_ssize_t n = archive_write_data(a_, p, size);
+      if (n <= 0) fail("write data for " + name_);
       p += n;
-      left -= static_cast<std::uint64_t>(n);
+      size -= static_cast<std::size_t>(n);
     }
-    if (archive_write_finish_entry(a_) != ARCHIVE_OK) fail("finish " + name);
+  }
+  void finish() {
+    if (archive_write_finish_entry(a_) != ARCHIVE_OK) fail("finish " + name_);
+  }
+  void add(const std::string& name, const std::string& content) {
+    begin(name, content.size());
+    data(content.data(), content.size());
+    finish();
   }
 
   void close() {
@@ -216,53 +211,7 @@ class TarWriter {
   Sink sink_;
   archive* a_;
   std::exception_ptr pending_;
-};
-
-// A read-only mapping of one drop file, checked against the size the manifest promises.
-class MappedFile {
- public:
-  MappedFile(const std::string& path, std::uint64_t expected_size) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) throw SystemError(path, "open", errno);
-    struct stat st {};
-    if (::fstat(fd_, &st) != 0) throw SystemError(path, "stat", errno);
-    if (!S_ISREG(st.st_mode)) throw Error(ErrorKind::kBadInput, path, "not a regular file");
-    if (static_cast<std::uint64_t>(st.st_size) != expected_size) {
-      throw Error(ErrorKind::kVerification, path,
-                  "size is " + std::to_string(st.st_size) + " bytes, the manifest says " +
-                      std::to_string(expected_size) + " (the drop changed after it was checked)");
-    }
-    size_ = static_cast<std::size_t>(st.st_size);
-    if (size_ > 0) {
-      data_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
-      if (data_ == MAP_FAILED) throw SystemError(path, "mmap", errno);
-      ::madvise(data_, size_, MADV_SEQUENTIAL | MADV_WILLNEED);
-    }
-  }
-  ~MappedFile() {
-    if (data_ && data_ != MAP_FAILED) ::munmap(data_, size_);
-    if (fd_ >= 0) ::close(fd_);
-  }
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-
-  const void* data() const { return size_ ? data_ : ""; }
-  // Drops [p, p+n) from this process's memory (the page cache keeps it): memory stays
-  // bounded by a window, not by the size of the largest file.
-  void release(const char* p, std::size_t n) const {
-    if (!size_) return;
-    const std::uintptr_t page = 4096;
-    auto begin = reinterpret_cast<std::uintptr_t>(p) & ~(page - 1);
-    auto end = (reinterpret_cast<std::uintptr_t>(p) + n) & ~(page - 1);
-    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
-  }
-  std::size_t size() const { return size_; }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  void* data_ = nullptr;
-  std::size_t size_ = 0;
+  std::string name_;
 };
 
 void copy_fd(int from, off_t from_offset, int to, std::uint64_t size, const std::string& where) {
@@ -329,9 +278,8 @@ class TempFile {
 
 }  // namespace
 
-BundleWriteResult write_bundle(Manifest slice, const std::string& drop_dir,
-                               const PrivateKey& key, const std::string& out_path,
-                               const BundleWriteOptions& options) {
+BundleWriteResult write_bundle(Manifest slice, const std::string& drop_dir, const PrivateKey& key,
+                               const std::string& out_path, const BundleWriteOptions& options) {
   if (!slice.bundle || slice.architectures.size() != 1) {
     throw Error(ErrorKind::kInternal, out_path, "write_bundle needs a one-architecture slice");
   }
@@ -339,8 +287,9 @@ BundleWriteResult write_bundle(Manifest slice, const std::string& drop_dir,
   const std::string dir = directory_of(out_path);
   const std::string stem = out_path.substr(out_path.find_last_of('/') + 1);
 
-  // Pass over the drop: each file is mapped once, hashed, and its bytes go straight into the
-  // compressed payload stream. The manifest, which needs every hash, comes first in the
+  // One pass over the drop: each file is read once, hashed, and its bytes go straight into the
+  // compressed payload stream (a file larger than a read buffer is read twice, see
+  // DropReaderOptions). The manifest, which needs every hash, comes first in the
   // bundle: the payload is written after a gap reserved for it, and the gap is then filled
   // with the head frame and a skippable frame. Only when the head does not fit is the
   // payload copied once more. The gap depends only on the manifest, so output is reproducible.
@@ -351,42 +300,43 @@ BundleWriteResult write_bundle(Manifest slice, const std::string& drop_dir,
   TempFile out(dir, stem);
   off_t payload_end = 0;
   {
-    if (::lseek(out.fd(), reserve, SEEK_SET) < 0) throw SystemError(out_path, "seek", errno);
-    ZstdFileSink zsink(out.fd(), out_path, options.level, options.threads);
-    zsink.write_back_from(reserve);
+    std::vector<DropReader::Source> sources;
+    for (const auto& [arch, files] : slice.architectures) {
+      for (const FileEntry& entry : files)
+        sources.push_back({drop_dir + "/" + entry.path(), entry.size});
+    }
+    // Three stages run side by side, as `tar | zstd` does: the reader reads and hashes, this
+    // thread feeds the compressor's workers, the writer writes. Memory is bounded by their
+    // buffers, whatever the size of the drop.
+    DropReader reader(std::move(sources), options.read);
+    AsyncFileWriter writer(out.fd(), reserve, out_path);
+    ZstdSink zsink(writer, out_path, options.level, options.threads);
     TarWriter tar([&](const void* p, std::size_t n) { zsink.write(p, n); });
-    std::set<Sha256Digest> stored;
     for (auto& [arch, files] : slice.architectures) {
       for (FileEntry& entry : files) {
-        std::string path = drop_dir + "/" + entry.path();
-        MappedFile file(path, entry.size);
-        Sha256 hasher;
-        const char* bytes = static_cast<const char*>(file.data());
-        for (std::size_t at = 0; at < file.size(); at += TarWriter::kChunk) {
-          std::size_t n = std::min(TarWriter::kChunk, file.size() - at);
-          hasher.update(bytes + at, n);
-          file.release(bytes + at, n);
-        }
-        Sha256Digest digest = hasher.finish();
-        if (entry.sha256 && *entry.sha256 != digest) {
-          throw Error(ErrorKind::kVerification, path,
-                      "SHA-256 " + to_hex(digest) + " differs from the manifest's " +
+        DropReader::File file = reader.next_file();
+        if (entry.sha256 && *entry.sha256 != file.digest) {
+          throw Error(ErrorKind::kVerification, drop_dir + "/" + entry.path(),
+                      "SHA-256 " + to_hex(file.digest) + " differs from the manifest's " +
                           to_hex(*entry.sha256));
         }
-        entry.sha256 = digest;
+        entry.sha256 = file.digest;
         result.input_bytes += entry.size;
-        if (stored.insert(digest).second) {
-          tar.add(std::string(kPayloadPrefix) + to_hex(digest), file.data(), file.size(),
-                  [&](const char* p, std::size_t n) { file.release(p, n); });
-          result.payload_bytes += entry.size;
-          ++result.blobs;
+        if (!file.first) continue;
+        tar.begin(std::string(kPayloadPrefix) + to_hex(file.digest), entry.size);
+        for (std::uint64_t left = entry.size; left > 0;) {
+          std::span<const char> chunk = reader.next_chunk();
+          tar.data(chunk.data(), chunk.size());
+          left -= chunk.size();
         }
+        tar.finish();
+        result.payload_bytes += entry.size;
+        ++result.blobs;
       }
     }
     tar.close();
     zsink.end();
-    payload_end = ::lseek(out.fd(), 0, SEEK_CUR);
-    if (payload_end < 0) throw SystemError(out_path, "seek", errno);
+    payload_end = writer.finish();
   }
 
   slice.bundle->key_id = key.public_key().fingerprint();
@@ -397,16 +347,15 @@ BundleWriteResult write_bundle(Manifest slice, const std::string& drop_dir,
   // marker (the payload stream carries it), compressed as a zstd frame of its own.
   std::string head;
   {
-    TarWriter tar([&](const void* p, std::size_t n) {
-      head.append(static_cast<const char*>(p), n);
-    });
-    tar.add(std::string(kManifestEntry), manifest_json.data(), manifest_json.size());
-    tar.add(std::string(kSignatureEntry), signature.data(), signature.size());
+    TarWriter tar(
+        [&](const void* p, std::size_t n) { head.append(static_cast<const char*>(p), n); });
+    tar.add(std::string(kManifestEntry), manifest_json);
+    tar.add(std::string(kSignatureEntry), signature);
     tar.close();
   }
   constexpr std::size_t kEndMarker = 1024;
-  if (head.size() < kEndMarker || head.find_first_not_of('\0', head.size() - kEndMarker) !=
-                                      std::string::npos) {
+  if (head.size() < kEndMarker ||
+      head.find_first_not_of('\0', head.size() - kEndMarker) != std::string::npos) {
     throw Error(ErrorKind::kInternal, out_path, "unexpected tar trailer");
   }
   head.resize(head.size() - kEndMarker);

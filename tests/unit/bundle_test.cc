@@ -125,13 +125,18 @@ TEST_CASE("A written bundle reads back with every payload, stored once per conte
   }
 }
 
-TEST_CASE("Bundles are byte-identical for the same inputs, whatever the thread count") {
+TEST_CASE(
+    "Bundles are byte-identical for the same inputs, whatever the thread count or read window") {
   Fixture fx;
-  std::string a = hotfix::test::read_file(fx.write("a.hotfix", {3, 1}));
-  std::string b = hotfix::test::read_file(fx.write("b.hotfix", {3, 2}));
-  std::string c = hotfix::test::read_file(fx.write("c.hotfix", {3, 4}));
+  std::string a = hotfix::test::read_file(fx.write("a.hotfix", {3, 1, {}}));
+  std::string b = hotfix::test::read_file(fx.write("b.hotfix", {3, 2, {}}));
+  std::string c = hotfix::test::read_file(fx.write("c.hotfix", {3, 4, {}}));
   CHECK(a == b);
   CHECK(a == c);
+  // Nor on how the drop is read: big.bin (3 MiB) is read in one window or in many.
+  BundleWriteOptions small_windows;
+  small_windows.read = {4096, 2};
+  CHECK(hotfix::test::read_file(fx.write("w.hotfix", small_windows)) == b);
   // File metadata of the drop (mtime, mode) does not leak into the bundle.
   ::chmod((fx.dir / "drop/Windows/System32/inetsrv/big.bin").c_str(), 0600);
   CHECK(hotfix::test::read_file(fx.write("d.hotfix")) == b);
@@ -204,16 +209,14 @@ TEST_CASE("Signature problems are refused before any payload is read") {
     std::string path = (fx.dir / "short.hotfix").string();
     hotfix::test::write_raw_archive(
         path, {{"manifest.json", manifest_json}, {"manifest.json.sig", sig.substr(0, 10)}});
-    CHECK(kind_of([&] { BundleReader::open_verified(path, fx.trust); }) ==
-          ErrorKind::kSignature);
+    CHECK(kind_of([&] { BundleReader::open_verified(path, fx.trust); }) == ErrorKind::kSignature);
   }
   SECTION("payload before the signature") {
     std::string path = (fx.dir / "order.hotfix").string();
     hotfix::test::write_raw_archive(path, {{"manifest.json", manifest_json},
                                            {"payload/" + to_hex(Sha256::of("")), ""},
                                            {"manifest.json.sig", sig}});
-    CHECK(kind_of([&] { BundleReader::open_verified(path, fx.trust); }) ==
-          ErrorKind::kSignature);
+    CHECK(kind_of([&] { BundleReader::open_verified(path, fx.trust); }) == ErrorKind::kSignature);
   }
 }
 
@@ -295,9 +298,9 @@ TEST_CASE("Malformed payload sections are refused with the entry named") {
     CHECK(msg.find("payload size 4294967296 differs") != std::string::npos);
   }
   SECTION("links, directories, FIFOs and devices") {
-    for (auto type : {RawEntry::Type::kSymlink, RawEntry::Type::kHardlink,
-                      RawEntry::Type::kDirectory, RawEntry::Type::kFifo,
-                      RawEntry::Type::kCharDevice}) {
+    for (auto type :
+         {RawEntry::Type::kSymlink, RawEntry::Type::kHardlink, RawEntry::Type::kDirectory,
+          RawEntry::Type::kFifo, RawEntry::Type::kCharDevice}) {
       auto p = payloads;
       p[0].type = type;
       p[0].content = "/etc/passwd";
