@@ -315,12 +315,15 @@ TargetFacts detect_linux(const std::string& root) {
 TargetFacts parse_system_facts(std::string_view json_text, const std::string& source) {
   JsonPrescan prescan = prescan_json(json_text, kMaxSystemFactsBytes, kMaxSystemFactsDepth);
   std::vector<ManifestIssue> issues = std::move(prescan.issues);
+  std::size_t omitted = prescan.omitted;
   TargetFacts facts;
   if (!prescan.fatal) {
     Json root = Json::parse(json_text);  // cannot fail: the prescan parsed the same text
     JsonContext context(issues);
     facts = read_facts(context, root);
+    omitted += context.omitted();
   }
+  note_omitted_issues(issues, omitted);
   if (!issues.empty()) {
     std::string message;
     for (const ManifestIssue& issue : issues) {

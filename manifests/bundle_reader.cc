@@ -14,6 +14,7 @@
 
 #include "manifests/bundle_format.h"
 #include "manifests/errors.h"
+#include "manifests/json_prescan.h"
 #include "manifests/manifest_json.h"
 
 namespace hotfix {
@@ -164,7 +165,10 @@ struct BundleReader::Impl {
   }
 
   // The key id the manifest claims, read only to word the error when no trusted key verifies.
+  // The text is not trusted: the prescan's limits keep a hostile one (16 MiB of "[", say)
+  // from growing into a tree of gigabytes here.
   std::string claimed_key_id() const {
+    if (prescan_json(manifest_json, kMaxManifestBytes, kMaxJsonDepth).fatal) return {};
     nlohmann::json doc = nlohmann::json::parse(manifest_json, nullptr, false);
     if (doc.is_object() && doc.contains("bundle") && doc["bundle"].is_object() &&
         doc["bundle"].contains("key_id") && doc["bundle"]["key_id"].is_string()) {
@@ -330,8 +334,8 @@ void BundleReader::for_each_payload(const PayloadSink& sink, std::vector<std::st
       // Nothing after a wrong size is read: the data could be arbitrarily large.
       Error error(ErrorKind::kVerification, where,
                   "payload size " + std::to_string(archive_entry_size(entry)) +
-                      " differs from the manifest's " + std::to_string(it->second.size) +
-                      " (" + it->second.first_path + ")");
+                      " differs from the manifest's " + std::to_string(it->second.size) + " (" +
+                      it->second.first_path + ")");
       if (!problems) throw error;
       problems->push_back(error.what());
       return;

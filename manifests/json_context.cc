@@ -27,6 +27,21 @@ constexpr std::size_t kQuoteLimit = 80;  // bytes of a string shown in a message
 
 }  // namespace
 
+void JsonContext::report(std::string message) {
+  if (issues_.size() >= kMaxManifestIssues) {
+    ++omitted_;
+    return;
+  }
+  issues_.push_back({path_, std::move(message)});
+}
+
+void note_omitted_issues(std::vector<ManifestIssue>& issues, std::size_t omitted) {
+  if (omitted == 0) return;
+  issues.push_back({"", "and " + std::to_string(omitted) + " more issue" +
+                            (omitted == 1 ? "" : "s") + " not listed (the first " +
+                            std::to_string(kMaxManifestIssues) + " are)"});
+}
+
 void append_path_key(std::string& path, std::string_view key) {
   if (is_plain_key(key)) {
     if (!path.empty()) path += '.';

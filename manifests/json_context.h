@@ -49,13 +49,19 @@ class JsonContext {
   Scope at(std::size_t index);
   const std::string& path() const { return path_; }
 
-  void report(std::string message) { issues_.push_back({path_, std::move(message)}); }
-  std::size_t issue_count() const { return issues_.size(); }
+  // Past kMaxManifestIssues issues in the list, issues are only counted.
+  void report(std::string message);
+  std::size_t issue_count() const { return issues_.size() + omitted_; }
+  std::size_t omitted() const { return omitted_; }
 
  private:
   std::vector<ManifestIssue>& issues_;
   std::string path_;
+  std::size_t omitted_ = 0;
 };
+
+// Appends the issue that says how many were left out, if any were.
+void note_omitted_issues(std::vector<ManifestIssue>& issues, std::size_t omitted);
 
 // A JSON value as messages show it: "number 12", "string \"x\"", "boolean true", "null",
 // "an array", "an object".

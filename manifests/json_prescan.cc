@@ -100,8 +100,12 @@ class DuplicateKeyFinder : public nlohmann::json_sax<Json> {
     path_.resize(frame.path_length);
     append_path_key(path_, key);
     if (!frame.keys.insert(key).second) {
-      result_.issues.push_back(
-          {path_, "duplicate key " + quote(key) + " (expected each key once in an object)"});
+      if (result_.issues.size() >= kMaxManifestIssues) {
+        ++result_.omitted;
+      } else {
+        result_.issues.push_back(
+            {path_, "duplicate key " + quote(key) + " (expected each key once in an object)"});
+      }
     }
     return true;
   }
@@ -111,6 +115,7 @@ class DuplicateKeyFinder : public nlohmann::json_sax<Json> {
     // `position` counts bytes read, including the one that failed.
     std::size_t offset = position == 0 ? 0 : position - 1;
     result_.issues.clear();
+    result_.omitted = 0;
     result_.issues.push_back(
         {"", "invalid JSON at " + at_position(text_, offset) + ": " + parser_reason(error.what())});
     result_.fatal = true;

@@ -11,7 +11,8 @@
 namespace hotfix {
 
 struct JsonPrescan {
-  std::vector<ManifestIssue> issues;
+  std::vector<ManifestIssue> issues;  // at most kMaxManifestIssues
+  std::size_t omitted = 0;            // issues past that, only counted
   // Too big, too deep or not JSON: the text must not be parsed into a tree. Duplicate keys
   // alone are not fatal, so that the rest of the document can still be checked.
   bool fatal = false;

@@ -831,6 +831,7 @@ Manifest parse_manifest(std::string_view json_text, const std::string& source,
   std::vector<ManifestIssue> issues = std::move(prescan.issues);
   JsonContext context(issues);
   Manifest manifest = ManifestReader(context, options).read(root);
+  note_omitted_issues(issues, prescan.omitted + context.omitted());
   if (!issues.empty()) throw ManifestError(source, std::move(issues));
   return manifest;
 }
@@ -844,6 +845,7 @@ Prerequisite parse_prerequisite(const nlohmann::ordered_json& node, const std::s
   std::vector<ManifestIssue> issues;
   JsonContext context(issues, path);
   Prerequisite out = ManifestReader(context, {}).read_prerequisite(node, 1);
+  note_omitted_issues(issues, context.omitted());
   if (!issues.empty()) throw ManifestError(source, std::move(issues));
   return out;
 }

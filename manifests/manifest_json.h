@@ -20,6 +20,9 @@ inline constexpr std::size_t kMaxManifestBytes = 16 * 1024 * 1024;
 inline constexpr int kMaxJsonDepth = 64;  // a top-level object is depth 1
 // A prerequisite node directly under "prerequisites" is level 1.
 inline constexpr int kMaxPrerequisiteDepth = 32;
+// Issues a ManifestError lists at most; the rest are counted in one last issue. Without a
+// limit, a 16 MiB document of empty file entries makes gigabytes of messages.
+inline constexpr std::size_t kMaxManifestIssues = 100;
 
 // The fields format v1 allows in each kind of object, in canonical (writing) order.
 // docs/manifest.schema.json lists the same; a test keeps the two in step.
@@ -49,7 +52,8 @@ struct ManifestIssue {
   friend bool operator==(const ManifestIssue&, const ManifestIssue&) = default;
 };
 
-// Thrown with every problem found, not just the first. what() is the first issue; the
+// Thrown with every problem found (up to kMaxManifestIssues), not just the first. what() is
+// the first issue; the
 // caller prints issues() one per line as "<source>: <path>: <message>" (see report()).
 class ManifestError : public Error {
  public:

@@ -8,7 +8,7 @@ packages=(
   libarchive-dev libzstd-dev libssl-dev nlohmann-json3-dev libcli11-dev catch2 libsqlite3-dev sqlite3
   libimage-exiftool-perl zstd openssl
   libz-mingw-w64 mingw-w64-x86-64-dev mingw-w64-i686-dev
-  clang
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()
