@@ -86,12 +86,14 @@ StateDb open_db_readonly(const InstallerContext& ctx) {
 json plan_json(const Plan& plan) {
   json files = json::array();
   for (const PlannedFile& f : plan.files) {
-    files.push_back({{"path", f.target.relative},
-                     {"decision", std::string(decision_token(f.decision))},
-                     {"installed_version", f.installed_version ? json(f.installed_version->to_string()) : json(nullptr)},
-                     {"new_version", f.entry.version ? json(f.entry.version->to_string()) : json(nullptr)},
-                     {"forced", f.forced},
-                     {"reason", f.reason}});
+    files.push_back(
+        {{"path", f.target.relative},
+         {"decision", std::string(decision_token(f.decision))},
+         {"installed_version",
+          f.installed_version ? json(f.installed_version->to_string()) : json(nullptr)},
+         {"new_version", f.entry.version ? json(f.entry.version->to_string()) : json(nullptr)},
+         {"forced", f.forced},
+         {"reason", f.reason}});
   }
   return files;
 }
@@ -99,8 +101,8 @@ json plan_json(const Plan& plan) {
 void print_plan(const Plan& plan) {
   std::vector<std::vector<std::string>> rows{{"Action", "File", "Installed", "Hotfix", "Why"}};
   for (const PlannedFile& f : plan.files) {
-    std::string installed = f.installed_version ? f.installed_version->to_string()
-                                                : (f.current ? "present" : "-");
+    std::string installed =
+        f.installed_version ? f.installed_version->to_string() : (f.current ? "present" : "-");
     rows.push_back({std::string(decision_token(f.decision)), f.target.relative, installed,
                     format_file_version(f.entry.version), f.reason});
   }
@@ -109,9 +111,9 @@ void print_plan(const Plan& plan) {
 
 std::string restart_text(const RestartState& r) {
   if (!r.required) return "no restart required";
-  std::string s = std::string(r.kind == RestartRequirement::kServices ? "a restart of services"
-                                                                       : "a reboot") +
-                  " is required by ";
+  std::string s =
+      std::string(r.kind == RestartRequirement::kServices ? "a restart of services" : "a reboot") +
+      " is required by ";
   for (std::size_t i = 0; i < r.hotfixes.size(); ++i) s += (i ? ", " : "") + r.hotfixes[i];
   if (r.scheduled_at) s += "; scheduled for " + Timestamp(*r.scheduled_at).local_display();
   if (!r.mechanism.empty()) s += " (" + r.mechanism + ")";
@@ -136,7 +138,8 @@ int cmd_apply(const Options& o) {
     ApplyResult r = apply_bundle(ctx, b, trust, options);
     if (r.outcome == ApplyOutcome::kNotApplicable) {
       refused = true;
-      std::cerr << kProgram << ": error: " << r.id << ": not applicable: " << r.reason << "\n";
+      std::cerr << kProgram << ": error: " << b << ": " << r.id << ": not applicable: " << r.reason
+                << "\n";
     }
     if (r.restart_required) {
       restart_needed = true;
@@ -146,10 +149,10 @@ int cmd_apply(const Options& o) {
       old_files.push_back({r.replaced_identities[i].first, r.replaced_identities[i].second,
                            root_display(ctx) + "/" + r.replaced_paths[i]});
     }
-    const char* outcome = r.outcome == ApplyOutcome::kApplied          ? "applied"
+    const char* outcome = r.outcome == ApplyOutcome::kApplied            ? "applied"
                           : r.outcome == ApplyOutcome::kAlreadyInstalled ? "already installed"
-                          : r.outcome == ApplyOutcome::kDryRun          ? "dry run"
-                                                                        : "not applicable";
+                          : r.outcome == ApplyOutcome::kDryRun           ? "dry run"
+                                                                         : "not applicable";
     if (o.json) {
       results.push_back({{"bundle", b},
                          {"id", r.id},
@@ -186,8 +189,11 @@ int cmd_apply(const Options& o) {
   }
   if (!old_files.empty()) {
     for (const ProcessUse& p : find_processes_using(old_files)) {
-      users.push_back({{"pid", p.pid}, {"command", p.command_line}, {"unit", p.unit},
-                       {"how", p.how}, {"files", p.paths}});
+      users.push_back({{"pid", p.pid},
+                       {"command", p.command_line},
+                       {"unit", p.unit},
+                       {"how", p.how},
+                       {"files", p.paths}});
       if (!o.json) {
         std::cout << "Still using an old file: pid " << p.pid << " (" << p.command_line << ")"
                   << (p.unit.empty() ? "" : " unit " + p.unit) << ", " << p.how << ": ";
@@ -196,7 +202,9 @@ int cmd_apply(const Options& o) {
       }
     }
   }
-  if (o.json) print_json({{"results", results}, {"restart", restart_doc}, {"processes_using_old_files", users}});
+  if (o.json)
+    print_json(
+        {{"results", results}, {"restart", restart_doc}, {"processes_using_old_files", users}});
   if (refused) return static_cast<int>(ExitCode::kNotApplicable);
   if (restart_needed && !o.dry_run) return static_cast<int>(ExitCode::kRestartRequired);
   return 0;
@@ -245,14 +253,19 @@ int cmd_list(const Options& o) {
   if (o.json) {
     json list = json::array();
     for (const InstalledHotfix& h : hotfixes) {
-      list.push_back({{"id", h.id}, {"title", h.title}, {"architecture", std::string(arch_token(h.arch))},
-                      {"revision", h.revision}, {"installed_at", utc(h.installed_at)},
-                      {"language", h.language}, {"restart", std::string(restart_token(h.restart))}});
+      list.push_back({{"id", h.id},
+                      {"title", h.title},
+                      {"architecture", std::string(arch_token(h.arch))},
+                      {"revision", h.revision},
+                      {"installed_at", utc(h.installed_at)},
+                      {"language", h.language},
+                      {"restart", std::string(restart_token(h.restart))}});
     }
     print_json(list);
     return 0;
   }
-  std::vector<std::vector<std::string>> rows{{"HotFixID", "Revision", "Architecture", "InstalledOn", "Title"}};
+  std::vector<std::vector<std::string>> rows{
+      {"HotFixID", "Revision", "Architecture", "InstalledOn", "Title"}};
   for (const InstalledHotfix& h : hotfixes) {
     rows.push_back({h.id, std::to_string(h.revision), std::string(arch_display(h.arch)),
                     utc(h.installed_at), h.title});
@@ -272,14 +285,20 @@ int cmd_history(const Options& o) {
   if (o.json) {
     json list = json::array();
     for (const HistoryEntry& e : entries) {
-      list.push_back({{"seq", e.seq}, {"at", utc(e.at)}, {"action", e.action}, {"hotfix", e.hotfix_id},
-                      {"revision", e.revision}, {"outcome", e.outcome}, {"detail", e.detail},
+      list.push_back({{"seq", e.seq},
+                      {"at", utc(e.at)},
+                      {"action", e.action},
+                      {"hotfix", e.hotfix_id},
+                      {"revision", e.revision},
+                      {"outcome", e.outcome},
+                      {"detail", e.detail},
                       {"transaction", e.txid}});
     }
     print_json(list);
     return 0;
   }
-  std::vector<std::vector<std::string>> rows{{"#", "When (UTC)", "Action", "Hotfix", "Outcome", "Detail"}};
+  std::vector<std::vector<std::string>> rows{
+      {"#", "When (UTC)", "Action", "Hotfix", "Outcome", "Detail"}};
   for (const HistoryEntry& e : entries) {
     rows.push_back({std::to_string(e.seq), utc(e.at), e.action, e.hotfix_id, e.outcome, e.detail});
   }
@@ -303,17 +322,19 @@ int cmd_status(const Options& o) {
     rw.set_restart(state);
   }
   if (o.json) {
-    print_json({{"restart_required", state.required},
-                {"kind", std::string(restart_token(state.kind))},
-                {"hotfixes", state.hotfixes},
-                {"policy", state.policy},
-                {"scheduled_at", state.scheduled_at ? json(utc(*state.scheduled_at)) : json(nullptr)},
-                {"mechanism", state.mechanism},
-                {"interrupted_transaction", journal},
-                {"transaction_in_progress", in_progress}});
+    print_json(
+        {{"restart_required", state.required},
+         {"kind", std::string(restart_token(state.kind))},
+         {"hotfixes", state.hotfixes},
+         {"policy", state.policy},
+         {"scheduled_at", state.scheduled_at ? json(utc(*state.scheduled_at)) : json(nullptr)},
+         {"mechanism", state.mechanism},
+         {"interrupted_transaction", journal},
+         {"transaction_in_progress", in_progress}});
   } else {
     std::cout << "Restart: " << restart_text(state) << "\n";
-    if (journal) std::cout << "An interrupted transaction is pending: run `hotfix-installer recover`.\n";
+    if (journal)
+      std::cout << "An interrupted transaction is pending: run `hotfix-installer recover`.\n";
     if (in_progress) {
       std::cout << "A transaction is in progress (pid " << *writers.live_holder << ").\n";
     }
@@ -328,7 +349,8 @@ int cmd_facts(const Options& o) {
     print_json(facts_to_json(facts));
   } else {
     json j = facts_to_json(facts);
-    for (auto& [k, v] : j.items()) std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    for (auto& [k, v] : j.items())
+      std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
   }
   return 0;
 }
@@ -441,7 +463,9 @@ void print_error(const Error& e, bool as_json) {
   if (lines.empty()) lines.push_back(e.what());
   for (const std::string& l : lines) std::cerr << kProgram << ": error: " << l << "\n";
   if (as_json) {
-    print_json({{"ok", false}, {"exit_code", static_cast<int>(exit_code_for(e.kind()))}, {"errors", lines}});
+    print_json({{"ok", false},
+                {"exit_code", static_cast<int>(exit_code_for(e.kind()))},
+                {"errors", lines}});
   }
 }
 
@@ -458,37 +482,47 @@ int installer_main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(HOTFIX_VERSION));
   auto common = [&](CLI::App* c) {
-    c->add_option("--root", o.root, "Target root directory (an offline image, or / for this system)");
+    c->add_option("--root", o.root,
+                  "Target root directory (an offline image, or / for this system)");
     c->add_flag("--json", o.json, "Machine-readable output");
   };
   auto* apply = app.add_subcommand("apply", "Apply bundles, each in its own transaction");
   common(apply);
   apply->add_option("BUNDLE", o.bundles, "Bundle files, applied in dependency order")->required();
-  apply->add_option("--trust", o.trust, "Trusted public key file or directory (also <root>/etc/hotfix/trusted.d)");
+  apply->add_option("--trust", o.trust,
+                    "Trusted public key file or directory (also <root>/etc/hotfix/trusted.d)");
   apply->add_flag("--dry-run", o.dry_run, "Print the plan; change nothing");
-  apply->add_flag("--force", o.force, "Replace files even when the installed version is newer or equal");
-  apply->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting for another installer");
+  apply->add_flag("--force", o.force,
+                  "Replace files even when the installed version is newer or equal");
+  apply->add_flag("--no-wait", o.no_wait,
+                  "Fail with 'busy' instead of waiting for another installer");
   apply->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES");
-  apply->add_option("--restart-command", o.restart_command, "Command that schedules the restart instead of systemd/shutdown");
+  apply->add_option("--restart-command", o.restart_command,
+                    "Command that schedules the restart instead of systemd/shutdown");
 
-  auto* uninstall = app.add_subcommand("uninstall", "Remove an installed hotfix, restoring what it replaced");
+  auto* uninstall =
+      app.add_subcommand("uninstall", "Remove an installed hotfix, restoring what it replaced");
   common(uninstall);
   uninstall->add_option("ID", o.id, "Hotfix id")->required();
   uninstall->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting");
   uninstall->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES");
-  uninstall->add_option("--restart-command", o.restart_command, "Command that schedules the restart");
+  uninstall->add_option("--restart-command", o.restart_command,
+                        "Command that schedules the restart");
 
   auto* list = app.add_subcommand("list", "Installed hotfixes");
   common(list);
-  auto* history = app.add_subcommand("history", "Every apply, uninstall and recovery with its outcome");
+  auto* history =
+      app.add_subcommand("history", "Every apply, uninstall and recovery with its outcome");
   common(history);
-  auto* verify = app.add_subcommand("verify", "Check installed files against what their hotfixes promised");
+  auto* verify =
+      app.add_subcommand("verify", "Check installed files against what their hotfixes promised");
   common(verify);
   verify->add_option("ID", o.id, "Only this hotfix");
   auto* status = app.add_subcommand("status", "Pending restart and why");
   common(status);
   status->add_flag("--cancel-restart", o.cancel_restart, "Cancel a scheduled restart");
-  auto* recover_cmd = app.add_subcommand("recover", "Finish or undo a transaction a crash left behind");
+  auto* recover_cmd =
+      app.add_subcommand("recover", "Finish or undo a transaction a crash left behind");
   common(recover_cmd);
   recover_cmd->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting");
   auto* facts = app.add_subcommand("facts", "What the installer knows about the target");

@@ -143,9 +143,11 @@ std::size_t count_lines(const std::string& text) {
 }
 
 // The refusal or failure left the root as it was.
-void check_root_whole(const std::string& root, const hotfix::test::RootState& before) {
-  std::string difference =
-      hotfix::test::compare_root_states(before, hotfix::test::capture_root_state(root), 0);
+// `refused`: the free-space check refused, which the history records.
+void check_root_whole(const std::string& root, const hotfix::test::RootState& before,
+                      bool refused = false) {
+  std::string difference = hotfix::test::compare_root_states(
+      before, hotfix::test::capture_root_state(root), refused ? 1 : 0);
   INFO(difference);
   CHECK(difference.empty());
   std::vector<std::string> left = hotfix::test::transaction_leftovers(root);
@@ -184,7 +186,7 @@ TEST_CASE("full disk: the free-space check refuses a bundle that cannot fit, cha
   CHECK(r.err.find("hotfix-installer: error: " + root +
                    ": not enough free space: staging needs ") == 0);
   CHECK(r.err.find("nothing was changed") != std::string::npos);
-  check_root_whole(root, before);
+  check_root_whole(root, before, true);
 }
 
 TEST_CASE("full disk: many small files are counted in whole blocks by the free-space check") {
@@ -205,7 +207,7 @@ TEST_CASE("full disk: many small files are counted in whole blocks by the free-s
   CHECK(r.exit_code == 7);
   CHECK(count_lines(r.err) == 1);
   CHECK(r.err.find("not enough free space") != std::string::npos);
-  check_root_whole(root, before);
+  check_root_whole(root, before, true);
 }
 
 TEST_CASE("full disk: the disk fills up while files are staged and the root comes back whole") {

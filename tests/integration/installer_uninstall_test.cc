@@ -15,6 +15,15 @@ using json = nlohmann::json;
 
 namespace {
 
+// A refusal's error line without its program prefix and the bundle's path: "ID: not applicable:
+// ...".
+[[maybe_unused]] std::string refusal(const std::string& err) {
+  const std::string prefix = "hotfix-installer: error: ";
+  if (err.rfind(prefix, 0) != 0) return err;
+  std::size_t id = err.find(": KB", prefix.size());
+  return id == std::string::npos ? err : err.substr(id + 2);
+}
+
 const std::string kState = "var/lib/hotfix";
 
 KitFile pe(const std::string& path, const std::string& version) {
@@ -58,7 +67,7 @@ TEST_CASE("a hotfix another installed hotfix names as a prerequisite is not unin
   // applied in dependency order.
   RunResult r = run_installer({"apply", dependent, "--root", root, "--trust", kit.pub()});
   CHECK(r.exit_code == 5);
-  CHECK(r.err == "hotfix-installer: error: KB701: not applicable: needs hotfix KB700 installed\n");
+  CHECK(refusal(r.err) == "KB701: not applicable: needs hotfix KB700 installed\n");
   r = run_installer({"apply", dependent, base, "--root", root, "--trust", kit.pub()});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
