@@ -64,11 +64,14 @@ std::string code_like_bytes(std::uint64_t seed, std::size_t count) {
   while (out.size() < count) {
     std::uint64_t r = rng.next();
     // Real code repeats idioms: now and then copy a recent run, which LZ matching finds.
-    if ((r & 0xf) == 0 && out.size() > 4096) {
+    std::size_t back = 64 + ((r >> 8) & 0xfff);
+    if ((r & 0xf) == 0 && out.size() > 4096 && back <= out.size()) {
       std::size_t length = 8 + ((r >> 3) & 0x1f);
-      std::size_t back = 64 + ((r >> 8) & 0xfff);
       std::size_t from = out.size() - back;
-      for (std::size_t i = 0; i < length; ++i) out.push_back(out[from + i]);
+      for (std::size_t i = 0; i < length; ++i) {
+        char c = out[from + i];  // by value: push_back may reallocate
+        out.push_back(c);
+      }
       continue;
     }
     r >>= 20;

@@ -122,6 +122,17 @@ TEST_CASE("Code-like filler is deterministic and neither random nor uniform") {
   CHECK(top < 65536 / 4);
 }
 
+TEST_CASE("Code-like filler copies only from bytes it already wrote, at every size") {
+  // A back-reference once reached before the start of a buffer just over 4 KiB long
+  // (AddressSanitizer caught it on 8 KiB stand-ins). Whatever was read there made the output
+  // depend on memory, not on the seed: every shorter output must be a prefix of a longer one.
+  for (std::uint64_t seed = 0; seed < 200; ++seed) {
+    const std::string longer = code_like_bytes(seed, 16384);
+    REQUIRE(code_like_bytes(seed, 8192) == longer.substr(0, 8192));
+    REQUIRE(code_like_bytes(seed, 4200) == longer.substr(0, 4200));
+  }
+}
+
 TEST_CASE("Installed names are lower case except IIS's own spellings") {
   CHECK(installed_name("Appcmd.exe") == "appcmd.exe");
   CHECK(installed_name("Admwprox.dll") == "admwprox.dll");
