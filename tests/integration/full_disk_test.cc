@@ -19,10 +19,12 @@
 
 #include "manifests/bundle_format.h"
 #include "packager/bundle_writer.h"
+#include "tests/support/pseudo_random.h"
 #include "tests/support/root_state.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 
+using hotfix::test::pseudo_random;
 using hotfix::test::RunResult;
 using hotfix::test::TempDir;
 namespace fs = std::filesystem;
@@ -75,18 +77,6 @@ class Tmpfs {
                                                                   << "); it needs root"); \
     return;                                                                               \
   }
-
-std::string pattern(std::size_t size, unsigned seed) {
-  std::string s(size, '\0');
-  unsigned x = seed * 2654435761u + 1;
-  for (char& c : s) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
 
 // Bundles and the key, kept off the small filesystem.
 struct Bundles {
@@ -177,7 +167,7 @@ TEST_CASE("full disk: the free-space check refuses a bundle that cannot fit, cha
   SKIP_UNLESS_MOUNTED(tmpfs);
   Bundles bundles;
   std::string root = make_root(tmpfs, bundles);
-  std::string big = bundles.make("KB300001", {{"app", "big.bin", pattern(6 << 20, 1)}});
+  std::string big = bundles.make("KB300001", {{"app", "big.bin", pseudo_random(6 << 20, 1)}});
   hotfix::test::RootState before = hotfix::test::capture_root_state(root);
   RunResult r = apply(root, big, bundles.pub());
   INFO(r.err);
@@ -198,7 +188,7 @@ TEST_CASE("full disk: many small files are counted in whole blocks by the free-s
   std::vector<std::tuple<std::string, std::string, std::string>> files;
   for (int i = 0; i < 800; ++i) {
     files.emplace_back("app/many", "f" + std::to_string(i) + ".txt",
-                       std::to_string(i) + pattern(96, static_cast<unsigned>(i)));
+                       std::to_string(i) + pseudo_random(96, static_cast<unsigned>(i)));
   }
   std::string many = bundles.make("KB300002", files);
   hotfix::test::RootState before = hotfix::test::capture_root_state(root);
@@ -215,8 +205,8 @@ TEST_CASE("full disk: the disk fills up while files are staged and the root come
   SKIP_UNLESS_MOUNTED(tmpfs);
   Bundles bundles;
   std::string root = make_root(tmpfs, bundles);
-  std::string big = bundles.make(
-      "KB300003", {{"app", "big.bin", pattern(8 << 20, 3)}, {"app", "x.txt", "new content\n"}});
+  std::string big = bundles.make("KB300003", {{"app", "big.bin", pseudo_random(8 << 20, 3)},
+                                              {"app", "x.txt", "new content\n"}});
   hotfix::test::RootState before = hotfix::test::capture_root_state(root);
   REQUIRE(tmpfs.available() > (8u << 20) + (2u << 20));  // the free-space check will pass
 

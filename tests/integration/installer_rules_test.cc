@@ -20,6 +20,7 @@ using hotfix::test::kit_content;
 using hotfix::test::KitFile;
 using hotfix::test::KitHotfix;
 using hotfix::test::pe_image;
+using hotfix::test::refusal;
 using hotfix::test::run_installer;
 using hotfix::test::RunResult;
 using hotfix::test::snapshot_tree;
@@ -27,15 +28,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-// A refusal's error line without its program prefix and the bundle's path: "ID: not applicable:
-// ...".
-[[maybe_unused]] std::string refusal(const std::string& err) {
-  const std::string prefix = "hotfix-installer: error: ";
-  if (err.rfind(prefix, 0) != 0) return err;
-  std::size_t id = err.find(": KB", prefix.size());
-  return id == std::string::npos ? err : err.substr(id + 2);
-}
 
 const std::string kState = "var/lib/hotfix";
 

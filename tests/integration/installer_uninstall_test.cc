@@ -8,21 +8,13 @@
 
 using hotfix::test::HotfixKit;
 using hotfix::test::KitFile;
+using hotfix::test::refusal;
 using hotfix::test::run_installer;
 using hotfix::test::RunResult;
 using hotfix::test::snapshot_tree;
 using json = nlohmann::json;
 
 namespace {
-
-// A refusal's error line without its program prefix and the bundle's path: "ID: not applicable:
-// ...".
-[[maybe_unused]] std::string refusal(const std::string& err) {
-  const std::string prefix = "hotfix-installer: error: ";
-  if (err.rfind(prefix, 0) != 0) return err;
-  std::size_t id = err.find(": KB", prefix.size());
-  return id == std::string::npos ? err : err.substr(id + 2);
-}
 
 const std::string kState = "var/lib/hotfix";
 

@@ -12,6 +12,7 @@
 #include "manifests/bundle_reader.h"
 #include "manifests/manifest_json.h"
 #include "packager/bundle_writer.h"
+#include "tests/support/pseudo_random.h"
 #include "tests/support/raw_bundle.h"
 #include "tests/support/temp_dir.h"
 
@@ -28,19 +29,6 @@ constexpr std::uint64_t kBomb = 4ULL << 30;  // what the bombs decompress to: 4 
 constexpr const char* kSystemJson =
     R"({"family": "linux", "product": "Debian GNU/Linux", "version": "12", "service_pack": 0,
         "architecture": "x64", "hotfixes": []})";
-
-// Content that does not compress to nothing, different per seed.
-std::string pseudo_random(std::size_t size, unsigned seed) {
-  std::string s(size, '\0');
-  unsigned x = seed * 2654435761u + 1;
-  for (char& c : s) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    c = static_cast<char>(x >> 24);
-  }
-  return s;
-}
 
 FileEntry file_entry(const std::string& name, const std::string& destination,
                      const std::string& content) {

@@ -114,4 +114,11 @@ RunResult run_installer(std::vector<std::string> args, const std::vector<std::st
   return run(args, env);
 }
 
+std::string refusal(const std::string& err) {
+  const std::string prefix = "hotfix-installer: error: ";
+  if (err.rfind(prefix, 0) != 0) return err;
+  std::size_t id = err.find(": KB", prefix.size());
+  return id == std::string::npos ? err : err.substr(id + 2);
+}
+
 }  // namespace hotfix::test

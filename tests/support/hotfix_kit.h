@@ -66,6 +66,10 @@ class HotfixKit {
 // data the database file and its log do not.
 std::map<std::string, std::string> snapshot_with_state(const std::string& root);
 
+// A refusal's error line without its program prefix and the bundle's path:
+// "ID: not applicable: REASON\n". Any other text comes back as it is.
+std::string refusal(const std::string& err);
+
 // The installer with these arguments.
 RunResult run_installer(std::vector<std::string> args, const std::vector<std::string>& env = {});
 

@@ -14,14 +14,15 @@ extern char** environ;
 
 namespace hotfix::test {
 
-RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  TempDir dir;
-  std::string out_path = (dir / "out").string(), err_path = (dir / "err").string();
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+            const std::string& out_path, const std::string& err_path) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -33,6 +34,13 @@ RunResult run(const std::vector<std::string>& argv, const std::vector<std::strin
   int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0]);
+  return pid;
+}
+
+RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  TempDir dir;
+  std::string out_path = (dir / "out").string(), err_path = (dir / "err").string();
+  pid_t pid = spawn(argv, env, out_path, err_path);
   int status = 0;
   struct rusage usage {};
   wait4(pid, &status, 0, &usage);
@@ -47,8 +55,12 @@ RunResult run(const std::vector<std::string>& argv, const std::vector<std::strin
 }
 
 std::string packager_path() { return std::string(HOTFIX_BINARY_DIR) + "/packager/hotfix-packager"; }
-std::string installer_path() { return std::string(HOTFIX_BINARY_DIR) + "/installer/hotfix-installer"; }
-std::string make_standins_path() { return std::string(HOTFIX_BINARY_DIR) + "/samples/make-standins"; }
+std::string installer_path() {
+  return std::string(HOTFIX_BINARY_DIR) + "/installer/hotfix-installer";
+}
+std::string make_standins_path() {
+  return std::string(HOTFIX_BINARY_DIR) + "/samples/make-standins";
+}
 std::string source_path(const std::string& relative) {
   return std::string(HOTFIX_SOURCE_DIR) + "/" + relative;
 }

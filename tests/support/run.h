@@ -1,6 +1,8 @@
 // Runs one of the real programs as a child process and captures what it printed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -20,9 +22,14 @@ struct RunResult {
 // `env` adds NAME=VALUE entries to the environment.
 RunResult run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
 
-std::string packager_path();       // the built hotfix-packager
-std::string installer_path();      // the built hotfix-installer
-std::string make_standins_path();  // the built make-standins
+// Starts argv (with `env` added) in the background, standard input from /dev/null, standard
+// output and error into the two files; returns its pid. For callers that wait themselves.
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+            const std::string& out_path, const std::string& err_path);
+
+std::string packager_path();                           // the built hotfix-packager
+std::string installer_path();                          // the built hotfix-installer
+std::string make_standins_path();                      // the built make-standins
 std::string source_path(const std::string& relative);  // a file of the source tree
 
 }  // namespace hotfix::test

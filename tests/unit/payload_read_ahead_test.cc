@@ -10,6 +10,7 @@
 #include "installer/payload_read_ahead.h"
 #include "manifests/errors.h"
 #include "packager/bundle_writer.h"
+#include "tests/support/pseudo_random.h"
 #include "tests/support/raw_bundle.h"
 #include "tests/support/temp_dir.h"
 
@@ -30,15 +31,7 @@ FileEntry data_entry(const std::string& name, std::uint64_t size) {
 }
 
 std::string content(std::size_t size, unsigned seed) {
-  std::string s(size, '\0');
-  unsigned x = seed * 2654435761u + 1;
-  for (std::size_t i = 0; i < size; ++i) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    s[i] = static_cast<char>(x & 0xff);
-  }
-  return s;
+  return hotfix::test::pseudo_random(size, seed);
 }
 
 // Many small blobs (several share a batch), an empty one, and some larger than a batch.
