@@ -35,6 +35,9 @@ class RealFile : public WritableFile {
   void sync() override {
     if (::fdatasync(fd_) != 0) throw SystemError(path_, "fsync", errno);
   }
+  void start_writeback() override {
+    if (fd_ >= 0) ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
   void close() override {
     if (fd_ >= 0) {
       int r = ::close(fd_);

@@ -17,7 +17,10 @@ class WritableFile {
  public:
   virtual ~WritableFile() = default;
   virtual void append(const void* data, std::size_t size) = 0;
-  virtual void sync() = 0;   // data durable (fdatasync)
+  virtual void sync() = 0;  // data durable (fdatasync)
+  // A hint: start writing the data to disk now, so that a later sync has little left to do.
+  // Promises nothing about durability and reports no error.
+  virtual void start_writeback() {}
   virtual void close() = 0;  // idempotent
 };
 

@@ -1,6 +1,5 @@
 #include "installer/installer.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -66,9 +65,9 @@ void collect_required_hotfixes(const Prerequisite& p, std::vector<std::string>& 
 // Recovery under the lock, recorded in the history.
 std::string recover_locked(const InstallerContext& ctx, StateDb& db) {
   Journal journal;
-  RecoveryOutcome outcome =
-      recover(*ctx.disk, ctx.root, ctx.state_dir(),
-              [&](const std::string& txid) { return db.transaction_committed(txid); }, &journal);
+  RecoveryOutcome outcome = recover(
+      *ctx.disk, ctx.root, ctx.state_dir(),
+      [&](const std::string& txid) { return db.transaction_committed(txid); }, &journal);
   if (outcome == RecoveryOutcome::kNothing) return "nothing to recover";
   std::string what = outcome == RecoveryOutcome::kRolledBack ? "rolled back" : "rolled forward";
   HistoryEntry entry;
@@ -76,9 +75,9 @@ std::string recover_locked(const InstallerContext& ctx, StateDb& db) {
   entry.action = "recover";
   entry.hotfix_id = journal.hotfix_id;
   entry.outcome = what;
-  entry.detail = "an interrupted " + journal.action + " of " + journal.hotfix_id + " was " +
-                 what + (outcome == RecoveryOutcome::kRolledBack ? " to the old files"
-                                                                 : " to the new files");
+  entry.detail =
+      "an interrupted " + journal.action + " of " + journal.hotfix_id + " was " + what +
+      (outcome == RecoveryOutcome::kRolledBack ? " to the old files" : " to the new files");
   ctx.disk->commit([&] { db.add_history(entry); });
   return entry.detail;
 }
@@ -98,16 +97,6 @@ FileMetadata metadata_for(const PlannedFile& f) {
     m.gid = f.current->st_gid;
   }
   return m;
-}
-
-// Asks the kernel to start writing a staged file to disk now, so that the transaction's one
-// filesystem sync later finds little left to do and the writing overlaps the staging (dpkg
-// does the same). Only a hint: durability still comes from that sync; errors are ignored.
-void start_writeback(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) return;
-  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  ::close(fd);
 }
 
 // The record of the file an installed hotfix put at `path` (installed or replaced), if any.
@@ -214,8 +203,8 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
     make_state_dir(disk, ctx.root);
     lock.emplace(state, ctx.wait_for_lock);
   }
-  StateDb db = StateDb::open(state + "/state.db",
-                             options.dry_run ? StateDb::Mode::kReadOnly : StateDb::Mode::kReadWrite);
+  StateDb db = StateDb::open(
+      state + "/state.db", options.dry_run ? StateDb::Mode::kReadOnly : StateDb::Mode::kReadWrite);
   if (!options.dry_run) {
     recover_locked(ctx, db);
   } else if (disk.exists(state + "/journal.json")) {
@@ -259,8 +248,8 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
     return result;
   }
   if (installed && installed->revision > m.revision) {
-    return refuse("revision " + std::to_string(m.revision) + " is lower than the installed revision " +
-                  std::to_string(installed->revision) +
+    return refuse("revision " + std::to_string(m.revision) +
+                  " is lower than the installed revision " + std::to_string(installed->revision) +
                   " (no downgrade by replay; uninstall the installed one first)");
   }
   std::vector<InstalledHotfix> all = db.hotfixes(false, false);
@@ -269,21 +258,21 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
       return refuse("superseded by installed hotfix " + h.id);
     }
   }
-  PrerequisiteContext pctx{
-      facts,
-      [&](const std::string& id) {
-        return db.hotfix(id).has_value() ||
-               std::count(facts.hotfixes.begin(), facts.hotfixes.end(), id) > 0;
-      },
-      [&](const std::string& path) -> std::optional<Version> {
-        try {
-          ResolvedPath p = resolve_under_root(ctx.root, path, fold);
-          if (!p.exists) return std::nullopt;
-          return identify_file(ctx.root + "/" + p.relative).version();
-        } catch (const Error&) {
-          return std::nullopt;
-        }
-      }};
+  PrerequisiteContext pctx{facts,
+                           [&](const std::string& id) {
+                             return db.hotfix(id).has_value() ||
+                                    std::count(facts.hotfixes.begin(), facts.hotfixes.end(), id) >
+                                        0;
+                           },
+                           [&](const std::string& path) -> std::optional<Version> {
+                             try {
+                               ResolvedPath p = resolve_under_root(ctx.root, path, fold);
+                               if (!p.exists) return std::nullopt;
+                               return identify_file(ctx.root + "/" + p.relative).version();
+                             } catch (const Error&) {
+                               return std::nullopt;
+                             }
+                           }};
   PrerequisiteResult prereq = evaluate_prerequisites(m.prerequisites, pctx);
   if (!prereq.satisfied) return refuse(prereq.reason);
 
@@ -293,7 +282,8 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
   plan_options.recorded_sha256 = [&](const std::string& path) -> std::optional<Sha256Digest> {
     auto layers = db.layers(path, fold);
     for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
-      if (it->second.action == FileAction::kInstalled || it->second.action == FileAction::kReplaced) {
+      if (it->second.action == FileAction::kInstalled ||
+          it->second.action == FileAction::kReplaced) {
         return it->second.sha256;
       }
     }
@@ -363,7 +353,8 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
       if (disk.exists(ctx.root + "/" + op.path)) op.backup = backup;
       op.keep_backup = false;
     } else {
-      rec.action = f.decision == Decision::kInstall ? FileAction::kInstalled : FileAction::kReplaced;
+      rec.action =
+          f.decision == Decision::kInstall ? FileAction::kInstalled : FileAction::kReplaced;
       op.path = f.target.relative;
       if (f.decision == Decision::kReplace) {
         op.backup = backup;
@@ -372,8 +363,8 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
         // An upgrade keeps the backup of the true original, not the older revision's file.
         if (installed) {
           for (const InstalledFile& old : installed->files) {
-            if (old.path == rec.path && (old.action == FileAction::kInstalled ||
-                                         old.action == FileAction::kReplaced)) {
+            if (old.path == rec.path &&
+                (old.action == FileAction::kInstalled || old.action == FileAction::kReplaced)) {
               auto layers = db.layers(rec.path, fold);
               if (!layers.empty() && layers.back().first == m.id) {
                 op.keep_backup = false;
@@ -444,17 +435,18 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
       for (auto& out : outs) out->append(bytes.data(), bytes.size());
     };
     handler.end = [&] {
-      for (auto& out : outs) out->close();
-      outs.clear();
-      for (const Staged& s : *staged) {
-        disk.set_metadata(s.stage, s.metadata);
-        start_writeback(s.stage);
+      // Writeback starts per file (as dpkg does), so that the transaction's one filesystem
+      // sync later finds little left to do.
+      for (auto& out : outs) {
+        out->start_writeback();
+        out->close();
       }
+      outs.clear();
+      for (const Staged& s : *staged) disk.set_metadata(s.stage, s.metadata);
     };
     // Skipped files' blobs are read and checked, not written.
     for_each_payload_read_ahead(
-        reader, [&](const Sha256Digest& digest) { return by_content.count(digest) > 0; },
-        handler);
+        reader, [&](const Sha256Digest& digest) { return by_content.count(digest) > 0; }, handler);
   };
   auto committer = [&] { db.record_apply(record, history("applied", detail, txid), restart); };
   if (files_change) {
@@ -484,8 +476,14 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
   for (const InstalledHotfix& other : db.hotfixes(false, false)) {
     if (other.id != id &&
         std::count(other.requires_hotfixes.begin(), other.requires_hotfixes.end(), id)) {
-      HistoryEntry e{0, now(), "uninstall", id, h->revision, "refused",
-                     "installed hotfix " + other.id + " requires it", ""};
+      HistoryEntry e{0,
+                     now(),
+                     "uninstall",
+                     id,
+                     h->revision,
+                     "refused",
+                     "installed hotfix " + other.id + " requires it",
+                     ""};
       db.add_history(e);
       throw Error(ErrorKind::kNotApplicable, id,
                   "cannot be uninstalled: installed hotfix " + other.id +
@@ -499,7 +497,8 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
   journal.action = "uninstall";
   journal.hotfix_id = id;
   std::vector<FileLayer> updated;
-  std::map<std::string, std::string> link_sources;  // stage (root-relative) -> backup (state-relative)
+  std::map<std::string, std::string>
+      link_sources;  // stage (root-relative) -> backup (state-relative)
   UninstallResult result;
   result.id = id;
   int i = 0;
@@ -553,8 +552,14 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
   restart.hotfixes.erase(std::remove(restart.hotfixes.begin(), restart.hotfixes.end(), id),
                          restart.hotfixes.end());
   if (result.restart_required) restart.hotfixes.push_back(id + " (uninstalled)");
-  HistoryEntry entry{0, now(), "uninstall", id, h->revision, "uninstalled",
-                     std::to_string(result.files.size()) + " files handled", txid};
+  HistoryEntry entry{0,
+                     now(),
+                     "uninstall",
+                     id,
+                     h->revision,
+                     "uninstalled",
+                     std::to_string(result.files.size()) + " files handled",
+                     txid};
 
   auto stager = [&](const Journal&) {
     for (const auto& [stage, backup] : link_sources) {

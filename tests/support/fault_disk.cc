@@ -89,6 +89,8 @@ class FaultFile : public WritableFile {
     disk_.step(path_, "fsync");
     node_->durable_content = node_->content;  // data only: fdatasync keeps no mode or time
   }
+  // Not an operation: it changes nothing a power loss could keep or drop.
+  void start_writeback() override { base_->start_writeback(); }
   void close() override {
     if (closed_) return;
     closed_ = true;
