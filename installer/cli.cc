@@ -380,11 +380,14 @@ int cmd_verify(const Options& o) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
     writers = observe_writers(ctx.state_dir());
     StateDb db = open_db_readonly(ctx);
-    if (!o.id.empty() && !db.hotfix(o.id)) {
+    if (!o.id.empty() && !db.has_hotfix(o.id)) {
       throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
     }
-    // All hotfixes even for one ID: later layers tell superseded promises apart.
-    report = verify_installed(root_display(ctx), db.hotfixes(true, false), {});
+    VerifyOptions options;
+    if (!o.id.empty()) options.only_hotfix = o.id;
+    // All records even for one ID: later layers tell superseded promises apart.
+    report = verify_installed(
+        root_display(ctx), [&](const FileSink& sink) { db.each_file(sink); }, options);
     settled = report.intact() || observe_writers(ctx.state_dir()).marks == writers.marks;
   }
   std::set<std::string> changing_paths = writers.changing_paths();

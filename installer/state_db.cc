@@ -777,6 +777,52 @@ std::optional<InstalledHotfix> StateDb::hotfix(const std::string& id) const {
   });
 }
 
+bool StateDb::has_hotfix(const std::string& id) const {
+  if (!impl_->conn.db) return false;
+  Impl& d = *impl_;
+  std::string doing = "reading hotfix " + quote(id);
+  return d.read(doing, [&] {
+    Statement s(d.conn, d.path, "SELECT 1 FROM hotfixes WHERE id = ?1", doing);
+    s.bind(1, id);
+    return s.step();
+  });
+}
+
+void StateDb::each_file(
+    const std::function<void(const std::string& hotfix_id, InstalledFile&& file)>& each) const {
+  if (!impl_->conn.db) return;
+  Impl& d = *impl_;
+  // An immutable view may have to read again (see read()): the records are handed out only
+  // once a whole read succeeded, so that none is seen twice.
+  std::vector<FileLayer> held;
+  d.read("reading the installed files", [&] {
+    held.clear();
+    std::vector<std::string> ids;
+    {
+      Statement s(d.conn, d.path, "SELECT id FROM hotfixes ORDER BY installed_at, id",
+                  "reading the installed hotfixes");
+      while (s.step()) ids.push_back(s.text(0));
+    }
+    for (const std::string& id : ids) {
+      Statement s(
+          d.conn, d.path,
+          "SELECT " + std::string(kFileColumns) + " FROM files WHERE hotfix_id = ?1 ORDER BY path",
+          "reading the files of hotfix " + quote(id));
+      s.bind(1, id);
+      while (s.step()) {
+        InstalledFile file = read_file_row(s, 0, d.path, id);
+        if (d.immutable) {
+          held.emplace_back(id, std::move(file));
+        } else {
+          each(id, std::move(file));
+        }
+      }
+    }
+    return 0;
+  });
+  for (auto& [id, file] : held) each(id, std::move(file));
+}
+
 std::vector<FileLayer> StateDb::layers(const std::string& path, bool fold_case) const {
   if (!impl_->conn.db) return {};
   Impl& d = *impl_;

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,12 @@ class StateDb {
   // manifest_json is left empty: it can be megabytes, and only few callers need it.
   std::vector<InstalledHotfix> hotfixes(bool with_files, bool with_manifest = true) const;
   std::optional<InstalledHotfix> hotfix(const std::string& id) const;  // with its files
+  bool has_hotfix(const std::string& id) const;
+  // Every file record of every hotfix, from one snapshot, in the order of hotfixes(true):
+  // `each` is called once per record, with its hotfix's id, while the database is read, so
+  // that a caller can start on the first records before the last are read.
+  void each_file(
+      const std::function<void(const std::string& hotfix_id, InstalledFile&& file)>& each) const;
   // Every record over one path (compared ASCII-case-insensitively when `fold_case`, as on
   // Windows-family targets), ordered by layer ascending.
   std::vector<FileLayer> layers(const std::string& path, bool fold_case) const;

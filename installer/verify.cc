@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <map>
 #include <mutex>
 #include <span>
+#include <stdexcept>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -28,7 +31,7 @@ namespace hotfix {
 
 namespace {
 
-constexpr std::size_t kChunk = std::size_t{1} << 20;
+constexpr std::size_t kChunk = std::size_t{1} << 17;
 constexpr std::size_t kMaxCachedDirectories = 64;  // open descriptors per thread, at most
 constexpr std::string_view kNewSuffix = ".hotfix-new";
 
@@ -425,95 +428,172 @@ std::string FileCheck::codes() const {
   return out;
 }
 
-VerifyReport verify_installed(const std::string& root, const std::vector<InstalledHotfix>& hotfixes,
+namespace {
+
+// The records being checked: appended by the reading thread while the workers take them.
+class WorkQueue {
+ public:
+  struct Item {
+    std::string hotfix_id;
+    InstalledFile file;
+    FileCheck check;
+    bool wanted = true;       // of the hotfix asked for (all when none was named)
+    bool superseded = false;  // a later record holds the same path
+    std::uint64_t bytes_hashed = 0;
+  };
+
+  explicit WorkQueue(std::optional<std::string> only) : only_(std::move(only)) {}
+
+  void add(const std::string& hotfix_id, InstalledFile&& file) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::size_t index = items_.size();
+    Item& item = items_.emplace_back();
+    item.hotfix_id = hotfix_id;
+    item.file = std::move(file);
+    item.wanted = !only_ || *only_ == hotfix_id;
+    // The newest layer of each path is the one held to its promise; a later record wins a tie.
+    auto [it, inserted] = top_.emplace(item.file.path, index);
+    if (!inserted) {
+      Item& other = items_[it->second];
+      if (item.file.layer >= other.file.layer) {
+        other.superseded = true;
+        it->second = index;
+      } else {
+        item.superseded = true;
+      }
+    }
+    ready_.notify_one();
+  }
+
+  void close() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    ready_.notify_all();
+  }
+
+  // The next record to check, or nullptr when all are taken and no more will come. A record
+  // known to be superseded already is passed over; one superseded after it was taken is
+  // checked in vain and its result replaced in finish().
+  Item* take() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      while (next_ < items_.size()) {
+        Item& item = items_[next_++];
+        if (item.wanted && !item.superseded) return &item;
+      }
+      if (closed_) return nullptr;
+      ready_.wait(lock);
+    }
+  }
+
+  // Once every worker is done.
+  VerifyReport finish() {
+    VerifyReport report;
+    for (Item& item : items_) {
+      if (!item.wanted) continue;
+      FileCheck check;
+      if (item.superseded) {
+        check.detail = "superseded by " + items_[top_.at(item.file.path)].hotfix_id;
+      } else {
+        check = std::move(item.check);
+        report.bytes_hashed += item.bytes_hashed;
+      }
+      check.hotfix_id = item.hotfix_id;
+      check.path = item.file.path;
+      check.action = item.file.action;
+      if (check.ok()) {
+        ++report.ok;
+      } else {
+        ++report.failed;
+      }
+      report.files.push_back(std::move(check));
+    }
+    return report;
+  }
+
+ private:
+  std::optional<std::string> only_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Item> items_;                       // never moves an element once added
+  std::map<std::string_view, std::size_t> top_;  // path -> newest record
+  std::size_t next_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+VerifyReport verify_installed(const std::string& root, const FileFeed& feed,
                               const VerifyOptions& options) {
   Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (root_fd.get() < 0) throw SystemError(root, "open", errno);
 
-  struct Item {
-    const InstalledHotfix* hotfix;
-    const InstalledFile* file;
-  };
-  std::vector<Item> items;
-  for (const InstalledHotfix& hotfix : hotfixes) {
-    for (const InstalledFile& file : hotfix.files) items.push_back({&hotfix, &file});
-  }
-
-  // The newest layer of each path; later entries win ties.
-  std::map<std::string_view, std::size_t> top;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    auto [it, inserted] = top.emplace(items[i].file->path, i);
-    if (!inserted && items[i].file->layer >= items[it->second].file->layer) it->second = i;
-  }
-
-  VerifyReport report;
-  report.files.resize(items.size());
-  std::vector<std::size_t> work;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    FileCheck& check = report.files[i];
-    check.hotfix_id = items[i].hotfix->id;
-    check.path = items[i].file->path;
-    check.action = items[i].file->action;
-    std::size_t newest = top.at(items[i].file->path);
-    if (newest == i) {
-      work.push_back(i);
-    } else {
-      check.detail = "superseded by " + items[newest].hotfix->id;
-    }
-  }
-
+  WorkQueue queue(options.only_hotfix);
   std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
                                             : std::thread::hardware_concurrency();
-  threads = std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(work.size(), 1));
+  threads = std::max<std::size_t>(threads, 1);
 
-  std::atomic<std::size_t> next{0};
-  std::atomic<std::uint64_t> bytes_hashed{0};
+  std::atomic<bool> stop{false};
   std::exception_ptr failure;
   std::mutex failure_mutex;
+  auto record_failure = [&] {
+    std::lock_guard<std::mutex> lock(failure_mutex);
+    if (!failure) failure = std::current_exception();
+    stop = true;
+  };
   auto run = [&] {
     try {
       Worker worker;
-      for (;;) {
-        std::size_t k = next.fetch_add(1, std::memory_order_relaxed);
-        if (k >= work.size()) break;
-        std::size_t i = work[k];
-        FileCheck& check = report.files[i];
+      while (!stop) {
+        WorkQueue::Item* item = queue.take();
+        if (!item) break;
+        std::uint64_t before = worker.bytes_hashed;
         try {
-          check_one(worker, root_fd.get(), *items[i].file, check);
+          check_one(worker, root_fd.get(), item->file, item->check);
         } catch (const Error& e) {
-          check.unreadable = true;
-          add_detail(check, e.what());
+          item->check.unreadable = true;
+          add_detail(item->check, e.what());
         }
+        item->bytes_hashed = worker.bytes_hashed - before;
       }
-      bytes_hashed += worker.bytes_hashed;
     } catch (...) {
-      std::lock_guard<std::mutex> lock(failure_mutex);
-      if (!failure) failure = std::current_exception();
-      next = work.size();  // stop the others
+      record_failure();
     }
   };
-  {
-    // The calling thread is one of the workers; if a thread cannot be started, fewer do the work.
-    std::vector<std::thread> pool;
-    pool.reserve(threads);
-    try {
-      for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(run);
-    } catch (const std::system_error&) {
-    }
-    run();
-    for (std::thread& thread : pool) thread.join();
-  }
-  if (failure) std::rethrow_exception(failure);
 
-  report.bytes_hashed = bytes_hashed;
-  for (const FileCheck& check : report.files) {
-    if (check.ok()) {
-      ++report.ok;
-    } else {
-      ++report.failed;
-    }
+  // The workers start on the first records while the calling thread reads the rest; then the
+  // calling thread works too. If a thread cannot be started, fewer do the work.
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  try {
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(run);
+  } catch (const std::system_error&) {
   }
-  return report;
+  try {
+    feed([&](const std::string& hotfix_id, InstalledFile&& file) {
+      if (stop) throw std::runtime_error("verification stopped");
+      queue.add(hotfix_id, std::move(file));
+    });
+  } catch (...) {
+    record_failure();
+  }
+  queue.close();
+  if (!stop) run();
+  for (std::thread& thread : pool) thread.join();
+  if (failure) std::rethrow_exception(failure);
+  return queue.finish();
+}
+
+VerifyReport verify_installed(const std::string& root, const std::vector<InstalledHotfix>& hotfixes,
+                              const VerifyOptions& options) {
+  return verify_installed(
+      root,
+      [&](const FileSink& sink) {
+        for (const InstalledHotfix& hotfix : hotfixes) {
+          for (InstalledFile file : hotfix.files) sink(hotfix.id, std::move(file));
+        }
+      },
+      options);
 }
 
 }  // namespace hotfix

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,13 +53,15 @@ struct FileCheck {
 
 struct VerifyOptions {
   int threads = 0;  // 0: std::thread::hardware_concurrency(), at least 1
+  // Check and report only this hotfix's files; the others still tell which are superseded.
+  std::optional<std::string> only_hotfix;
 };
 
 struct VerifyReport {
-  std::vector<FileCheck> files;  // one per InstalledFile, in input order
+  std::vector<FileCheck> files;  // one per InstalledFile checked, in input order
   std::size_t ok = 0;
   std::size_t failed = 0;
-  std::uint64_t bytes_hashed = 0;
+  std::uint64_t bytes_hashed = 0;  // by the checks reported (a superseded record is not)
   bool intact() const { return failed == 0; }
 };
 
@@ -74,6 +77,14 @@ struct VerifyReport {
 // Never follows a symbolic link inside the root: one in the path is reported as not a regular
 // file. Throws hotfix::SystemError when the root itself cannot be opened.
 VerifyReport verify_installed(const std::string& root, const std::vector<InstalledHotfix>& hotfixes,
+                              const VerifyOptions& options);
+
+// The same over records handed out one by one (StateDb::each_file): checking starts on the
+// first records while the rest are still being read. An exception from `feed` stops the
+// checks and is rethrown.
+using FileSink = std::function<void(const std::string& hotfix_id, InstalledFile&& file)>;
+using FileFeed = std::function<void(const FileSink& sink)>;
+VerifyReport verify_installed(const std::string& root, const FileFeed& feed,
                               const VerifyOptions& options);
 
 }  // namespace hotfix

@@ -289,6 +289,13 @@ TEST_CASE("The state database round-trips every field") {
     InstalledHotfix full_without_manifest = full;
     full_without_manifest.manifest_json.clear();
     check_same(lean[1], full_without_manifest);
+    // Streamed, every field as recorded.
+    std::vector<InstalledFile> streamed;
+    db.each_file([&](const std::string& id, InstalledFile&& f) {
+      if (id == "KB967131") streamed.push_back(std::move(f));
+    });
+    REQUIRE(streamed.size() == all[1].files.size());
+    for (std::size_t i = 0; i < streamed.size(); ++i) check_same(streamed[i], all[1].files[i]);
 
     auto history = db.history();
     REQUIRE(history.size() == 3);
@@ -333,6 +340,42 @@ TEST_CASE("Installed hotfixes are listed by installation time, then id") {
   db.record_apply(make_hotfix("KB1", 300), make_entry("apply", "KB1", "t1"), {});
   db.record_apply(make_hotfix("KB0", 200), make_entry("apply", "KB0", "t0"), {});
   CHECK(ids(db.hotfixes(false)) == std::vector<std::string>{"KB2", "KB0", "KB1", "KB3"});
+}
+
+TEST_CASE("each_file hands out every file record once, in the order of hotfixes(true)") {
+  TempDir dir;
+  StateDb db = StateDb::open(state_path(dir), Mode::kReadWrite);
+  auto records = [&] {
+    std::vector<std::pair<std::string, std::string>> out;
+    db.each_file([&](const std::string& id, InstalledFile&& f) { out.emplace_back(id, f.path); });
+    return out;
+  };
+  CHECK(records().empty());
+  CHECK_FALSE(db.has_hotfix("KB2"));
+  db.record_apply(make_hotfix("KB2", 200, {make_file("b/x.dll", 2, 1), make_file("a/y.dll", 2, 2)}),
+                  make_entry("apply", "KB2", "t2"), {});
+  db.record_apply(make_hotfix("KB1", 100, {make_file("b/x.dll", 1, 3)}),
+                  make_entry("apply", "KB1", "t1"), {});
+  db.record_apply(make_hotfix("KB3", 300), make_entry("apply", "KB3", "t3"), {});
+  using Record = std::pair<std::string, std::string>;
+  CHECK(records() ==
+        std::vector<Record>{{"KB1", "b/x.dll"}, {"KB2", "a/y.dll"}, {"KB2", "b/x.dll"}});
+  std::vector<Record> expected;
+  for (const InstalledHotfix& h : db.hotfixes(true)) {
+    for (const InstalledFile& f : h.files) expected.emplace_back(h.id, f.path);
+  }
+  CHECK(records() == expected);
+  // The records are whole, not only their paths.
+  db.each_file([&](const std::string& id, InstalledFile&& f) {
+    if (id == "KB1") check_same(f, make_file("b/x.dll", 1, 3));
+  });
+  CHECK(db.has_hotfix("KB2"));
+  CHECK(db.has_hotfix("KB3"));
+  CHECK_FALSE(db.has_hotfix("kb2"));
+
+  StateDb missing = StateDb::open((dir.path() / "none.db").string(), Mode::kReadOnly);
+  CHECK_FALSE(missing.has_hotfix("KB2"));
+  missing.each_file([](const std::string&, InstalledFile&&) { FAIL("no records"); });
 }
 
 TEST_CASE("Re-applying a hotfix at a higher revision replaces its row and its file records") {
@@ -843,7 +886,8 @@ TEST_CASE("An unprivileged reader reads where it cannot create the -wal and -shm
   std::string path = (state_dir / "state.db").string();
   {
     StateDb::open(path, Mode::kReadWrite)
-        .record_apply(make_hotfix("KB1", 1), make_entry("apply", "KB1", "t1"), {});
+        .record_apply(make_hotfix("KB1", 1, {make_file("a.dll", 1, 1)}),
+                      make_entry("apply", "KB1", "t1"), {});
   }
   // As after `sqlite3 state.db` (the shell removes both when it closes) or a copied database.
   fs::remove(path + "-wal");
@@ -868,7 +912,11 @@ TEST_CASE("An unprivileged reader reads where it cannot create the -wal and -shm
     // A root writer has committed meanwhile (and left -wal and -shm behind): the same view
     // must see it, not serve stale pages.
     if (ids(db.hotfixes(false)) != std::vector<std::string>{"KB1", "KB2"}) return 14;
-    if (!db.hotfix("KB2")) return 15;
+    if (!db.hotfix("KB2") || !db.has_hotfix("KB2")) return 15;
+    // Streamed records come from one whole read: each once, even if it had to read again.
+    int records = 0;
+    db.each_file([&](const std::string&, InstalledFile&&) { ++records; });
+    if (records != 2) return 18;
     // A fresh reader reads through the companions the writer left.
     StateDb fresh = StateDb::open(path, Mode::kReadOnly, std::chrono::milliseconds(1));
     if (fresh.hotfixes(false).size() != 2) return 16;
@@ -881,7 +929,8 @@ TEST_CASE("An unprivileged reader reads where it cannot create the -wal and -shm
   bool child_read = read(to_parent[0], &got, 1) == 1;
   if (child_read) {
     StateDb::open(path, Mode::kReadWrite)
-        .record_apply(make_hotfix("KB2", 2), make_entry("apply", "KB2", "t2"), {});
+        .record_apply(make_hotfix("KB2", 2, {make_file("b.dll", 2, 2)}),
+                      make_entry("apply", "KB2", "t2"), {});
     auto previous = signal(SIGPIPE, SIG_IGN);  // the child may have died meanwhile
     char go = 'w';
     CHECK(write(to_child[1], &go, 1) == 1);
@@ -892,7 +941,8 @@ TEST_CASE("An unprivileged reader reads where it cannot create the -wal and -shm
   int status = exit_status(pid);
   INFO("child exit status " << status
                             << " (10 may write, 11 first read, 12 created files, 13 pipe, "
-                               "14 stale after a commit, 15 hotfix(), 16 fresh reader, 17 chdir)");
+                               "14 stale after a commit, 15 hotfix(), 16 fresh reader, 17 chdir, "
+                               "18 each_file)");
   CHECK(child_read);
   CHECK(status == 0);
 }

@@ -3,10 +3,14 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -94,7 +98,9 @@ std::string zlib_bytes() { return hotfix::test::read_file(kZlibDll); }
 
 VerifyReport verify(const Root& root, const std::vector<InstalledHotfix>& hotfixes,
                     int threads = 0) {
-  return verify_installed(root.path(), hotfixes, VerifyOptions{threads});
+  VerifyOptions options;
+  options.threads = threads;
+  return verify_installed(root.path(), hotfixes, options);
 }
 
 FileCheck only(const VerifyReport& report) {
@@ -144,7 +150,8 @@ TEST_CASE("verify: an empty state is intact", "[verify]") {
 
 TEST_CASE("verify: a root that cannot be opened throws", "[verify]") {
   Root root;
-  CHECK_THROWS_AS(verify_installed((root / "nowhere").string(), {}, VerifyOptions{}),
+  CHECK_THROWS_AS(verify_installed((root / "nowhere").string(), std::vector<InstalledHotfix>{},
+                                   VerifyOptions{}),
                   hotfix::SystemError);
 }
 
@@ -238,7 +245,9 @@ TEST_CASE("verify: files around the read buffer's size are hashed whole", "[veri
   constexpr std::size_t kMiB = 1024 * 1024;
   std::vector<InstalledFile> files;
   std::uint64_t total = 0;
-  for (std::size_t size : {std::size_t{0}, std::size_t{1}, kMiB - 1, kMiB, kMiB + 1, 2 * kMiB}) {
+  constexpr std::size_t kKiB = 1024;
+  for (std::size_t size : {std::size_t{0}, std::size_t{1}, 64 * kKiB, 128 * kKiB - 1, 128 * kKiB,
+                           128 * kKiB + 1, kMiB - 1, kMiB, kMiB + 1, 2 * kMiB}) {
     std::string bytes(size, '\0');
     for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 131) % 251);
     files.push_back(root.put("sizes/" + std::to_string(size), bytes));
@@ -249,15 +258,18 @@ TEST_CASE("verify: files around the read buffer's size are hashed whole", "[veri
   CHECK(report.bytes_hashed == total);
 
   // The last byte of each multi-chunk file counts.
-  for (const char* rel : {"sizes/1048577", "sizes/2097152"}) {
+  const std::vector<std::string> changed = {"sizes/131073", "sizes/1048577", "sizes/2097152"};
+  for (const std::string& rel : changed) {
     std::string bytes = hotfix::test::read_file(root / rel);
     bytes.back() = static_cast<char>(bytes.back() ^ 1);
     root.overwrite(rel, bytes);
   }
   report = verify(root, {hotfix_with("KB1", files)});
-  CHECK(report.failed == 2);
-  CHECK(report.files[4].codes() == ".5...");
-  CHECK(report.files[5].codes() == ".5...");
+  CHECK(report.failed == changed.size());
+  for (const FileCheck& check : report.files) {
+    bool was_changed = std::find(changed.begin(), changed.end(), check.path) != changed.end();
+    CHECK(check.codes() == (was_changed ? ".5..." : "....."));
+  }
 }
 
 TEST_CASE("verify: a different modification time", "[verify]") {
@@ -530,4 +542,102 @@ TEST_CASE("verify: codes() layout", "[verify]") {
   CHECK(check.codes() == "not-regular");
   check.missing = true;
   CHECK(check.codes() == "missing");
+}
+
+TEST_CASE("verify: only the hotfix asked for is checked, the others still tell superseded ones",
+          "[verify]") {
+  Root root;
+  const std::string shared = "inetsrv/appcmd.exe";
+  InstalledFile older = root.put(shared, "appcmd 7.0.6001.18000");
+  InstalledFile newer = root.put(shared, "appcmd 7.0.6001.22329");
+  InstalledFile own = root.put("inetsrv/own.dll", "only KB1 has this");
+  InstalledFile other = root.put("inetsrv/other.dll", "only KB2 has this");
+  older.layer = own.layer = 1;
+  newer.layer = other.layer = 2;
+  InstalledHotfix first;
+  first.id = "KB1";
+  first.files = {older, own};
+  InstalledHotfix second;
+  second.id = "KB2";
+  second.files = {newer, other};
+  fs::remove(root / "inetsrv/other.dll");  // KB2 is damaged, KB1 is not
+
+  VerifyOptions options;
+  options.only_hotfix = "KB1";
+  VerifyReport report = verify_installed(root.path(), {first, second}, options);
+  REQUIRE(report.files.size() == 2);
+  CHECK(report.intact());
+  CHECK(report.files[0].hotfix_id == "KB1");
+  CHECK(report.files[0].path == shared);
+  CHECK(report.files[0].detail == "superseded by KB2");
+  CHECK(report.files[1].path == "inetsrv/own.dll");
+  CHECK(report.files[1].codes() == ".....");
+  CHECK(report.bytes_hashed == own.size);  // the superseded one is not read
+
+  options.only_hotfix = "KB2";
+  report = verify_installed(root.path(), {first, second}, options);
+  REQUIRE(report.files.size() == 2);
+  CHECK(report.failed == 1);
+  CHECK(report.files[0].ok());
+  CHECK(report.files[1].codes() == "missing");
+
+  options.only_hotfix = "KB3";
+  CHECK(verify_installed(root.path(), {first, second}, options).files.empty());
+}
+
+TEST_CASE("verify: records fed one by one give the report of the whole list", "[verify]") {
+  Root root;
+  std::vector<InstalledFile> files;
+  for (int i = 0; i < 40; ++i) {
+    files.push_back(root.put("fed/f" + std::to_string(i), std::string(100 + i, 'a')));
+  }
+  root.overwrite("fed/f7", std::string(107, 'b'));
+  InstalledFile newer = files[3];
+  newer.layer = 2;
+  std::vector<InstalledHotfix> hotfixes = {hotfix_with("KB1", files),
+                                           hotfix_with("KB2", {newer}, 2)};
+  VerifyReport whole = verify(root, hotfixes, 2);
+
+  for (int threads : {1, 2, 4}) {
+    VerifyOptions options;
+    options.threads = threads;
+    // Slow records: the workers must wait for more instead of taking the list as complete.
+    VerifyReport fed = verify_installed(
+        root.path(),
+        [&](const hotfix::FileSink& sink) {
+          for (const InstalledHotfix& hotfix : hotfixes) {
+            for (InstalledFile file : hotfix.files) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(1));
+              sink(hotfix.id, std::move(file));
+            }
+          }
+        },
+        options);
+    REQUIRE(fed.files.size() == 41);
+    CHECK(fed.failed == 1);
+    CHECK(fed.ok == whole.ok);
+    CHECK(fed.bytes_hashed == whole.bytes_hashed);
+    for (std::size_t i = 0; i < fed.files.size(); ++i) {
+      CHECK(fed.files[i].path == whole.files[i].path);
+      CHECK(fed.files[i].codes() == whole.files[i].codes());
+      CHECK(fed.files[i].detail == whole.files[i].detail);
+    }
+    CHECK(fed.files[3].detail == "superseded by KB2");
+    CHECK(fed.files[7].codes() == ".5...");
+  }
+}
+
+TEST_CASE("verify: a feed that fails stops the checks and its error comes out", "[verify]") {
+  Root root;
+  std::vector<InstalledFile> files;
+  for (int i = 0; i < 20; ++i) files.push_back(root.put("f" + std::to_string(i), "x"));
+  for (int threads : {1, 2}) {
+    VerifyOptions options;
+    options.threads = threads;
+    auto feed = [&](const hotfix::FileSink& sink) {
+      for (int i = 0; i < 10; ++i) sink("KB1", InstalledFile(files[static_cast<std::size_t>(i)]));
+      throw hotfix::Error(hotfix::ErrorKind::kSystem, "state.db", "disk I/O error");
+    };
+    CHECK_THROWS_WITH(verify_installed(root.path(), feed, options), Contains("disk I/O error"));
+  }
 }
