@@ -249,7 +249,7 @@ int cmd_uninstall(const Options& o) {
 int cmd_list(const Options& o) {
   InstallerContext ctx = context(o);
   StateDb db = open_db_readonly(ctx);
-  auto hotfixes = db.hotfixes(false);
+  auto hotfixes = db.hotfixes(false, false);  // the stored manifests are not shown
   if (o.json) {
     json list = json::array();
     for (const InstalledHotfix& h : hotfixes) {
