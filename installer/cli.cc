@@ -306,13 +306,18 @@ int cmd_history(const Options& o) {
   return 0;
 }
 
+// " (pid N)" when the writer holding the lock recorded its pid.
+std::string holder_text(const WriterActivity& writers) {
+  return writers.holder_pid ? " (pid " + std::to_string(*writers.holder_pid) + ")" : "";
+}
+
 int cmd_status(const Options& o) {
   InstallerContext ctx = context(o);
   StateDb db = open_db_readonly(ctx);
   RestartState state = db.restart();
   // A journal whose writer still runs is a transaction in progress, not an interrupted one.
   WriterActivity writers = observe_writers(ctx.state_dir());
-  bool in_progress = writers.journal_present && writers.live_holder;
+  bool in_progress = writers.journal_present && writers.writer_alive;
   bool journal = writers.journal_present && !in_progress;
   if (o.cancel_restart) {
     RootLock lock(ctx.state_dir(), !o.no_wait);
@@ -336,7 +341,7 @@ int cmd_status(const Options& o) {
     if (journal)
       std::cout << "An interrupted transaction is pending: run `hotfix-installer recover`.\n";
     if (in_progress) {
-      std::cout << "A transaction is in progress (pid " << *writers.live_holder << ").\n";
+      std::cout << "A transaction is in progress" << holder_text(writers) << ".\n";
     }
   }
   return state.required ? static_cast<int>(ExitCode::kRestartRequired) : 0;
@@ -416,9 +421,8 @@ int cmd_verify(const Options& o) {
       in_change == 0 ? ""
       : settled
           ? std::to_string(in_change) + " are being changed by " + transaction +
-                (writers.live_holder
-                     ? " in progress (pid " + std::to_string(*writers.live_holder) + ")"
-                     : ", interrupted: run `hotfix-installer recover`")
+                (writers.writer_alive ? " in progress" + holder_text(writers)
+                                      : ", interrupted: run `hotfix-installer recover`")
           : std::to_string(in_change) + " changed while they were checked: an installer is at work";
   if (o.json) {
     json files = json::array();

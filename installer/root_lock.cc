@@ -1,30 +1,51 @@
 #include "installer/root_lock.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <string>
 
 #include "manifests/errors.h"
 
 namespace hotfix {
 
+namespace {
+
+// An open-file-description lock over the whole file: owned by the open file, like flock(),
+// and, unlike flock(), testable with F_OFD_GETLK without being taken.
+struct flock whole_file(short type) {
+  struct flock lock {};
+  lock.l_type = type;
+  lock.l_whence = SEEK_SET;
+  lock.l_start = 0;
+  lock.l_len = 0;
+  return lock;
+}
+
+std::string recorded_pid(int fd) {
+  std::string holder;
+  char buf[32] = {};
+  if (::pread(fd, buf, sizeof buf - 1, 0) > 0) holder = std::string(buf);
+  while (!holder.empty() && (holder.back() == '\n' || holder.back() == '\0')) holder.pop_back();
+  return holder;
+}
+
+}  // namespace
+
 RootLock::RootLock(const std::string& state_dir, bool wait) {
   std::string path = state_dir + "/lock";
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd_ < 0) throw SystemError(path, "open lock file", errno);
-  while (::flock(fd_, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+  struct flock exclusive = whole_file(F_WRLCK);
+  while (::fcntl(fd_, wait ? F_OFD_SETLKW : F_OFD_SETLK, &exclusive) != 0) {
     if (errno == EINTR) continue;
     int err = errno;
-    std::string holder;
-    char buf[32] = {};
-    if (::pread(fd_, buf, sizeof buf - 1, 0) > 0) holder = std::string(buf);
-    while (!holder.empty() && (holder.back() == '\n' || holder.back() == '\0')) holder.pop_back();
+    std::string holder = recorded_pid(fd_);
     ::close(fd_);
     fd_ = -1;
-    if (err == EWOULDBLOCK) {
+    if (err == EAGAIN || err == EACCES) {
       throw Error(ErrorKind::kBusy, path,
                   "busy: another installer is changing this root" +
                       (holder.empty() ? std::string() : " (pid " + holder + ")") +
@@ -41,9 +62,24 @@ RootLock::RootLock(const std::string& state_dir, bool wait) {
 RootLock::~RootLock() {
   if (fd_ >= 0) {
     [[maybe_unused]] int r = ::ftruncate(fd_, 0);
-    ::flock(fd_, LOCK_UN);
-    ::close(fd_);
+    ::close(fd_);  // releases the lock
   }
+}
+
+LockHolder lock_holder(const std::string& state_dir) {
+  LockHolder out;
+  int fd = ::open((state_dir + "/lock").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return out;  // never locked, or not ours to read: no holder can be told
+  struct flock probe = whole_file(F_WRLCK);
+  if (::fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type != F_UNLCK) {
+    out.held = true;
+    std::string pid = recorded_pid(fd);
+    char* end = nullptr;
+    long value = std::strtol(pid.c_str(), &end, 10);
+    if (!pid.empty() && end && *end == '\0' && value > 0) out.pid = value;
+  }
+  ::close(fd);
+  return out;
 }
 
 }  // namespace hotfix

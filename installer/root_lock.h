@@ -2,6 +2,7 @@
 // status) never take it.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace hotfix {
@@ -18,5 +19,15 @@ class RootLock {
  private:
   int fd_ = -1;
 };
+
+// Whether a writer holds <state_dir>/lock at this moment, tested without taking it (so a
+// reader neither waits nor makes a writer wait), with the pid the holder wrote in the file.
+// A pid left in the file by a writer that was killed is not a holder, even if another
+// process has since been given that pid.
+struct LockHolder {
+  bool held = false;
+  std::optional<long> pid;  // as the holder recorded it; absent when not held or unreadable
+};
+LockHolder lock_holder(const std::string& state_dir);
 
 }  // namespace hotfix

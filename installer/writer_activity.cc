@@ -1,7 +1,8 @@
 #include "installer/writer_activity.h"
 
+#include "installer/root_lock.h"
+
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,8 +55,11 @@ WriterActivity observe_writers(const std::string& state_dir) {
       // unreadable: every file counts as possibly changing (see verify)
     }
   }
-  long pid = std::strtol(lock.c_str(), nullptr, 10);
-  if (pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) a.live_holder = pid;
+  // The lock itself says whether its holder is alive: a pid in the file may be a dead
+  // writer's, since given to another process.
+  LockHolder holder = lock_holder(state_dir);
+  a.writer_alive = holder.held;
+  a.holder_pid = holder.pid;
   return a;
 }
 

@@ -13,8 +13,9 @@ namespace hotfix {
 
 struct WriterActivity {
   bool journal_present = false;
-  std::optional<Journal> journal;   // the pending transaction, when its journal is readable
-  std::optional<long> live_holder;  // the pid the lock's holder recorded, if still running
+  std::optional<Journal> journal;  // the pending transaction, when its journal is readable
+  bool writer_alive = false;       // a writer holds the lock now
+  std::optional<long> holder_pid;  // the pid it recorded, when it holds the lock
   // Differs between two looks whenever a writer took or released the lock or journaled.
   std::string marks;
 

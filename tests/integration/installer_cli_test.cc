@@ -1,6 +1,5 @@
 // hotfix-installer end to end: real bundles, real roots on the real filesystem.
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -258,8 +257,15 @@ TEST_CASE("a crash at each step of apply: status reports it, recover restores a 
     INFO("crash at operation " << k << ": " << log[k - 1]);
     REQUIRE(WIFEXITED(status));
     REQUIRE(WEXITSTATUS(status) == hotfix::test::kStoppedDead);
+    // The dead writer's pid may since belong to another process: a live pid in the lock file
+    // does not make the transaction one in progress; only a held lock does.
+    hotfix::test::write_file(root + "/" + kState + "/lock", std::to_string(::getpid()) + "\n");
     RunResult st = installer({"status", "--root", root});
     CHECK(st.out.find("interrupted transaction") != std::string::npos);
+    CHECK(st.out.find("in progress") == std::string::npos);
+    auto st_json = nlohmann::json::parse(installer({"status", "--root", root, "--json"}).out);
+    CHECK(st_json["interrupted_transaction"] == true);
+    CHECK(st_json["transaction_in_progress"] == false);
     RunResult rec = installer({"recover", "--root", root});
     REQUIRE(rec.exit_code == 0);
     bool forward = k > commit;
@@ -285,10 +291,16 @@ TEST_CASE("a second writer fails with busy under --no-wait, readers never block"
   fs::create_directories(root + "/" + kState);
   int fd = ::open((root + "/" + kState + "/lock").c_str(), O_RDWR | O_CREAT, 0644);
   REQUIRE(fd >= 0);
-  REQUIRE(::flock(fd, LOCK_EX) == 0);
+  // Held as the installer holds it: an open-file-description write lock on the whole file.
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  REQUIRE(::fcntl(fd, F_OFD_SETLK, &lock) == 0);
+  REQUIRE(::pwrite(fd, "4242\n", 5, 0) == 5);
   RunResult r = apply_to(root, sample().bundle("x64"), {"--no-wait"});
   CHECK(r.exit_code == 6);
   CHECK(r.err.find("busy") != std::string::npos);
+  CHECK(r.err.find("(pid 4242)") != std::string::npos);
   CHECK(installer({"list", "--root", root}).exit_code == 0);
   CHECK(installer({"status", "--root", root}).exit_code == 0);
   CHECK(installer({"verify", "--root", root}).exit_code == 0);
