@@ -416,8 +416,8 @@ RestartState cancel_restart(const RestartState& current, RestartEnvironment& env
   const std::string& how = current.mechanism;
 
   if (starts_with(how, kCommandPrefix)) {
-    std::string command =
-        env.restart_command ? *env.restart_command : how.substr(std::string(kCommandPrefix).size());
+    // The command that scheduled it, not one given now: only it knows what it scheduled.
+    std::string command = how.substr(std::string(kCommandPrefix).size());
     std::int64_t minutes =
         std::max<std::int64_t>(0, (*current.scheduled_at - current_time(env) + 59) / 60);
     auto argv = command_argv("cancel", command, *current.scheduled_at, minutes, current.policy,

@@ -206,7 +206,7 @@ TEST_CASE("restart at=HH:MM is the next local HH:MM; now is immediate") {
   calls = f.calls();
   REQUIRE(calls.size() == 3);
   CHECK(calls[1]["action"] == "cancel");
-  CHECK(calls[1]["args"] == "now");  // the command given now is the one asked to cancel
+  CHECK(calls[1]["args"] == "at");  // the command that scheduled it cancels it
   CHECK(calls[2]["action"] == "schedule");
   CHECK(calls[2]["policy"] == "now");
   CHECK(calls[2]["in"] == "0");

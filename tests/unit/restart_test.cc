@@ -541,11 +541,12 @@ TEST_CASE("Cancelling stops whatever scheduled the restart") {
     CHECK(host.calls[0][2] == "HOTFIX_RESTART_AT=2024-06-01T10:30:00Z");
     CHECK(host.calls[0].back() == "ssh mgmt reboot-at");
   }
-  SECTION("a --restart-command given now is the one used") {
+  SECTION("the command that scheduled it cancels it, not a --restart-command given now") {
     FakeHost host(false, false, "new-command");
     hotfix::cancel_restart(scheduled("command: old-command"), host.env);
     REQUIRE(host.calls.size() == 1);
-    CHECK(host.calls[0].back() == "new-command");
+    CHECK(host.calls[0][1] == "HOTFIX_RESTART_ACTION=cancel");
+    CHECK(host.calls[0].back() == "old-command");
   }
   SECTION("a recorded-only schedule has nothing to stop") {
     FakeHost host(false, false);
