@@ -58,6 +58,7 @@ struct BundleReader::Impl {
   Manifest manifest;
   std::optional<PublicKey> signer;
   bool payloads_read = false;
+  std::string last_entry;  // the name of the last entry whose header was read
 
   [[noreturn]] void corrupt(const std::string& what) const {
     throw Error(ErrorKind::kBadInput, path, "not a valid bundle: " + what);
@@ -109,10 +110,16 @@ struct BundleReader::Impl {
     archive_entry* entry = nullptr;
     int r = archive_read_next_header(archive.get(), &entry);
     if (r == ARCHIVE_EOF) return nullptr;
-    if (r != ARCHIVE_OK) corrupt(archive_error());
+    if (r != ARCHIVE_OK) {
+      // Damage is found at the header that follows the entry whose size lied: name where.
+      corrupt(archive_error() +
+              (last_entry.empty() ? " at the first entry" : " after entry '" + last_entry + "'"));
+    }
     if (archive_filter_code(archive.get(), 0) != ARCHIVE_FILTER_ZSTD) {
       corrupt("the tar stream is not zstd-compressed");
     }
+    const char* name = archive_entry_pathname(entry);
+    last_entry = name ? name : "";
     return entry;
   }
 
@@ -128,8 +135,7 @@ struct BundleReader::Impl {
     }
     if (!archive_entry_size_is_set(entry) || archive_entry_size(entry) < 0 ||
         static_cast<std::uint64_t>(archive_entry_size(entry)) > max_size) {
-      corrupt("'" + std::string(name) + "' is larger than " + std::to_string(max_size) +
-              " bytes");
+      corrupt("'" + std::string(name) + "' is larger than " + std::to_string(max_size) + " bytes");
     }
     std::string data(static_cast<std::size_t>(archive_entry_size(entry)), '\0');
     std::size_t done = 0;

@@ -352,7 +352,7 @@ void Builder::contents() {
         p[0].declared_size = static_cast<long long>(p[0].content.size());
         p[0].content += std::string(64 << 10, 'A');
       },
-      2, "not a valid bundle: Damaged tar archive");
+      2, "not a valid bundle: Damaged tar archive after entry 'payload/");
 }
 
 void Builder::compression() {
