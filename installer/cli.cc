@@ -459,15 +459,7 @@ int cmd_verify(const Options& o) {
 }
 
 void print_error(const Error& e, bool as_json) {
-  std::vector<std::string> lines;
-  if (auto* m = dynamic_cast<const ManifestError*>(&e)) {
-    for (const ManifestIssue& i : m->issues()) {
-      // where() already holds the first issue's path: start from the source alone.
-      lines.push_back((m->source().empty() ? "" : m->source() + ": ") +
-                      (i.path.empty() ? "" : i.path + ": ") + i.message);
-    }
-  }
-  if (lines.empty()) lines.push_back(e.what());
+  std::vector<std::string> lines = e.lines();
   for (const std::string& l : lines) std::cerr << kProgram << ": error: " << l << "\n";
   if (as_json) {
     print_json({{"ok", false},

@@ -34,6 +34,8 @@ Error::Error(ErrorKind kind, std::string where, std::string message)
       where_(std::move(where)),
       message_(std::move(message)) {}
 
+std::vector<std::string> Error::lines() const { return {what()}; }
+
 SystemError::SystemError(std::string where, std::string operation, int error_number)
     : Error(ErrorKind::kSystem, std::move(where), operation + ": " + std::strerror(error_number)),
       errno_(error_number) {}

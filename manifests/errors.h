@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace hotfix {
 
@@ -38,9 +39,14 @@ class Error : public std::runtime_error {
  public:
   Error(ErrorKind kind, std::string where, std::string message);
 
+  virtual ~Error() = default;
+
   ErrorKind kind() const { return kind_; }
   const std::string& where() const { return where_; }
   const std::string& message() const { return message_; }
+  // What to show the user, one line each: what() alone, or, for errors that collect several
+  // problems, one line per problem.
+  virtual std::vector<std::string> lines() const;
 
  private:
   ErrorKind kind_;

@@ -813,13 +813,21 @@ ManifestError::ManifestError(std::string source, std::vector<ManifestIssue> issu
       source_(std::move(source)),
       issues_(std::move(issues)) {}
 
+std::vector<std::string> ManifestError::lines() const {
+  if (issues_.empty()) return Error::lines();
+  std::vector<std::string> out;
+  for (const ManifestIssue& issue : issues_) {
+    std::string line = source_;
+    if (!issue.path.empty()) line += (line.empty() ? "" : ": ") + issue.path;
+    line += (line.empty() ? "" : ": ") + issue.message;
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
 std::string ManifestError::report() const {
   std::string out;
-  for (const ManifestIssue& issue : issues_) {
-    out += source_;
-    if (!issue.path.empty()) out += (out.empty() ? "" : ": ") + issue.path;
-    out += (out.empty() ? "" : ": ") + issue.message + "\n";
-  }
+  for (const std::string& line : lines()) out += line + "\n";
   return out;
 }
 

@@ -53,14 +53,15 @@ struct ManifestIssue {
 };
 
 // Thrown with every problem found (up to kMaxManifestIssues), not just the first. what() is
-// the first issue; the
-// caller prints issues() one per line as "<source>: <path>: <message>" (see report()).
+// the first issue; lines() has them all.
 class ManifestError : public Error {
  public:
   ManifestError(std::string source, std::vector<ManifestIssue> issues);
   const std::string& source() const { return source_; }
   const std::vector<ManifestIssue>& issues() const { return issues_; }
-  // Every issue, one line each, "<source>: <path>: <message>", newline-terminated.
+  // Every issue, one line each: "<source>: <path>: <message>".
+  std::vector<std::string> lines() const override;
+  // lines(), each newline-terminated.
   std::string report() const;
 
  private:

@@ -120,8 +120,8 @@ int cmd_scan(const Options& o) {
     return 0;
   }
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"File name", "File version", "File size", "Date", "Time", "Platform",
-                  "Destination"});
+  rows.push_back(
+      {"File name", "File version", "File size", "Date", "Time", "Platform", "Destination"});
   for (const FileEntry& f : files) {
     rows.push_back({f.name, format_file_version(f.version), format_thousands(f.size),
                     f.timestamp.kb_date(), f.timestamp.kb_time(),
@@ -192,8 +192,8 @@ int cmd_build(const Options& o) {
     char line[512];
     std::snprintf(line, sizeof line, "%s  %zu files, %zu blobs, %s bytes -> %s bytes (%.2fx)",
                   b.path.c_str(), r.manifest.architectures.begin()->second.size(), r.blobs,
-                  format_thousands(r.input_bytes).c_str(),
-                  format_thousands(r.bundle_bytes).c_str(), ratio);
+                  format_thousands(r.input_bytes).c_str(), format_thousands(r.bundle_bytes).c_str(),
+                  ratio);
     std::cout << line << "\n";
   }
   return 0;
@@ -270,8 +270,9 @@ int cmd_verify(const Options& o) {
     for (const std::string& p : report.problems) std::cerr << kProgram << ": " << p << "\n";
     std::cout << o.bundle << ": signature valid (key "
               << short_fingerprint(report.signer_fingerprint) << "), " << report.blobs_checked
-              << " payloads, " << format_thousands(report.bytes_checked) << " bytes: "
-              << (ok ? "OK" : std::to_string(report.problems.size()) + " problem(s)") << "\n";
+              << " payloads, " << format_thousands(report.bytes_checked)
+              << " bytes: " << (ok ? "OK" : std::to_string(report.problems.size()) + " problem(s)")
+              << "\n";
   }
   return ok ? 0 : static_cast<int>(ExitCode::kVerification);
 }
@@ -309,17 +310,7 @@ int cmd_describe(const Options& o) {
 }
 
 void print_error(const Error& e, bool as_json) {
-  std::vector<std::string> lines;
-  if (auto* m = dynamic_cast<const ManifestError*>(&e)) {
-    for (const ManifestIssue& i : m->issues()) {
-      // where() already holds the first issue's path: start from the source alone.
-      lines.push_back((m->source().empty() ? "" : m->source() + ": ") +
-                      (i.path.empty() ? "" : i.path + ": ") + i.message);
-    }
-  } else if (auto* d = dynamic_cast<const DropMismatchError*>(&e)) {
-    for (const DropIssue& i : d->issues()) lines.push_back(i.where + ": " + i.message);
-  }
-  if (lines.empty()) lines.push_back(e.what());
+  std::vector<std::string> lines = e.lines();
   for (const std::string& l : lines) std::cerr << kProgram << ": error: " << l << "\n";
   if (as_json) {
     print_json({{"ok", false},
@@ -347,7 +338,9 @@ int packager_main(int argc, char** argv) {
   keygen->add_flag("--json", o.json, "Machine-readable output");
 
   auto* scan = app.add_subcommand("scan", "List a directory's files as the article does");
-  scan->add_option("DIR", o.scan_dir, "Directory to scan")->required()->check(CLI::ExistingDirectory);
+  scan->add_option("DIR", o.scan_dir, "Directory to scan")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   scan->add_flag("--json", o.json, "Emit manifest file entries");
   auto* scan_id = scan->add_option("--manifest-id", o.scan_id,
                                    "Emit a whole source manifest with this hotfix id");
@@ -358,8 +351,7 @@ int packager_main(int argc, char** argv) {
   auto* build = app.add_subcommand(
       "build", "Check drops against a manifest, then write one signed bundle per architecture");
   build->add_option("MANIFEST", o.manifest, "Hotfix manifest (JSON)")->required();
-  build->add_option("--drop", o.drops, "ARCH=DIR: build output for one architecture")
-      ->required();
+  build->add_option("--drop", o.drops, "ARCH=DIR: build output for one architecture")->required();
   build->add_option("--key", o.key, "Ed25519 private key (PEM)")->required();
   build->add_option("--out", o.out, "Output directory for the bundles")->required();
   build->add_option("--arch", o.arches, "Build only these architectures");
@@ -370,7 +362,8 @@ int packager_main(int argc, char** argv) {
 
   auto* inspect = app.add_subcommand("inspect", "Show a bundle's hotfix metadata and file table");
   inspect->add_option("BUNDLE", o.bundle, "Bundle file")->required();
-  inspect->add_option("--trust", o.trust, "Trusted public key (file or directory) to check the signature");
+  inspect->add_option("--trust", o.trust,
+                      "Trusted public key (file or directory) to check the signature");
   inspect->add_flag("--json", o.json, "Machine-readable output");
 
   auto* verify = app.add_subcommand("verify", "Check a bundle's signature and every payload");
@@ -378,8 +371,8 @@ int packager_main(int argc, char** argv) {
   verify->add_option("--trust", o.trust, "Trusted public key (file or directory)")->required();
   verify->add_flag("--json", o.json, "Machine-readable output");
 
-  auto* describe = app.add_subcommand(
-      "describe", "Render the article's File information tables (Markdown)");
+  auto* describe =
+      app.add_subcommand("describe", "Render the article's File information tables (Markdown)");
   describe->add_option("INPUT", o.input, "Manifest (.json) or bundle (.hotfix)")->required();
   describe->add_option("--trust", o.trust, "Check a bundle's signature with this key");
   describe->add_flag("--local-time", o.local_time, "Dates and times in local time, not UTC");

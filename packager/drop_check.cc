@@ -21,6 +21,13 @@ DropMismatchError::DropMismatchError(std::vector<DropIssue> issues)
                                    : std::string())),
       issues_(std::move(issues)) {}
 
+std::vector<std::string> DropMismatchError::lines() const {
+  if (issues_.empty()) return Error::lines();
+  std::vector<std::string> out;
+  for (const DropIssue& issue : issues_) out.push_back(issue.where + ": " + issue.message);
+  return out;
+}
+
 namespace {
 
 std::string describe_platform(const FileIdentity& id) {
@@ -76,8 +83,8 @@ DropCheckResult check_drop(Arch arch, const std::vector<FileEntry>& files,
     }
     Timestamp mtime(static_cast<std::int64_t>(st.st_mtim.tv_sec));
     if (!mtime.same_minute(entry.timestamp)) {
-      issue("timestamp is " + mtime.iso8601() + ", the manifest says " +
-            entry.timestamp.iso8601() + " (compared to the minute)");
+      issue("timestamp is " + mtime.iso8601() + ", the manifest says " + entry.timestamp.iso8601() +
+            " (compared to the minute)");
     }
     FileIdentity id;
     try {

@@ -19,6 +19,7 @@ class DropMismatchError : public Error {
  public:
   explicit DropMismatchError(std::vector<DropIssue> issues);
   const std::vector<DropIssue>& issues() const { return issues_; }
+  std::vector<std::string> lines() const override;  // "<where>: <message>" per issue
 
  private:
   std::vector<DropIssue> issues_;

@@ -52,7 +52,8 @@ struct Fixture {
     m.architectures[Arch::kX64] = {text_file("app.xml", "app", 200)};
     hotfix::test::write_file(dir / "hotfix.json", write_manifest(m));
     for (const auto& [arch, files] : m.architectures) {
-      for (const FileEntry& f : files) put(dir / ("drops/" + std::string(arch_token(arch))), f, 'a');
+      for (const FileEntry& f : files)
+        put(dir / ("drops/" + std::string(arch_token(arch))), f, 'a');
     }
     PrivateKey key = PrivateKey::generate();
     write_key_pair(key, (dir / "k").string(), false);
@@ -77,7 +78,8 @@ TEST_CASE("A hotfix with several languages gets one bundle per architecture and 
     INFO(name);
     REQUIRE(fs::exists(fx.dir / ("out/" + std::string(name))));
   }
-  BundleReader de = BundleReader::open_verified((fx.dir / "out/KB000002-x86-de-DE.hotfix").string(), trust);
+  BundleReader de =
+      BundleReader::open_verified((fx.dir / "out/KB000002-x86-de-DE.hotfix").string(), trust);
   REQUIRE(de.manifest().bundle->language == "de-DE");
   const auto& files = de.manifest().architectures.at(Arch::kX86);
   REQUIRE(files.size() == 2);  // the neutral file and the German one, not the English one
@@ -111,6 +113,12 @@ TEST_CASE("Mismatches in several drops are all reported, and nothing is written"
     CHECK(e.issues()[1].message == "size is 201 bytes, the manifest says 200");
     CHECK(e.issues()[2].message.find("timestamp is") == 0);
     CHECK(e.kind() == ErrorKind::kVerification);
+    // Through the base class, as the program prints errors: one line per issue.
+    const hotfix::Error& base = e;
+    std::vector<std::string> lines = base.lines();
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0] == "x86: app/de-DE/strings.txt: " + e.issues()[0].message);
+    CHECK(lines[1] == "x64: app/app.xml: size is 201 bytes, the manifest says 200");
   }
   CHECK_FALSE(fs::exists(fx.dir / "out"));
 }

@@ -340,6 +340,13 @@ TEST_CASE("ManifestError names the source, is bad input, and reports every issue
     CHECK(contains(report, "KB967131.json: id: \"KB 967131\" is not a valid id"));
     CHECK(contains(report, "\nKB967131.json: title: is empty"));
     CHECK(report.back() == '\n');
+    // Through the base class, as the programs print errors: one line per issue.
+    const hotfix::Error& base = e;
+    std::vector<std::string> lines = base.lines();
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0].rfind("KB967131.json: id: \"KB 967131\" is not a valid id", 0) == 0);
+    CHECK(lines[1].rfind("KB967131.json: title: is empty", 0) == 0);
+    CHECK(report == lines[0] + "\n" + lines[1] + "\n");
   }
   try {
     hotfix::parse_manifest("[", "broken.json");
