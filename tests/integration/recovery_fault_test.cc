@@ -130,8 +130,13 @@ std::string interrupted_key(const std::string& root, const std::set<std::string>
   std::string text;
   for (const auto& [path, value] : snapshot_tree(root)) {
     if (untracked_state_files().count(path)) continue;
-    text += path + " " + (ends_with(path, "/journal.json") ? read_file(root + "/" + path) : value) +
-            "\n";
+    std::string what = value;
+    if (ends_with(path, "/journal.json")) {
+      what = read_file(root + "/" + path);
+    } else if (path.find(".hotfix-") != std::string::npos) {
+      what = what.substr(0, what.find_last_of(' '));  // a staged file's time is the clock's
+    }
+    text += path + " " + what + "\n";
   }
   text += database_summary(root);
   std::string out;
@@ -188,7 +193,14 @@ class RecoveryChecker {
     }
     std::set<std::string> seen;
     Tally tally;
-    for (const Cut& cut : choose_cuts(log, every_cut)) {
+    const std::vector<Cut> cuts = choose_cuts(log, every_cut);
+    if (!every_cut) {
+      for (const Cut& cut : cuts) {
+        std::cout << scenario_ << ": " << step.name << ": cut at operation " << cut.k << ", "
+                  << cut.phase << "\n";
+      }
+    }
+    for (const Cut& cut : cuts) {
       for (FaultKind kind : {FaultKind::kCrash, FaultKind::kPowerLoss}) {
         std::string where = scenario_ + ": " + step.name + " cut by " +
                             std::string(fault_kind_name(kind)) + " at operation " +
@@ -259,6 +271,12 @@ class RecoveryChecker {
       FaultDisk clean(probe, interrupted, untracked_state_files(), path("report"));
       recover_root({probe, &clean, true});
       log = clean.log();
+      // Named as in the roots the faults are injected into.
+      for (std::string& entry : log) {
+        if (auto at = entry.find(probe); at != std::string::npos) {
+          entry.replace(at, probe.size(), path("root"));
+        }
+      }
     }
     const std::uint64_t m = log.size();
     std::vector<std::pair<std::uint64_t, FaultKind>> points;

@@ -198,10 +198,6 @@ void FaultDisk::rename(const std::string& from, const std::string& to) {
   std::string a = relative(from), b = relative(to);
   base_.rename(from, to);
   std::uint64_t id = current_.at(a);
-  auto target = current_.find(b);
-  // rename(2) between two links of one file does nothing and keeps both names (a rollback
-  // putting back a backup over the file it is a link of does that).
-  if (target != current_.end() && target->second == id) return;
   current_.erase(a);
   current_[b] = id;
 }
