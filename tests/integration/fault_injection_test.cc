@@ -1,9 +1,10 @@
 // Exhaustive fault injection (docs/transaction.md): every filesystem operation of apply and
-// uninstall, for the KB967131 x64 sample and for two hotfixes layered over the same files, is
-// in turn failed with EIO or ENOSPC, cut by a crash, and cut by a power loss that drops all
-// that was not durable; one more power loss comes right after the command has finished.
-// Recovery, as the next command runs it, must then leave the complete old set or the complete
-// new set, byte for byte with modes and times, the database agreeing, and nothing temporary.
+// uninstall, for the KB967131 x64 sample, for two hotfixes layered over the same files and for
+// an upgrade of the lower one, is in turn failed with EIO or ENOSPC, cut by a crash, and cut
+// by a power loss that drops all that was not durable; one more power loss comes right after
+// the command has finished. Recovery, as the next command runs it, must then leave the
+// complete old set or the complete new set, byte for byte with modes and times, the database
+// agreeing, and nothing temporary.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
