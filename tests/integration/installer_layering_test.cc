@@ -273,3 +273,26 @@ TEST_CASE("uninstall removes the directories a hotfix created, when nothing else
   }
   CHECK(problems(root) == "");
 }
+
+TEST_CASE("a file a later hotfix skipped goes with the last hotfix that needs it") {
+  HotfixKit kit;
+  std::string root = kit.make_root("root", {pe("app/core.dll", "1.0.0.0")});
+  const auto original = snapshot_tree(root, "var");
+  // KB340 installs the file; KB341 lists the same version, so it leaves it as it is.
+  apply(kit, root, kit.build(hotfix_of("KB340", 1, {pe("app/lib/new.dll", "1.1.0.0")})));
+  apply(kit, root, kit.build(hotfix_of("KB341", 1, {pe("app/lib/new.dll", "1.1.0.0")})));
+  SECTION("the hotfix that installed it goes first") {
+    uninstall(root, "KB340");
+    CHECK(version_at(root, "app/lib/new.dll") == "1.1.0.0");  // KB341 still needs it
+    check_consistent(root);
+    uninstall(root, "KB341");
+  }
+  SECTION("the hotfix that skipped it goes first") {
+    uninstall(root, "KB341");
+    CHECK(version_at(root, "app/lib/new.dll") == "1.1.0.0");
+    check_consistent(root);
+    uninstall(root, "KB340");
+  }
+  check_tree(root, original);
+  CHECK(problems(root) == "");
+}
