@@ -21,11 +21,13 @@ enum class FileAction {
   kKept,       // a config file the administrator changed: left alone, new one at NAME.hotfix-new
   kSkipped,    // the installed version was newer or equal: left alone
 };
-std::string_view file_action_token(FileAction action);  // "installed", "replaced", "kept", "skipped"
+std::string_view file_action_token(
+    FileAction action);  // "installed", "replaced", "kept", "skipped"
 std::optional<FileAction> parse_file_action(std::string_view token);
 
 struct InstalledFile {
-  std::string path;  // relative to the root, as it is spelled on disk ("Windows/System32/inetsrv/appcmd.exe")
+  std::string path;           // relative to the root, as it is spelled on disk
+                              // ("Windows/System32/inetsrv/appcmd.exe")
   std::string manifest_path;  // destination/name as the manifest spells it
   FileAction action = FileAction::kInstalled;
   // What the hotfix promised (for verify): the manifest's version, size, hash, timestamp, and
@@ -55,6 +57,9 @@ struct InstalledHotfix {
   std::vector<std::string> supersedes;
   std::vector<std::string> requires_hotfixes;  // hotfix ids its prerequisites name
   std::vector<InstalledFile> files;
+  // Directories the hotfix created (relative to the root, as spelled on disk), outermost
+  // first: uninstall removes them when they are empty.
+  std::vector<std::string> created_dirs;
 };
 
 struct HistoryEntry {
@@ -63,7 +68,8 @@ struct HistoryEntry {
   std::string action;    // "apply", "uninstall", "recover"
   std::string hotfix_id;
   std::uint64_t revision = 0;
-  std::string outcome;  // "applied", "uninstalled", "rolled back", "rolled forward", "refused", "failed", "no-op"
+  std::string outcome;  // "applied", "uninstalled", "rolled back", "rolled forward", "refused",
+                        // "failed", "no-op"
   std::string detail;   // one line: why
   std::string txid;     // transaction id, empty for refusals
 };
@@ -71,8 +77,8 @@ struct HistoryEntry {
 struct RestartState {
   bool required = false;
   RestartRequirement kind = RestartRequirement::kNone;
-  std::vector<std::string> hotfixes;  // which hotfixes need it
-  std::string policy;                 // "never", "now", "at=HH:MM", "delay=MINUTES"
+  std::vector<std::string> hotfixes;         // which hotfixes need it
+  std::string policy;                        // "never", "now", "at=HH:MM", "delay=MINUTES"
   std::optional<std::int64_t> scheduled_at;  // UTC seconds, when a restart was scheduled
   std::string mechanism;  // how it was scheduled: "systemd-run unit hotfix-restart-…", a command
 };

@@ -99,17 +99,62 @@ FileMetadata metadata_for(const PlannedFile& f) {
   return m;
 }
 
-// The record of the file an installed hotfix put at `path` (installed or replaced), if any.
-const InstalledFile* put_in_place(const std::optional<InstalledHotfix>& hotfix,
-                                  const std::string& path) {
+// The record an installed hotfix has of `path`, if any.
+const InstalledFile* record_of(const std::optional<InstalledHotfix>& hotfix,
+                               const std::string& path) {
   if (!hotfix) return nullptr;
   for (const InstalledFile& f : hotfix->files) {
-    if (f.path == path &&
-        (f.action == FileAction::kInstalled || f.action == FileAction::kReplaced)) {
-      return &f;
-    }
+    if (f.path == path) return &f;
   }
   return nullptr;
+}
+
+// Whether a record answers for what is at its path when its hotfix goes: it put the file there,
+// or it holds the backup of what was there before (handed on to it, or kept by an upgrade).
+bool answers_for_path(const InstalledFile& f) {
+  return f.action == FileAction::kInstalled || f.action == FileAction::kReplaced ||
+         f.backup.has_value();
+}
+
+// Takes `id`'s record `f` out of the layering over its path, as uninstall does: the next later
+// record (another hotfix's) takes over the backup of what `f` displaced, and its own backup (of
+// `id`'s file) becomes obsolete. Returns the hotfix that took over, or nothing when no record
+// is later (`id` is the top layer).
+std::optional<std::string> hand_on(const std::vector<FileLayer>& layers, const std::string& id,
+                                   const InstalledFile& f, std::vector<FileLayer>& updated,
+                                   std::vector<std::string>& discard_after_commit) {
+  auto self =
+      std::find_if(layers.begin(), layers.end(), [&](const FileLayer& l) { return l.first == id; });
+  if (self == layers.end() || std::next(self) == layers.end()) return std::nullopt;
+  FileLayer next = *std::next(self);
+  InstalledFile& taker = next.second;
+  if (taker.backup) discard_after_commit.push_back(*taker.backup);
+  taker.backup = f.backup;
+  if (!f.backup && taker.action == FileAction::kSkipped) {
+    // `f` put a file where there was none, and the later hotfix had left it as it found it:
+    // the later one now answers for that file, so that the file goes when it goes.
+    taker.action = FileAction::kInstalled;
+    taker.version = f.version;
+    taker.size = f.size;
+    taker.sha256 = f.sha256;
+    taker.mtime = f.mtime;
+    taker.mode = f.mode;
+  }
+  updated.push_back(next);
+  return next.first;
+}
+
+bool under_dir(const std::string& path, const std::string& dir, bool fold) {
+  if (path.size() <= dir.size() + 1 || path[dir.size()] != '/') return false;
+  for (std::size_t i = 0; i < dir.size(); ++i) {
+    char a = path[i], b = dir[i];
+    if (fold) {
+      if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
+      if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
+    }
+    if (a != b) return false;
+  }
+  return true;
 }
 
 // `sizes` are the staged files' sizes. Each takes whole blocks: a thousand one-byte files need
@@ -322,6 +367,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
   std::set<std::string> created;
   std::vector<std::uint64_t> staged_sizes;
   std::int64_t layer = db.next_layer();
+  std::vector<FileLayer> updated_layers;  // other hotfixes' records an upgrade hands a backup to
   int counts[5] = {};
   for (std::size_t i = 0; i < result.plan.files.size(); ++i) {
     const PlannedFile& f = result.plan.files[i];
@@ -336,11 +382,13 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
     rec.mtime = f.entry.timestamp.unix_seconds();
     rec.mode = metadata_for(f).mode;
     rec.layer = layer;
+    // An upgrade: the older revision's record of this path.
+    const InstalledFile* old = record_of(installed, rec.path);
     if (f.decision == Decision::kSkip) {
       rec.action = FileAction::kSkipped;
-      // An upgrade that leaves the older revision's file in place keeps its record: the
-      // backup of what was there before the hotfix, needed by uninstall.
-      if (const InstalledFile* old = put_in_place(installed, rec.path)) rec = *old;
+      // An upgrade that leaves the file as it is keeps the older revision's record: its place
+      // in the layering and the backup of what was there before the hotfix.
+      if (old) rec = *old;
       record.files.push_back(rec);
       continue;
     }
@@ -352,6 +400,12 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
       op.path = f.target.relative + ".hotfix-new";
       if (disk.exists(ctx.root + "/" + op.path)) op.backup = backup;
       op.keep_backup = false;
+      // The file itself does not change: an upgrade keeps the older revision's place and the
+      // backup of what was there before the hotfix.
+      if (old) {
+        rec.layer = old->layer;
+        rec.backup = old->backup;
+      }
     } else {
       rec.action =
           f.decision == Decision::kInstall ? FileAction::kInstalled : FileAction::kReplaced;
@@ -360,21 +414,24 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
         op.backup = backup;
         op.keep_backup = true;
         rec.backup = backup;
-        // An upgrade keeps the backup of the true original, not the older revision's file.
-        if (installed) {
-          for (const InstalledFile& old : installed->files) {
-            if (old.path == rec.path &&
-                (old.action == FileAction::kInstalled || old.action == FileAction::kReplaced)) {
-              auto layers = db.layers(rec.path, fold);
-              if (!layers.empty() && layers.back().first == m.id) {
-                op.keep_backup = false;
-                rec.backup = old.backup;
-              }
-            }
-          }
-        }
         result.replaced_paths.push_back(rec.path);
         result.replaced_identities.emplace_back(f.current->st_dev, f.current->st_ino);
+      }
+      if (old && answers_for_path(*old)) {
+        auto layers = db.layers(rec.path, fold);
+        if (!layers.empty() && layers.back().first == m.id) {
+          // The older revision is the top layer: the upgrade takes its place and keeps the
+          // backup of what was there before the hotfix; the older revision's file goes.
+          op.keep_backup = false;
+          rec.layer = old->layer;
+          rec.backup = old->backup;
+          rec.action = rec.backup ? FileAction::kReplaced : FileAction::kInstalled;
+        } else {
+          // A later hotfix layered over the older revision: the older revision's place goes to
+          // it, as on uninstall, and the upgrade, whose file is now the one in place, becomes
+          // the top layer with the backup of the later hotfix's file.
+          hand_on(layers, m.id, *old, updated_layers, journal.discard_after_commit);
+        }
       }
       for (const std::string& d : f.target.missing_dirs) {
         if (created.insert(d).second) journal.created_dirs.push_back(d);
@@ -396,6 +453,12 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
   }
   std::sort(journal.created_dirs.begin(), journal.created_dirs.end(),
             [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+  if (installed) record.created_dirs = installed->created_dirs;
+  for (const std::string& d : journal.created_dirs) {
+    if (!std::count(record.created_dirs.begin(), record.created_dirs.end(), d)) {
+      record.created_dirs.push_back(d);
+    }
+  }
   try {
     check_free_space(ctx.root.empty() ? "/" : ctx.root, staged_sizes);
   } catch (const Error& e) {
@@ -448,8 +511,10 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
     for_each_payload_read_ahead(
         reader, [&](const Sha256Digest& digest) { return by_content.count(digest) > 0; }, handler);
   };
-  auto committer = [&] { db.record_apply(record, history("applied", detail, txid), restart); };
-  if (files_change) {
+  auto committer = [&] {
+    db.record_apply(record, history("applied", detail, txid), restart, updated_layers);
+  };
+  if (files_change || !journal.discard_after_commit.empty()) {
     run_transaction(disk, ctx.root, state, journal, stager, committer);
   } else {
     disk.commit(committer);  // everything was already there: record it, change no file
@@ -504,29 +569,31 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
   int i = 0;
   for (const InstalledFile& f : h->files) {
     std::string backup = "backups/" + txid + "/" + std::to_string(i++);
-    if (f.action == FileAction::kSkipped) {
-      result.files.emplace_back(f.path, "left as it was (the hotfix had skipped it)");
-      continue;
-    }
     if (f.action == FileAction::kKept) {
       std::string extra = f.path + ".hotfix-new";
       if (disk.exists(ctx.root + "/" + extra)) {
         journal.ops.push_back({JournalOp::Kind::kRemove, extra, "", backup, false});
         result.files.emplace_back(extra, "removed");
       }
+    }
+    if (!answers_for_path(f)) {
+      if (f.action == FileAction::kSkipped) {
+        result.files.emplace_back(f.path, "left as it was (the hotfix had skipped it)");
+      }
       continue;
     }
     auto layers = db.layers(f.path, fold);
-    auto self = std::find_if(layers.begin(), layers.end(),
-                             [&](const FileLayer& l) { return l.first == id; });
-    if (self != layers.end() && std::next(self) != layers.end()) {
-      // A later hotfix replaced this file since: its file stays, and it now displaces what
-      // this hotfix had displaced.
-      FileLayer next = *std::next(self);
-      if (next.second.backup) journal.discard_after_commit.push_back(*next.second.backup);
-      next.second.backup = f.backup;
-      updated.push_back(next);
-      result.files.emplace_back(f.path, "kept " + next.first + "'s version (installed later)");
+    if (auto later = hand_on(layers, id, f, updated, journal.discard_after_commit)) {
+      // A later hotfix layered over this file since: its file stays, and it now displaces
+      // what this hotfix had displaced.
+      result.files.emplace_back(f.path, "kept " + *later + "'s version (installed later)");
+      continue;
+    }
+    if (f.action == FileAction::kKept) {
+      // The administrator changed the file after the hotfix put it there: it stays, as rpm
+      // leaves a changed configuration file; what the hotfix had displaced is not needed.
+      if (f.backup) journal.discard_after_commit.push_back(*f.backup);
+      result.files.emplace_back(f.path, "left as the administrator changed it");
       continue;
     }
     bool present = disk.exists(ctx.root + "/" + f.path);
@@ -540,6 +607,26 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
     } else if (present) {
       journal.ops.push_back({JournalOp::Kind::kRemove, f.path, "", backup, false});
       result.files.emplace_back(f.path, "removed (it did not exist before)");
+    }
+  }
+  // The directories it created: one that still holds another installed hotfix's files is
+  // handed on to that hotfix; the others are removed once committed, when empty, deepest
+  // first (one that holds anything else stays).
+  std::vector<DirOwner> handed_dirs;
+  if (!h->created_dirs.empty()) {
+    std::vector<InstalledHotfix> others = db.hotfixes(true, false);
+    for (auto dir = h->created_dirs.rbegin(); dir != h->created_dirs.rend(); ++dir) {
+      bool taken = false;
+      for (const InstalledHotfix& other : others) {
+        if (other.id == id) continue;
+        bool needs = std::any_of(other.files.begin(), other.files.end(),
+                                 [&](const auto& f) { return under_dir(f.path, *dir, fold); });
+        if (needs) {
+          handed_dirs.emplace_back(other.id, *dir);
+          taken = true;
+        }
+      }
+      if (!taken) journal.remove_dirs_after_commit.push_back(*dir);
     }
   }
 
@@ -579,8 +666,9 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
       }
     }
   };
-  auto committer = [&] { db.record_uninstall(id, updated, entry, restart); };
-  if (journal.ops.empty() && journal.discard_after_commit.empty()) {
+  auto committer = [&] { db.record_uninstall(id, updated, entry, restart, handed_dirs); };
+  if (journal.ops.empty() && journal.discard_after_commit.empty() &&
+      journal.remove_dirs_after_commit.empty()) {
     disk.commit(committer);
   } else {
     // Also without file operations: the backups this uninstall makes obsolete are removed

@@ -42,6 +42,7 @@ std::string journal_to_json(const Journal& j) {
   doc["ops"] = ops;
   doc["created_dirs"] = j.created_dirs;
   doc["discard_after_commit"] = j.discard_after_commit;
+  doc["remove_dirs_after_commit"] = j.remove_dirs_after_commit;
   return doc.dump(1) + "\n";
 }
 
@@ -74,6 +75,11 @@ Journal journal_from_json(const std::string& text, const std::string& source) {
     }
     j.created_dirs = doc.at("created_dirs").get<std::vector<std::string>>();
     j.discard_after_commit = doc.at("discard_after_commit").get<std::vector<std::string>>();
+    // Absent in journals written before directories were removed on uninstall.
+    if (doc.contains("remove_dirs_after_commit")) {
+      j.remove_dirs_after_commit =
+          doc.at("remove_dirs_after_commit").get<std::vector<std::string>>();
+    }
     return j;
   } catch (const json::exception& e) {
     throw Error(ErrorKind::kBadInput, source,

@@ -14,10 +14,10 @@ namespace hotfix {
 struct JournalOp {
   enum class Kind { kPut, kRemove };
   Kind kind = Kind::kPut;
-  std::string path;   // relative to the root, as spelled on disk
-  std::string stage;  // kPut: the staged content beside it, relative to the root
+  std::string path;                   // relative to the root, as spelled on disk
+  std::string stage;                  // kPut: the staged content beside it, relative to the root
   std::optional<std::string> backup;  // the displaced file, relative to the state directory
-  bool keep_backup = false;  // kept after commit (uninstall needs it) or removed
+  bool keep_backup = false;           // kept after commit (uninstall needs it) or removed
 
   friend bool operator==(const JournalOp&, const JournalOp&) = default;
 };
@@ -29,8 +29,11 @@ struct Journal {
   std::string hotfix_id;
   State state = State::kPreparing;
   std::vector<JournalOp> ops;
-  std::vector<std::string> created_dirs;  // relative to the root, outermost first
+  std::vector<std::string> created_dirs;          // relative to the root, outermost first
   std::vector<std::string> discard_after_commit;  // relative to the state directory
+  // Directories to remove once committed, when empty (uninstall); relative to the root,
+  // deepest first.
+  std::vector<std::string> remove_dirs_after_commit;
 
   friend bool operator==(const Journal&, const Journal&) = default;
 };

@@ -78,6 +78,17 @@ CREATE TABLE restart(
 );
 )sql";
 
+// What schema version 2 added to version 1: the directories each hotfix created. Run on a new
+// database after kSchema, and on a version-1 database to migrate it.
+constexpr std::string_view kSchemaV2 = R"sql(
+CREATE TABLE dirs(
+  hotfix_id TEXT NOT NULL REFERENCES hotfixes(id) ON DELETE CASCADE,
+  path TEXT NOT NULL,
+  PRIMARY KEY (hotfix_id, path)
+);
+CREATE INDEX dirs_path ON dirs(path);
+)sql";
+
 constexpr std::string_view kHotfixColumns =
     "id, revision, title, architecture, language, restart, installed_at, key_id, "
     "manifest_json, supersedes_json, requires_json";
@@ -89,7 +100,7 @@ constexpr std::string_view kRestartColumns =
     "required, kind, hotfixes_json, policy, scheduled_at, mechanism";
 
 // What every table must offer for this program to use it (checked when opening).
-constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kTables{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kTables{{
     {"meta", "key, value"},
     {"hotfixes", kHotfixColumns},
     {"files",
@@ -97,6 +108,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kTables{{
      "backup, layer"},
     {"history", kHistoryColumns},
     {"restart", "id, required, kind, hotfixes_json, policy, scheduled_at, mechanism"},
+    {"dirs", "hotfix_id, path"},  // from schema version 2
 }};
 
 std::string sqlite_message(sqlite3* db, int rc) {
@@ -502,6 +514,7 @@ struct StateDb::Impl {
   // checks that nothing changed since, reconnecting when something did.
   bool immutable = false;
   DbStamp immutable_stamp;
+  int version = 0;  // the schema version read (1 only in a read-only view of an old database)
 
   ~Impl() { close(); }
 
@@ -608,9 +621,10 @@ struct StateDb::Impl {
     return s.integer(0) > 0;
   }
 
-  // Empty (no tables): false. A hotfix database of this schema version: true. Else throws.
-  bool check_schema() {
-    if (!has_tables()) return false;
+  // Empty (no tables): 0. A hotfix database of a schema version this program reads (1 or 2):
+  // that version. Else throws.
+  int check_schema() {
+    if (!has_tables()) return 0;
     {
       Statement s(conn, path,
                   "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
@@ -621,23 +635,28 @@ struct StateDb::Impl {
                     "not a hotfix state database: it has tables but no meta table");
       }
     }
-    std::optional<std::string> version;
+    std::optional<std::string> text;
     {
       Statement s(conn, path, "SELECT value FROM meta WHERE key = 'schema_version'",
                   "reading the installed-state database's schema version");
-      if (s.step()) version = s.text(0);
+      if (s.step()) text = s.text(0);
     }
-    if (!version) {
+    if (!text) {
       throw Error(ErrorKind::kBadInput, path,
                   "not a hotfix state database: meta has no schema_version");
     }
-    if (*version != std::to_string(kStateDbSchemaVersion)) {
+    int found = 0;
+    for (int known = 1; known <= kStateDbSchemaVersion; ++known) {
+      if (*text == std::to_string(known)) found = known;
+    }
+    if (found == 0) {
       throw Error(ErrorKind::kBadInput, path,
-                  "schema version " + quote(*version) + " is not the version this installer " +
-                      "knows (" + std::to_string(kStateDbSchemaVersion) +
+                  "schema version " + quote(*text) + " is not a version this installer " +
+                      "knows (1 to " + std::to_string(kStateDbSchemaVersion) +
                       "): was it written by a newer installer?");
     }
     for (const auto& [table, columns] : kTables) {
+      if (table == "dirs" && found < 2) continue;
       std::string sql =
           "SELECT " + std::string(columns) + " FROM " + std::string(table) + " LIMIT 0";
       sqlite3_stmt* probe = nullptr;
@@ -649,20 +668,74 @@ struct StateDb::Impl {
         fail(conn.db, rc, path, "reading the schema of table " + std::string(table));
       throw Error(ErrorKind::kBadInput, path,
                   "table " + std::string(table) + " does not have the columns of schema version " +
-                      std::to_string(kStateDbSchemaVersion) + " (" + message + ")");
+                      std::to_string(found) + " (" + message + ")");
     }
-    return true;
+    return found;
+  }
+
+  // Version 1 to 2, in place, in one transaction (another writer may have done it meanwhile).
+  void migrate_schema() {
+    std::string doing = "migrating the installed-state database to schema version " +
+                        std::to_string(kStateDbSchemaVersion);
+    Transaction txn(conn, path, "BEGIN IMMEDIATE", doing);
+    if (check_schema() == 1) {
+      exec(conn.db, path, kSchemaV2, doing);
+      Statement s(conn, path, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'", doing);
+      s.bind(1, std::to_string(kStateDbSchemaVersion)).run();
+    }
+    txn.commit();
+    version = kStateDbSchemaVersion;
   }
 
   void create_schema() {
     Transaction txn(conn, path, "BEGIN IMMEDIATE", "creating the installed-state database");
     if (!has_tables()) {  // another writer may have created it meanwhile
       exec(conn.db, path, kSchema, "creating the installed-state database");
+      exec(conn.db, path, kSchemaV2, "creating the installed-state database");
       Statement s(conn, path, "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)",
                   "creating the installed-state database");
       s.bind(1, std::to_string(kStateDbSchemaVersion)).run();
     }
     txn.commit();
+    version = kStateDbSchemaVersion;
+  }
+
+  // Outermost first.
+  std::vector<std::string> dirs_of(const std::string& id) {
+    if (version < 2) return {};
+    Statement s(conn, path,
+                "SELECT path FROM dirs WHERE hotfix_id = ?1 ORDER BY length(path), path",
+                "reading the directories of hotfix " + quote(id));
+    s.bind(1, id);
+    std::vector<std::string> dirs;
+    while (s.step()) dirs.push_back(s.text(0));
+    return dirs;
+  }
+
+  void insert_dir(const std::string& id, const std::string& dir, const std::string& doing) {
+    Statement(conn, path, "INSERT OR IGNORE INTO dirs(hotfix_id, path) VALUES (?1, ?2)",
+              doing + ": directory " + quote(dir))
+        .bind(1, id)
+        .bind(2, dir)
+        .run();
+  }
+
+  void update_layers(const std::vector<FileLayer>& updated, const std::string& doing) {
+    for (const auto& [owner, f] : updated) {
+      std::string what =
+          doing + ": updating the record of " + quote(owner) + " over " + quote(f.path);
+      Statement s(conn, path,
+                  "UPDATE files SET manifest_path = ?3, action = ?4, version = ?5, size = ?6, "
+                  "sha256 = ?7, mtime = ?8, mode = ?9, backup = ?10, layer = ?11 "
+                  "WHERE hotfix_id = ?1 AND path = ?2",
+                  what);
+      s.bind(1, owner);
+      bind_file(s, 2, f, path);
+      s.run();
+      if (sqlite3_changes(conn.db) != 1) {
+        throw Error(ErrorKind::kInternal, path, what + ": no such record");
+      }
+    }
   }
 
   std::vector<InstalledFile> files_of(const std::string& id) {
@@ -720,9 +793,10 @@ StateDb StateDb::open(const std::string& path, Mode mode, std::chrono::milliseco
   if (mode == Mode::kReadWrite) {
     impl->connect(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     impl->configure_writer();
-    bool ready = impl->read("reading the installed-state database's schema",
-                            [&] { return impl->check_schema(); });
-    if (!ready) impl->create_schema();
+    impl->version = impl->read("reading the installed-state database's schema",
+                               [&] { return impl->check_schema(); });
+    if (impl->version == 0) impl->create_schema();
+    if (impl->version < kStateDbSchemaVersion) impl->migrate_schema();
     return StateDb(std::move(impl));
   }
   struct stat st {};
@@ -731,9 +805,9 @@ StateDb StateDb::open(const std::string& path, Mode mode, std::chrono::milliseco
     throw SystemError(path, "opening the installed-state database", errno);
   }
   impl->connect_read_only();
-  bool ready = impl->read("reading the installed-state database's schema",
-                          [&] { return impl->check_schema(); });
-  if (!ready) impl->close();  // created but never given a schema: nothing installed yet
+  impl->version = impl->read("reading the installed-state database's schema",
+                             [&] { return impl->check_schema(); });
+  if (impl->version == 0) impl->close();  // created but never given a schema: nothing installed yet
   return StateDb(std::move(impl));
 }
 
@@ -754,7 +828,10 @@ std::vector<InstalledHotfix> StateDb::hotfixes(bool with_files, bool with_manife
       while (s.step()) hotfixes.push_back(read_hotfix_row(s, d.path));
     }
     if (with_files) {
-      for (auto& h : hotfixes) h.files = d.files_of(h.id);
+      for (auto& h : hotfixes) {
+        h.files = d.files_of(h.id);
+        h.created_dirs = d.dirs_of(h.id);
+      }
     }
     return hotfixes;
   });
@@ -772,7 +849,10 @@ std::optional<InstalledHotfix> StateDb::hotfix(const std::string& id) const {
       s.bind(1, id);
       if (s.step()) hotfix = read_hotfix_row(s, d.path);
     }
-    if (hotfix) hotfix->files = d.files_of(id);
+    if (hotfix) {
+      hotfix->files = d.files_of(id);
+      hotfix->created_dirs = d.dirs_of(id);
+    }
     return hotfix;
   });
 }
@@ -904,12 +984,14 @@ RestartState StateDb::restart() const {
 }
 
 std::int64_t StateDb::record_apply(const InstalledHotfix& h, const HistoryEntry& entry,
-                                   const RestartState& restart) {
+                                   const RestartState& restart,
+                                   const std::vector<FileLayer>& updated_layers) {
   Impl& d = *impl_;
   std::string doing = "recording hotfix " + quote(h.id);
   return d.write(doing, [&] {
-    // An upgrade replaces the previous revision's row and all its file records.
+    // An upgrade replaces the previous revision's row and all its file and directory records.
     Statement(d.conn, d.path, "DELETE FROM files WHERE hotfix_id = ?1", doing).bind(1, h.id).run();
+    Statement(d.conn, d.path, "DELETE FROM dirs WHERE hotfix_id = ?1", doing).bind(1, h.id).run();
     Statement(d.conn, d.path, "DELETE FROM hotfixes WHERE id = ?1", doing).bind(1, h.id).run();
     Statement(d.conn, d.path,
               "INSERT INTO hotfixes(" + std::string(kHotfixColumns) +
@@ -937,6 +1019,8 @@ std::int64_t StateDb::record_apply(const InstalledHotfix& h, const HistoryEntry&
       bind_file(insert, 2, f, d.path);
       insert.run_for(doing + ": file " + quote(f.path));
     }
+    for (const std::string& dir : h.created_dirs) d.insert_dir(h.id, dir, doing);
+    d.update_layers(updated_layers, doing);
     std::int64_t seq = d.insert_history(entry);
     d.store_restart(restart);
     return seq;
@@ -945,30 +1029,19 @@ std::int64_t StateDb::record_apply(const InstalledHotfix& h, const HistoryEntry&
 
 std::int64_t StateDb::record_uninstall(const std::string& id,
                                        const std::vector<FileLayer>& updated_layers,
-                                       const HistoryEntry& entry, const RestartState& restart) {
+                                       const HistoryEntry& entry, const RestartState& restart,
+                                       const std::vector<DirOwner>& handed_on_dirs) {
   Impl& d = *impl_;
   std::string doing = "recording the uninstall of hotfix " + quote(id);
   return d.write(doing, [&] {
     Statement(d.conn, d.path, "DELETE FROM files WHERE hotfix_id = ?1", doing).bind(1, id).run();
+    Statement(d.conn, d.path, "DELETE FROM dirs WHERE hotfix_id = ?1", doing).bind(1, id).run();
     Statement(d.conn, d.path, "DELETE FROM hotfixes WHERE id = ?1", doing).bind(1, id).run();
     if (sqlite3_changes(d.conn.db) != 1) {
       throw Error(ErrorKind::kInternal, d.path, doing + ": it is not installed");
     }
-    for (const auto& [owner, f] : updated_layers) {
-      std::string what =
-          doing + ": updating the record of " + quote(owner) + " over " + quote(f.path);
-      Statement s(d.conn, d.path,
-                  "UPDATE files SET manifest_path = ?3, action = ?4, version = ?5, size = ?6, "
-                  "sha256 = ?7, mtime = ?8, mode = ?9, backup = ?10, layer = ?11 "
-                  "WHERE hotfix_id = ?1 AND path = ?2",
-                  what);
-      s.bind(1, owner);
-      bind_file(s, 2, f, d.path);
-      s.run();
-      if (sqlite3_changes(d.conn.db) != 1) {
-        throw Error(ErrorKind::kInternal, d.path, what + ": no such record");
-      }
-    }
+    d.update_layers(updated_layers, doing);
+    for (const auto& [owner, dir] : handed_on_dirs) d.insert_dir(owner, dir, doing);
     std::int64_t seq = d.insert_history(entry);
     d.store_restart(restart);
     return seq;

@@ -25,17 +25,20 @@
 
 namespace hotfix {
 
-inline constexpr int kStateDbSchemaVersion = 1;
+inline constexpr int kStateDbSchemaVersion = 2;
 inline constexpr std::chrono::milliseconds kStateDbBusyTimeout{10'000};
 
 // A record of one hotfix's file over a path: which hotfix, and what it did there.
 using FileLayer = std::pair<std::string /*hotfix id*/, InstalledFile>;
+// A directory a hotfix is answerable for: which hotfix, and the directory (relative to the root).
+using DirOwner = std::pair<std::string /*hotfix id*/, std::string /*directory*/>;
 
 class StateDb {
  public:
   enum class Mode { kReadOnly, kReadWrite };
 
-  // kReadWrite creates the file and its schema when missing (the directory must exist).
+  // kReadWrite creates the file and its schema when missing (the directory must exist), and
+  // migrates a database of an older schema version in place.
   // kReadOnly never creates the database: a missing file is an empty view, so that `list`
   // works on a fresh root. It also reads where it may not write the database's directory
   // (an unprivileged user, a read-only mount).
@@ -71,15 +74,20 @@ class StateDb {
   // Writes, each one transaction. The history entry's seq is ignored; the assigned one is
   // returned.
   //
-  // Records an applied hotfix. An existing hotfix of the same id (an upgrade to a higher
-  // revision) is replaced with all its file records.
+  // Records an applied hotfix with its files and the directories it created. An existing
+  // hotfix of the same id (an upgrade to a higher revision) is replaced with all its file and
+  // directory records. `updated_layers` rewrites file records of other hotfixes (an upgrade
+  // that left its place under them handed them its backup); each must exist.
   std::int64_t record_apply(const InstalledHotfix& hotfix, const HistoryEntry& entry,
-                            const RestartState& restart);
-  // Removes a hotfix and its file records, and rewrites the given file records of other
-  // hotfixes (their backup or layer changed because a layer below them went away). Each
-  // updated record must exist (matched by hotfix id and path).
+                            const RestartState& restart,
+                            const std::vector<FileLayer>& updated_layers = {});
+  // Removes a hotfix with its file and directory records, rewrites the given file records of
+  // other hotfixes (their backup or layer changed because a layer below them went away; each
+  // must exist, matched by hotfix id and path), and makes other hotfixes answerable for the
+  // directories in `handed_on_dirs` (ones this hotfix created that still hold their files).
   std::int64_t record_uninstall(const std::string& id, const std::vector<FileLayer>& updated_layers,
-                                const HistoryEntry& entry, const RestartState& restart);
+                                const HistoryEntry& entry, const RestartState& restart,
+                                const std::vector<DirOwner>& handed_on_dirs = {});
   std::int64_t add_history(const HistoryEntry& entry);  // refusals, recoveries
   void set_restart(const RestartState& restart);
 

@@ -15,7 +15,8 @@ namespace {
 std::string at_root(const std::string& root, const std::string& rel) { return root + "/" + rel; }
 
 bool same_filesystem(const std::string& a, const std::string& b) {
-  struct stat sa {}, sb {};
+  struct stat sa {
+  }, sb{};
   return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev;
 }
 
@@ -116,6 +117,8 @@ void finish(Disk& disk, const std::string& root, const std::string& state_dir, c
     if (slash != std::string::npos) disk.remove_dir(state_dir + "/" + f.substr(0, slash));
   }
   disk.remove_dir(backup_dir(state_dir, j));  // only if nothing was kept
+  // Deepest first; one that holds something else meanwhile stays.
+  for (const std::string& dir : j.remove_dirs_after_commit) disk.remove_dir(at_root(root, dir));
   // Durable before the journal goes, or a power loss brings back backups no record names.
   sync_all(disk, root, state_dir);
   remove_journal(disk, state_dir);

@@ -64,11 +64,14 @@ cat "$demo/sums"
 
 installer=build/installer/hotfix-installer
 root="$demo/server-x64"
-snapshot() {  # every file's hash, mode and mtime under the root, the installer's state aside
+snapshot() {  # every file's hash, mode and mtime and every directory's mode under the root,
+              # the installer's state (and the directories that hold it) aside
   (cd "$1" && find . -path ./var/lib/hotfix -prune -o -path ./run -prune -o -type f -print0 |
      sort -z | xargs -0 stat -c '%n %a %Y' | while read -r name mode mtime; do
        printf '%s %s %s %s\n' "$(sha256sum "$name" | cut -d' ' -f1)" "$mode" "$mtime" "$name"
-     done)
+     done
+   find . -path ./var/lib/hotfix -prune -o -path ./run -prune -o -type d ! -path ./var \
+     ! -path ./var/lib -printf 'dir %m %p\n' | sort)
 }
 
 step "A Windows Server 2008 x64 image at the versions before the hotfix: $root"
@@ -95,13 +98,13 @@ code=$?
 set -e
 echo "exit code $code (10: restart required)"
 
-step "Uninstall, then prove the image is byte-identical to before (hash, mode, mtime of every file)"
+step "Uninstall, then prove the image is byte-identical to before (hash, mode, mtime of every file; every directory)"
 set +e
 "$installer" uninstall KB967131 --root "$root" >/dev/null
 set -e
 snapshot "$root" > "$demo/after.txt"
 diff "$demo/before.txt" "$demo/after.txt"
-echo "identical: $(wc -l < "$demo/before.txt") files"
+echo "identical: $(grep -vc '^dir ' "$demo/before.txt") files, $(grep -c '^dir ' "$demo/before.txt") directories"
 "$installer" history --root "$root"
 
 step "Done: bundles in $demo/bundles/, the applied-and-removed image in $root"

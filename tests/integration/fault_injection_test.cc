@@ -1,9 +1,10 @@
 // Exhaustive fault injection (docs/transaction.md): every filesystem operation of apply and
-// uninstall, for the KB967131 x64 sample and for two hotfixes layered over the same files, is
-// in turn failed with EIO or ENOSPC, cut by a crash, and cut by a power loss that drops all
-// that was not durable; one more power loss comes right after the command has finished.
-// Recovery, as the next command runs it, must then leave the complete old set or the complete
-// new set, byte for byte with modes and times, the database agreeing, and nothing temporary.
+// uninstall, for the KB967131 x64 sample, for two hotfixes layered over the same files and for
+// an upgrade of the lower one, is in turn failed with EIO or ENOSPC, cut by a crash, and cut
+// by a power loss that drops all that was not durable; one more power loss comes right after
+// the command has finished. Recovery, as the next command runs it, must then leave the
+// complete old set or the complete new set, byte for byte with modes and times, the database
+// agreeing, and nothing temporary.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -74,17 +75,23 @@ std::string normalize(const std::string& text, const std::set<std::string>& know
   return out + text.substr(last);
 }
 
-// What the database says is installed: hotfixes, their files and backups, the restart.
+// What the database says is installed: hotfixes, their files and backups, the directories
+// they created, the restart.
 std::string database_summary(const std::string& root) {
   StateDb db = StateDb::open(root + "/" + kState + "/state.db", StateDb::Mode::kReadOnly);
   std::string out;
-  for (const InstalledHotfix& h : db.hotfixes(true)) {
+  // By id: the database orders by installation time, which differs between runs.
+  std::vector<InstalledHotfix> hotfixes = db.hotfixes(true);
+  std::sort(hotfixes.begin(), hotfixes.end(),
+            [](const InstalledHotfix& a, const InstalledHotfix& b) { return a.id < b.id; });
+  for (const InstalledHotfix& h : hotfixes) {
     out += h.id + " r" + std::to_string(h.revision) + "\n";
     for (const InstalledFile& f : h.files) {
       out += "  " + f.path + " " + std::string(file_action_token(f.action)) + " " +
              to_hex(f.sha256) + " " + std::to_string(f.mode) + " " + std::to_string(f.mtime) +
              " layer " + std::to_string(f.layer) + " backup " + f.backup.value_or("-") + "\n";
     }
+    for (const std::string& dir : h.created_dirs) out += "  created " + dir + "/\n";
   }
   RestartState r = db.restart();
   out += "restart " + std::to_string(r.required) + " " + std::to_string(static_cast<int>(r.kind));
@@ -331,7 +338,9 @@ struct Kb967131 {
 // Two hotfixes for a plain tree. KB100001 replaces app/x.txt and app/y.txt, installs
 // app/lib/new.txt in a directory it creates, and keeps the administrator's app/app.config
 // (writing app.config.hotfix-new); KB100002 replaces app/x.txt and app/lib/new.txt again and
-// installs app/z.txt.
+// installs app/z.txt. KB100001's revision 2 replaces app/x.txt over KB100002's, keeps
+// app/app.config again, no longer lists app/y.txt and app/lib/new.txt, and installs
+// app/extra/deep/e.txt in directories it creates.
 struct Layered {
   TempDir dir;
   TrustStore trust;
@@ -349,16 +358,22 @@ struct Layered {
     make("KB100002", {{"app", "x.txt", "x from KB100002\n", FileKind::kBinary},
                       {"app/lib", "new.txt", "new from KB100002\n", FileKind::kBinary},
                       {"app", "z.txt", "z from KB100002\n", FileKind::kBinary}});
+    make("KB100001",
+         {{"app", "x.txt", "x from KB100001 revision 2\n", FileKind::kBinary},
+          {"app", "app.config", "<config hotfix='KB100001' revision='2'/>\n", FileKind::kConfig},
+          {"app/extra/deep", "e.txt", "e from KB100001 revision 2\n", FileKind::kBinary}},
+         2);
     trust.add_path((dir / "k.pub").string());
   }
   struct File {
     std::string destination, name, content;
     FileKind kind;
   };
-  void make(const std::string& id, const std::vector<File>& files) {
-    std::string drop = (dir / ("drop-" + id)).string();
+  void make(const std::string& id, const std::vector<File>& files, std::uint64_t revision = 1) {
+    std::string drop = (dir / ("drop-" + id + "-" + std::to_string(revision))).string();
     Manifest m;
     m.id = id;
+    m.revision = revision;
     m.title = id;
     m.languages = {"en-US"};
     m.restart = RestartRequirement::kNone;
@@ -376,13 +391,15 @@ struct Layered {
       f.kind = file.kind;
       m.architectures[Arch::kX64].push_back(f);
     }
-    hotfix::test::write_file(dir / (id + ".json"), write_manifest(m));
-    must(hotfix::test::run({hotfix::test::packager_path(), "build", (dir / (id + ".json")).string(),
-                            "--drop", "x64=" + drop, "--key", (dir / "k.key").string(), "--out",
-                            (dir / "bundles").string()}));
+    std::string name = id + "-" + std::to_string(revision);
+    hotfix::test::write_file(dir / (name + ".json"), write_manifest(m));
+    must(hotfix::test::run({hotfix::test::packager_path(), "build",
+                            (dir / (name + ".json")).string(), "--drop", "x64=" + drop, "--key",
+                            (dir / "k.key").string(), "--out",
+                            (dir / ("bundles-" + std::to_string(revision))).string()}));
   }
-  std::string bundle(const std::string& id) const {
-    return (dir / ("bundles/" + id + "-x64.hotfix")).string();
+  std::string bundle(const std::string& id, std::uint64_t revision = 1) const {
+    return (dir / ("bundles-" + std::to_string(revision) + "/" + id + "-x64.hotfix")).string();
   }
 };
 
@@ -451,4 +468,19 @@ TEST_CASE("Two layered hotfixes: every fault at every operation recovers") {
                  {apply_step(l.bundle("KB100001"), l.trust, "KB100001"),
                   apply_step(l.bundle("KB100002"), l.trust, "KB100002"), uninstall_step("KB100001"),
                   uninstall_step("KB100002")});
+}
+
+// The upgrade takes its older revision's place from under KB100002 (a record of another
+// hotfix changes, an obsolete backup goes), keeps the configuration file again, and creates
+// directories; then both hotfixes go, the upgraded one first (the other order is the
+// uninstall of a lower layer the test above checks).
+TEST_CASE("An upgrade under a later hotfix: every fault at every operation recovers") {
+  prefer_memory_filesystem();
+  Layered l;
+  check_scenario("layered upgrade", l.root,
+                 {apply_step(l.bundle("KB100001"), l.trust, "KB100001"),
+                  apply_step(l.bundle("KB100002"), l.trust, "KB100002"),
+                  apply_step(l.bundle("KB100001", 2), l.trust, "KB100001 revision 2"),
+                  uninstall_step("KB100001"), uninstall_step("KB100002")},
+                 2);
 }

@@ -630,7 +630,8 @@ TEST_CASE("A database file without tables reads as empty and gets its schema fro
   StateDb reader = StateDb::open(path, Mode::kReadOnly);
   CHECK(reader.exists());
   CHECK(reader.history().size() == 1);
-  CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 1);
+  CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") ==
+        kStateDbSchemaVersion);
   CHECK(fs::exists(path + "-wal"));  // the writer's log stays (empty) for unprivileged readers
   CHECK(fs::exists(path + "-shm"));
   CHECK(fs::file_size(path + "-wal") == 0);
@@ -945,4 +946,85 @@ TEST_CASE("An unprivileged reader reads where it cannot create the -wal and -shm
                                "18 each_file)");
   CHECK(child_read);
   CHECK(status == 0);
+}
+
+// Schema version 1 as the first installers wrote it (without the dirs table).
+constexpr const char* kSchemaVersion1 = R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+CREATE TABLE hotfixes(id TEXT PRIMARY KEY NOT NULL, revision INTEGER NOT NULL,
+  title TEXT NOT NULL, architecture TEXT NOT NULL, language TEXT NOT NULL,
+  restart TEXT NOT NULL, installed_at INTEGER NOT NULL, key_id TEXT NOT NULL,
+  manifest_json TEXT NOT NULL, supersedes_json TEXT NOT NULL, requires_json TEXT NOT NULL);
+CREATE TABLE files(
+  hotfix_id TEXT NOT NULL REFERENCES hotfixes(id) ON DELETE CASCADE, path TEXT NOT NULL,
+  manifest_path TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('installed', 'replaced', 'kept', 'skipped')),
+  version TEXT, size INTEGER NOT NULL, sha256 TEXT NOT NULL CHECK (length(sha256) = 64),
+  mtime INTEGER NOT NULL, mode INTEGER NOT NULL, backup TEXT, layer INTEGER NOT NULL,
+  PRIMARY KEY (hotfix_id, path));
+CREATE INDEX files_path ON files(path);
+CREATE INDEX files_path_folded ON files(lower(path));
+CREATE INDEX files_layer ON files(layer);
+CREATE TABLE history(seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL,
+  action TEXT NOT NULL, hotfix_id TEXT NOT NULL, revision INTEGER NOT NULL,
+  outcome TEXT NOT NULL, detail TEXT NOT NULL, txid TEXT);
+CREATE INDEX history_txid ON history(txid);
+CREATE TABLE restart(id INTEGER PRIMARY KEY CHECK (id = 1),
+  required INTEGER NOT NULL CHECK (required IN (0, 1)), kind TEXT NOT NULL,
+  hotfixes_json TEXT NOT NULL, policy TEXT NOT NULL, scheduled_at INTEGER,
+  mechanism TEXT NOT NULL);
+INSERT INTO meta VALUES ('schema_version', '1');
+INSERT INTO hotfixes VALUES ('KB1', 2, 'old', 'x64', 'en-us', 'none', 1700000000, 'k', '{}',
+  '[]', '[]');
+INSERT INTO files VALUES ('KB1', 'app/core.dll', 'app/core.dll', 'replaced', '1.2.3.4', 10,
+  '0000000000000000000000000000000000000000000000000000000000000000', 1700000000, 420,
+  'backups/tx1/0', 7);
+INSERT INTO history(at, action, hotfix_id, revision, outcome, detail, txid)
+  VALUES (1700000000, 'apply', 'KB1', 2, 'applied', '1 replaced', 'tx1');
+)sql";
+
+TEST_CASE("A schema version 1 database is read as it is, and migrated in place by a writer") {
+  TempDir dir;
+  std::string path = state_path(dir);
+  RawDb(path).exec(kSchemaVersion1);
+
+  {
+    StateDb reader = StateDb::open(path, Mode::kReadOnly);
+    auto h = reader.hotfix("KB1");
+    REQUIRE(h);
+    CHECK(h->revision == 2);
+    REQUIRE(h->files.size() == 1);
+    CHECK(h->files[0].backup == "backups/tx1/0");
+    CHECK(h->created_dirs.empty());
+  }
+  // A reader changes nothing.
+  CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 1);
+  CHECK(RawDb(path).count("SELECT count(*) FROM sqlite_master WHERE name = 'dirs'") == 0);
+
+  {
+    StateDb db = StateDb::open(path, Mode::kReadWrite);
+    CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 2);
+    auto h = db.hotfix("KB1");
+    REQUIRE(h);
+    CHECK(h->files.size() == 1);
+    CHECK(h->files[0].layer == 7);
+    CHECK(db.history().size() == 1);
+    CHECK(db.transaction_committed("tx1"));
+    // The new table works: an upgrade records its directories, an uninstall hands one on.
+    InstalledHotfix up = *h;
+    up.revision = 3;
+    up.created_dirs = {"app/new", "app/new/sub"};
+    db.record_apply(up, make_entry("apply", "KB1", "tx2"), {});
+    InstalledHotfix other = make_hotfix("KB2", 1'700'000'500, {make_file("app/new/x.dll", 1, 9)});
+    db.record_apply(other, make_entry("apply", "KB2", "tx3"), {});
+    CHECK(db.hotfix("KB1")->created_dirs == std::vector<std::string>{"app/new", "app/new/sub"});
+    db.record_uninstall("KB1", {}, make_entry("uninstall", "KB1", "tx4"), {}, {{"KB2", "app/new"}});
+    CHECK(db.hotfix("KB2")->created_dirs == std::vector<std::string>{"app/new"});
+    db.record_uninstall("KB2", {}, make_entry("uninstall", "KB2", "tx5"), {});
+    CHECK(RawDb(path).count("SELECT count(*) FROM dirs") == 0);
+  }
+  // Opening again finds version 2 and changes nothing.
+  StateDb again = StateDb::open(path, Mode::kReadWrite);
+  CHECK(again.history().size() == 5);
+  CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 2);
 }

@@ -34,8 +34,8 @@ Tree snapshot(const fs::path& root, bool skip_state = true) {
     struct stat st {};
     ::lstat(it->path().c_str(), &st);
     t[rel] = it->is_directory() ? "<dir>"
-                                : hotfix::test::read_file(it->path()) + "|mode=" +
-                                      std::to_string(st.st_mode & 07777) +
+                                : hotfix::test::read_file(it->path()) +
+                                      "|mode=" + std::to_string(st.st_mode & 07777) +
                                       "|mtime=" + std::to_string(st.st_mtim.tv_sec);
   }
   return t;
@@ -133,12 +133,13 @@ TEST_CASE("A failing stager rolls back before anything was swapped") {
   Fixture fx;
   Tree before = snapshot(fx.root);
   auto stage = fx.stager();
-  CHECK_THROWS(run_transaction(real_disk(), fx.root, fx.state, fx.journal,
-                               [&](const Journal& j) {
-                                 stage(j);
-                                 throw Error(ErrorKind::kVerification, "payload", "bad hash");
-                               },
-                               [] {}));
+  CHECK_THROWS(run_transaction(
+      real_disk(), fx.root, fx.state, fx.journal,
+      [&](const Journal& j) {
+        stage(j);
+        throw Error(ErrorKind::kVerification, "payload", "bad hash");
+      },
+      [] {}));
   CHECK(snapshot(fx.root) == before);
   CHECK(no_leftovers(fx.root));
 }
@@ -205,7 +206,36 @@ TEST_CASE("A journal survives a round trip and a corrupt one is a clear error") 
   Fixture fx;
   fx.journal.state = Journal::State::kPrepared;
   fx.journal.discard_after_commit = {"backups/x/1"};
+  fx.journal.remove_dirs_after_commit = {"app/old/sub", "app/old"};
   CHECK(journal_from_json(journal_to_json(fx.journal), "j") == fx.journal);
+  // A journal written before directories were removed on uninstall has no such list.
+  std::string text = journal_to_json(fx.journal);
+  std::string key = "\"remove_dirs_after_commit\"";
+  REQUIRE(text.find(key) != std::string::npos);
+  text.replace(text.find(key), key.size(), "\"something_else\"");
+  Journal older = journal_from_json(text, "j");
+  CHECK(older.remove_dirs_after_commit.empty());
+  CHECK(older.discard_after_commit == fx.journal.discard_after_commit);
   CHECK_THROWS_WITH(journal_from_json("{\"txid\": 1}", "journal.json"),
                     Catch::Contains("journal.json: journal is unreadable"));
+}
+
+TEST_CASE("Directories to remove go once committed, deepest first, unless they hold something") {
+  Fixture fx;
+  fs::create_directories(fs::path(fx.root) / "app/old/sub");
+  hotfix::test::write_file(fs::path(fx.root) / "app/kept/notes.txt", "someone's");
+  fx.journal.remove_dirs_after_commit = {"app/old/sub", "app/old", "app/kept"};
+
+  SECTION("committed") {
+    run_transaction(real_disk(), fx.root, fx.state, fx.journal, fx.stager(),
+                    [&] { fx.committed = true; });
+    CHECK_FALSE(fs::exists(fs::path(fx.root) / "app/old"));
+    CHECK(fs::exists(fs::path(fx.root) / "app/kept/notes.txt"));
+  }
+  SECTION("not committed") {
+    CHECK_THROWS(run_transaction(real_disk(), fx.root, fx.state, fx.journal, fx.stager(),
+                                 [] { throw Error(ErrorKind::kSystem, "db", "disk full"); }));
+    CHECK(fs::is_directory(fs::path(fx.root) / "app/old/sub"));
+  }
+  CHECK(no_leftovers(fx.root));
 }
