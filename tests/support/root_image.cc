@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <regex>
 
@@ -55,13 +56,18 @@ std::set<std::string> txids_in(const std::string& text) {
 std::string database_summary(const std::string& root) {
   StateDb db = StateDb::open(root + "/" + kStateDirectory + "/state.db", StateDb::Mode::kReadOnly);
   std::string out;
-  for (const InstalledHotfix& h : db.hotfixes(true)) {
+  // By id: the database orders by installation time, which differs between runs.
+  std::vector<InstalledHotfix> hotfixes = db.hotfixes(true);
+  std::sort(hotfixes.begin(), hotfixes.end(),
+            [](const InstalledHotfix& a, const InstalledHotfix& b) { return a.id < b.id; });
+  for (const InstalledHotfix& h : hotfixes) {
     out += h.id + " r" + std::to_string(h.revision) + "\n";
     for (const InstalledFile& f : h.files) {
       out += "  " + f.path + " " + std::string(file_action_token(f.action)) + " " +
              to_hex(f.sha256) + " " + std::to_string(f.mode) + " " + std::to_string(f.mtime) +
              " layer " + std::to_string(f.layer) + " backup " + f.backup.value_or("-") + "\n";
     }
+    for (const std::string& dir : h.created_dirs) out += "  created " + dir + "/\n";
   }
   RestartState r = db.restart();
   out += "restart " + std::to_string(r.required) + " " + std::to_string(static_cast<int>(r.kind));

@@ -19,7 +19,8 @@ const std::set<std::string>& untracked_state_files();
 // The transaction ids ("20240101T000000Z-0123abcd") that occur in `text`.
 std::set<std::string> txids_in(const std::string& text);
 
-// The hotfixes, their files, backups and layers, and the restart, one line each.
+// The hotfixes (by id), their files, backups, layers and created directories, and the
+// restart, one line each.
 std::string database_summary(const std::string& root);
 
 struct RootImage {
