@@ -158,8 +158,10 @@ bool under_dir(const std::string& path, const std::string& dir, bool fold) {
 }
 
 // `sizes` are the staged files' sizes. Each takes whole blocks: a thousand one-byte files need
-// a thousand blocks, not a thousand bytes.
-void check_free_space(const std::string& root, const std::vector<std::uint64_t>& sizes) {
+// a thousand blocks, not a thousand bytes. Each staged file and created directory also takes
+// an inode, and a filesystem can run out of those with blocks to spare.
+void check_free_space(const std::string& root, const std::vector<std::uint64_t>& sizes,
+                      std::size_t created_dirs) {
   struct statvfs vfs {};
   if (::statvfs(root.c_str(), &vfs) != 0) throw SystemError(root, "statvfs", errno);
   std::uint64_t avail = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
@@ -177,6 +179,18 @@ void check_free_space(const std::string& root, const std::vector<std::uint64_t>&
     throw Error(ErrorKind::kSystem, root,
                 "not enough free space: staging needs " + std::to_string(need) + " bytes, " +
                     std::to_string(avail) + " are available; nothing was changed");
+  }
+  // Filesystems without a fixed inode table (btrfs, some network ones) report none at all.
+  if (vfs.f_files > 0) {
+    // Besides the files and directories: the journal, its temporary file, the backup directory.
+    constexpr std::uint64_t kInodeMargin = 8;
+    std::uint64_t inodes = sizes.size() + created_dirs + kInodeMargin;
+    if (inodes > vfs.f_favail) {
+      throw Error(ErrorKind::kSystem, root,
+                  "not enough free inodes: staging needs " + std::to_string(inodes) +
+                      " (files and directories), " + std::to_string(vfs.f_favail) +
+                      " are available; nothing was changed");
+    }
   }
 }
 
@@ -460,7 +474,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
     }
   }
   try {
-    check_free_space(ctx.root.empty() ? "/" : ctx.root, staged_sizes);
+    check_free_space(ctx.root.empty() ? "/" : ctx.root, staged_sizes, journal.created_dirs.size());
   } catch (const Error& e) {
     try {
       db.add_history(history("refused", e.what(), ""));

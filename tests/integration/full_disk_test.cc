@@ -36,13 +36,15 @@ namespace {
 // A tmpfs of `size` bytes, unmounted at scope exit.
 class Tmpfs {
  public:
-  explicit Tmpfs(std::uint64_t size) : path_((dir_ / "fs").string()) {
+  // `inodes`: at most this many files and directories (0: the tmpfs default).
+  explicit Tmpfs(std::uint64_t size, std::uint64_t inodes = 0) : path_((dir_ / "fs").string()) {
     fs::create_directory(path_);
     if (::geteuid() != 0) {
       error_ = "not running as root";
       return;
     }
     std::string options = "size=" + std::to_string(size) + ",mode=0755";
+    if (inodes) options += ",nr_inodes=" + std::to_string(inodes);
     if (::mount("tmpfs", path_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
       error_ = std::strerror(errno);
       return;
@@ -198,6 +200,33 @@ TEST_CASE("full disk: many small files are counted in whole blocks by the free-s
   CHECK(count_lines(r.err) == 1);
   CHECK(r.err.find("not enough free space") != std::string::npos);
   check_root_whole(root, before, true);
+}
+
+TEST_CASE("full disk: running out of inodes with blocks to spare is refused, changing nothing") {
+  // 64 MiB of space but few inodes: 150 one-byte files and their directories do not fit, 20 do.
+  Tmpfs tmpfs(64 << 20, 120);
+  SKIP_UNLESS_MOUNTED(tmpfs);
+  Bundles bundles;
+  std::string root = make_root(tmpfs, bundles);
+  std::vector<std::tuple<std::string, std::string, std::string>> files;
+  for (int i = 0; i < 150; ++i) {
+    files.emplace_back("app/d" + std::to_string(i % 10), "f" + std::to_string(i), "x");
+  }
+  std::string many = bundles.make("KB300004", files);
+  hotfix::test::RootState before = hotfix::test::capture_root_state(root);
+  RunResult r = apply(root, many, bundles.pub());
+  INFO(r.err);
+  CHECK(r.exit_code == 7);
+  CHECK(count_lines(r.err) == 1);
+  CHECK(r.err.find("hotfix-installer: error: " + root +
+                   ": not enough free inodes: staging needs 168 (files and directories), ") == 0);
+  CHECK(r.err.find("nothing was changed") != std::string::npos);
+  check_root_whole(root, before, true);
+
+  files.resize(20);
+  RunResult fits = apply(root, bundles.make("KB300005", files), bundles.pub());
+  INFO(fits.err);
+  CHECK(fits.exit_code == 0);
 }
 
 TEST_CASE("full disk: the disk fills up while files are staged and the root comes back whole") {

@@ -246,8 +246,9 @@ TEST_CASE("verify: files around the read buffer's size are hashed whole", "[veri
   std::vector<InstalledFile> files;
   std::uint64_t total = 0;
   constexpr std::size_t kKiB = 1024;
-  for (std::size_t size : {std::size_t{0}, std::size_t{1}, 64 * kKiB, 128 * kKiB - 1, 128 * kKiB,
-                           128 * kKiB + 1, kMiB - 1, kMiB, kMiB + 1, 2 * kMiB}) {
+  for (std::size_t size :
+       {std::size_t{0}, std::size_t{1}, 64 * kKiB - 1, 64 * kKiB, 64 * kKiB + 1, 128 * kKiB - 1,
+        128 * kKiB, 128 * kKiB + 1, kMiB - 1, kMiB, kMiB + 1, 2 * kMiB}) {
     std::string bytes(size, '\0');
     for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 131) % 251);
     files.push_back(root.put("sizes/" + std::to_string(size), bytes));
@@ -258,7 +259,8 @@ TEST_CASE("verify: files around the read buffer's size are hashed whole", "[veri
   CHECK(report.bytes_hashed == total);
 
   // The last byte of each multi-chunk file counts.
-  const std::vector<std::string> changed = {"sizes/131073", "sizes/1048577", "sizes/2097152"};
+  const std::vector<std::string> changed = {"sizes/65537", "sizes/131073", "sizes/1048577",
+                                            "sizes/2097152"};
   for (const std::string& rel : changed) {
     std::string bytes = hotfix::test::read_file(root / rel);
     bytes.back() = static_cast<char>(bytes.back() ^ 1);
