@@ -18,7 +18,6 @@
 #include <functional>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 
 #include "installer/installer.h"
@@ -26,155 +25,31 @@
 #include "manifests/errors.h"
 #include "manifests/manifest_json.h"
 #include "tests/support/fault_disk.h"
+#include "tests/support/root_image.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_copy.h"
 #include "tests/support/tree_snapshot.h"
 
 using namespace hotfix;
+using hotfix::test::copy_root_linked;
+using hotfix::test::database_summary;
+using hotfix::test::describe_difference;
 using hotfix::test::FaultDisk;
 using hotfix::test::FaultKind;
+using hotfix::test::root_image;
+using hotfix::test::RootImage;
 using hotfix::test::TempDir;
+using hotfix::test::transaction_leftovers_under;
 namespace fs = std::filesystem;
 
 namespace {
 
-// HOTFIX_FAULT_STRIDE=N: only every Nth operation (and the last) gets its faults, for slow
-// builds (the sanitizer run); unset or 1, every operation.
-std::uint64_t fault_stride() {
-  const char* v = std::getenv("HOTFIX_FAULT_STRIDE");
-  if (!v || !*v) return 1;
-  char* end = nullptr;
-  unsigned long long n = std::strtoull(v, &end, 10);
-  return (*end == '\0' && n >= 1) ? n : 1;
-}
-
-const std::string kState = "var/lib/hotfix";
-// Made durable by SQLite and never read back for content: outside the model.
-const std::set<std::string> kUntracked = {kState + "/state.db", kState + "/state.db-wal",
-                                          kState + "/state.db-shm", kState + "/state.db-journal",
-                                          kState + "/lock"};
-// The state directory's skeleton may stay after a failed first apply.
-const std::set<std::string> kSkeleton = {"var", "var/lib", kState, kState + "/backups"};
+const std::string& kState = hotfix::test::kStateDirectory;
+const std::set<std::string>& kUntracked = hotfix::test::untracked_state_files();
 
 void must(const hotfix::test::RunResult& r) {
   if (r.exit_code != 0) throw std::runtime_error(r.err);
-}
-
-// Transaction ids are random; those a step makes are renamed NEW so that runs compare.
-const std::regex kTxid("[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}");
-
-std::set<std::string> txids_in(const std::string& text) {
-  std::set<std::string> out;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kTxid);
-       it != std::sregex_iterator(); ++it) {
-    out.insert(it->str());
-  }
-  return out;
-}
-
-std::string normalize(const std::string& text, const std::set<std::string>& known) {
-  std::string out;
-  std::size_t last = 0;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kTxid);
-       it != std::sregex_iterator(); ++it) {
-    out += text.substr(last, static_cast<std::size_t>(it->position()) - last);
-    out += known.count(it->str()) ? it->str() : "NEW";
-    last = static_cast<std::size_t>(it->position() + it->length());
-  }
-  return out + text.substr(last);
-}
-
-// What the database says is installed: hotfixes, their files and backups, the directories
-// they created, the restart.
-std::string database_summary(const std::string& root) {
-  StateDb db = StateDb::open(root + "/" + kState + "/state.db", StateDb::Mode::kReadOnly);
-  std::string out;
-  // By id: the database orders by installation time, which differs between runs.
-  std::vector<InstalledHotfix> hotfixes = db.hotfixes(true);
-  std::sort(hotfixes.begin(), hotfixes.end(),
-            [](const InstalledHotfix& a, const InstalledHotfix& b) { return a.id < b.id; });
-  for (const InstalledHotfix& h : hotfixes) {
-    out += h.id + " r" + std::to_string(h.revision) + "\n";
-    for (const InstalledFile& f : h.files) {
-      out += "  " + f.path + " " + std::string(file_action_token(f.action)) + " " +
-             to_hex(f.sha256) + " " + std::to_string(f.mode) + " " + std::to_string(f.mtime) +
-             " layer " + std::to_string(f.layer) + " backup " + f.backup.value_or("-") + "\n";
-    }
-    for (const std::string& dir : h.created_dirs) out += "  created " + dir + "/\n";
-  }
-  RestartState r = db.restart();
-  out += "restart " + std::to_string(r.required) + " " + std::to_string(static_cast<int>(r.kind));
-  for (const std::string& id : r.hotfixes) out += " " + id;
-  return out;
-}
-
-struct RootState {
-  std::map<std::string, std::string> tree;  // tree snapshot without the database files
-  std::string database;
-  bool operator==(const RootState& o) const { return tree == o.tree && database == o.database; }
-};
-
-RootState root_state(const std::string& root, const std::set<std::string>& known) {
-  RootState s;
-  for (const auto& [path, value] : hotfix::test::snapshot_tree(root)) {
-    if (kUntracked.count(path) || kSkeleton.count(path)) continue;
-    s.tree[normalize(path, known)] = value;
-  }
-  s.database = normalize(database_summary(root), known);
-  return s;
-}
-
-std::string difference(const RootState& expected, const RootState& actual) {
-  std::string out = hotfix::test::describe_difference(expected.tree, actual.tree);
-  if (expected.database != actual.database) {
-    out += "database differs:\n" + expected.database + "\n--- but is ---\n" + actual.database;
-  }
-  return out;
-}
-
-// Names only an unfinished transaction leaves: journals, staged files, restore copies.
-std::string leftovers(const std::string& root) {
-  static const std::regex staged("\\.hotfix-[0-9]{8}T");
-  std::string out;
-  for (auto& e : fs::recursive_directory_iterator(root)) {
-    std::string name = e.path().filename().string();
-    if (name == "journal.json" || name == "journal.json.tmp" ||
-        name.find(".hotfix-restore") != std::string::npos || std::regex_search(name, staged)) {
-      out += e.path().string() + "\n";
-    }
-  }
-  return out;
-}
-
-// A fresh root for one attempt, cheaply: directories made, files hard-linked to the template.
-// That is safe because the installer never writes into a file that exists (it writes new
-// files and renames them); if it ever did, the template would change and every later attempt
-// would differ from the old set. The database and the lock, which are written in place,
-// are copied.
-void prepare_root(const std::string& from, const std::string& to) {
-  auto keep_dir = [](const std::string& path, const struct stat& st) {
-    ::chmod(path.c_str(), st.st_mode & 07777);
-  };
-  struct stat top {};
-  ::lstat(from.c_str(), &top);
-  fs::create_directory(to);
-  keep_dir(to, top);
-  for (auto it = fs::recursive_directory_iterator(from); it != fs::recursive_directory_iterator();
-       ++it) {
-    std::string rel = it->path().string().substr(from.size() + 1);
-    std::string dest = to + "/" + rel;
-    struct stat st {};
-    ::lstat(it->path().c_str(), &st);
-    if (S_ISDIR(st.st_mode)) {
-      fs::create_directory(dest);
-      keep_dir(dest, st);
-    } else if (kUntracked.count(rel)) {
-      fs::copy_file(it->path(), dest);
-    } else {
-      fs::create_hard_link(it->path(), dest);
-    }
-  }
 }
 
 struct Step {
@@ -208,18 +83,16 @@ Tally check_step(const std::string& scenario, const Step& step, const std::strin
     log = clean.log();
   }
   const std::uint64_t n = log.size();
-  std::string old_names = database_summary(old_root);
-  for (const auto& [path, value] : hotfix::test::snapshot_tree(old_root)) old_names += path + "\n";
-  const std::set<std::string> known = txids_in(old_names);  // made by earlier steps
-  const RootState old_state = root_state(old_root, known);
-  const RootState new_state = root_state(new_root, known);
+  const std::set<std::string> known = hotfix::test::known_txids(old_root);  // earlier steps
+  const RootImage old_state = root_image(old_root, known);
+  const RootImage new_state = root_image(new_root, known);
   REQUIRE_FALSE(old_state == new_state);
-  REQUIRE(leftovers(new_root) == "");
+  REQUIRE(transaction_leftovers_under(new_root) == "");
 
   Tally tally;
   tally.operations = n;
   std::vector<std::pair<std::uint64_t, FaultKind>> points;
-  const std::uint64_t stride = fault_stride();
+  const std::uint64_t stride = hotfix::test::fault_stride();
   for (std::uint64_t k = 1; k <= n; ++k) {
     if ((k - 1) % stride != 0 && k != n) continue;  // the last operation always
     for (FaultKind kind : {FaultKind::kError, FaultKind::kCrash, FaultKind::kPowerLoss}) {
@@ -232,7 +105,7 @@ Tally check_step(const std::string& scenario, const Step& step, const std::strin
     fs::remove_all(root);
     fs::remove(report);
     fs::remove(error_file);
-    prepare_root(old_root, root);
+    copy_root_linked(old_root, root);
     pid_t pid = ::fork();
     if (pid == 0) {
       int code = static_cast<int>(Outcome::kSucceeded);
@@ -282,10 +155,11 @@ Tally check_step(const std::string& scenario, const Step& step, const std::strin
         std::string text = message(error_file);
         expect(text.find(std::strerror(FaultDisk::error_for(k))) != std::string::npos,
                "the error does not name the cause: " + text);
-        RootState now = root_state(root, known);
+        RootImage now = root_image(root, known);
         expect(now == old_state,
-               "not the old set after a reported error:\n" + difference(old_state, now));
-        expect(leftovers(root) == "", "left behind after a reported error:\n" + leftovers(root));
+               "not the old set after a reported error:\n" + describe_difference(old_state, now));
+        expect(transaction_leftovers_under(root) == "",
+               "left behind after a reported error:\n" + transaction_leftovers_under(root));
       } else if (code == kFiredBit) {
         // Only a fault after the commit may leave the command successful.
         expect(database_summary(root) != database_summary(old_root),
@@ -298,12 +172,13 @@ Tally check_step(const std::string& scenario, const Step& step, const std::strin
 
     try {
       recover_root({root, &real_disk(), true});
-      RootState now = root_state(root, known);
+      RootImage now = root_image(root, known);
       expect(now == old_state || now == new_state,
              "neither the old nor the new set after recovery:\nagainst the old set:\n" +
-                 difference(old_state, now) + "against the new set:\n" +
-                 difference(new_state, now));
-      expect(leftovers(root) == "", "left behind after recovery:\n" + leftovers(root));
+                 describe_difference(old_state, now) + "against the new set:\n" +
+                 describe_difference(new_state, now));
+      expect(transaction_leftovers_under(root) == "",
+             "left behind after recovery:\n" + transaction_leftovers_under(root));
       expect(recover_root({root, &real_disk(), true}) == "nothing to recover",
              "a second recovery still had something to do");
     } catch (const std::exception& e) {

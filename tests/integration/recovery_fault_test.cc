@@ -35,16 +35,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// HOTFIX_FAULT_STRIDE=N: only every Nth operation of recovery (and the last) gets its
-// faults, for slow builds (the sanitizer run); unset or 1, every operation.
-std::uint64_t fault_stride() {
-  const char* v = std::getenv("HOTFIX_FAULT_STRIDE");
-  if (!v || !*v) return 1;
-  char* end = nullptr;
-  unsigned long long n = std::strtoull(v, &end, 10);
-  return (*end == '\0' && n >= 1) ? n : 1;
-}
-
 struct Step {
   std::string name;
   std::function<void(const InstallerContext&)> run;
@@ -307,7 +297,7 @@ class RecoveryChecker {
     }
     const std::uint64_t m = log.size();
     std::vector<std::pair<std::uint64_t, FaultKind>> points;
-    const std::uint64_t stride = fault_stride();
+    const std::uint64_t stride = hotfix::test::fault_stride();
     for (std::uint64_t j = 1; j <= m; ++j) {
       if ((j - 1) % stride != 0 && j != m) continue;  // the last operation always
       for (FaultKind kind : {FaultKind::kError, FaultKind::kCrash, FaultKind::kPowerLoss}) {

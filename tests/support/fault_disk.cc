@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <stdexcept>
@@ -15,6 +16,14 @@
 #include "tests/support/temp_dir.h"
 
 namespace hotfix::test {
+
+std::uint64_t fault_stride() {
+  const char* v = std::getenv("HOTFIX_FAULT_STRIDE");
+  if (!v || !*v) return 1;
+  char* end = nullptr;
+  unsigned long long n = std::strtoull(v, &end, 10);
+  return (*end == '\0' && n >= 1) ? n : 1;
+}
 
 namespace fs = std::filesystem;
 

@@ -35,6 +35,10 @@ inline constexpr int kStoppedDead = 86;
 // without going through the Disk (the message is written to the `report` file).
 inline constexpr int kModelBroken = 87;
 
+// HOTFIX_FAULT_STRIDE=N: a test injects faults at only every Nth operation (and the last),
+// for slow builds (the sanitizer run); 1 when unset or not a positive number.
+std::uint64_t fault_stride();
+
 class FaultDisk : public Disk {
  public:
   // Models every entry under `root` except those named in `untracked` (relative paths: the
