@@ -27,6 +27,7 @@
 #include "tests/support/fault_disk.h"
 #include "tests/support/root_image.h"
 #include "tests/support/run.h"
+#include "tests/support/small_layered.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_copy.h"
 #include "tests/support/tree_snapshot.h"
@@ -225,74 +226,6 @@ struct Kb967131 {
   }
 };
 
-// Two hotfixes for a plain tree. KB100001 replaces app/x.txt and app/y.txt, installs
-// app/lib/new.txt in a directory it creates, and keeps the administrator's app/app.config
-// (writing app.config.hotfix-new); KB100002 replaces app/x.txt and app/lib/new.txt again and
-// installs app/z.txt. KB100001's revision 2 replaces app/x.txt over KB100002's, keeps
-// app/app.config again, no longer lists app/y.txt and app/lib/new.txt, and installs
-// app/extra/deep/e.txt in directories it creates.
-struct Layered {
-  TempDir dir;
-  TrustStore trust;
-  std::string root = (dir / "root").string();
-  Layered() {
-    hotfix::test::write_file(root + "/app/x.txt", "original x\n");
-    hotfix::test::write_file(root + "/app/y.txt", "original y\n");
-    hotfix::test::write_file(root + "/app/app.config", "<config administrator='yes'/>\n");
-    must(hotfix::test::run(
-        {hotfix::test::packager_path(), "keygen", "--out", (dir / "k").string()}));
-    make("KB100001", {{"app", "x.txt", "x from KB100001\n", FileKind::kBinary},
-                      {"app", "y.txt", "y from KB100001\n", FileKind::kBinary},
-                      {"app/lib", "new.txt", "new from KB100001\n", FileKind::kBinary},
-                      {"app", "app.config", "<config hotfix='KB100001'/>\n", FileKind::kConfig}});
-    make("KB100002", {{"app", "x.txt", "x from KB100002\n", FileKind::kBinary},
-                      {"app/lib", "new.txt", "new from KB100002\n", FileKind::kBinary},
-                      {"app", "z.txt", "z from KB100002\n", FileKind::kBinary}});
-    make("KB100001",
-         {{"app", "x.txt", "x from KB100001 revision 2\n", FileKind::kBinary},
-          {"app", "app.config", "<config hotfix='KB100001' revision='2'/>\n", FileKind::kConfig},
-          {"app/extra/deep", "e.txt", "e from KB100001 revision 2\n", FileKind::kBinary}},
-         2);
-    trust.add_path((dir / "k.pub").string());
-  }
-  struct File {
-    std::string destination, name, content;
-    FileKind kind;
-  };
-  void make(const std::string& id, const std::vector<File>& files, std::uint64_t revision = 1) {
-    std::string drop = (dir / ("drop-" + id + "-" + std::to_string(revision))).string();
-    Manifest m;
-    m.id = id;
-    m.revision = revision;
-    m.title = id;
-    m.languages = {"en-US"};
-    m.restart = RestartRequirement::kNone;
-    for (const File& file : files) {
-      std::string path = drop + "/" + file.destination + "/" + file.name;
-      hotfix::test::write_file(path, file.content);
-      struct timespec times[2] = {{1700000000, 0}, {1700000000, 0}};
-      ::utimensat(AT_FDCWD, path.c_str(), times, 0);
-      FileEntry f;
-      f.name = file.name;
-      f.destination = file.destination;
-      f.size = file.content.size();
-      f.timestamp = Timestamp(1700000000);
-      f.platform = Arch::kNeutral;
-      f.kind = file.kind;
-      m.architectures[Arch::kX64].push_back(f);
-    }
-    std::string name = id + "-" + std::to_string(revision);
-    hotfix::test::write_file(dir / (name + ".json"), write_manifest(m));
-    must(hotfix::test::run({hotfix::test::packager_path(), "build",
-                            (dir / (name + ".json")).string(), "--drop", "x64=" + drop, "--key",
-                            (dir / "k.key").string(), "--out",
-                            (dir / ("bundles-" + std::to_string(revision))).string()}));
-  }
-  std::string bundle(const std::string& id, std::uint64_t revision = 1) const {
-    return (dir / ("bundles-" + std::to_string(revision) + "/" + id + "-x64.hotfix")).string();
-  }
-};
-
 Step apply_step(const std::string& bundle, const TrustStore& trust, const std::string& id) {
   return {"apply " + id,
           [bundle, &trust](const InstallerContext& ctx) { apply_bundle(ctx, bundle, trust, {}); }};
@@ -353,7 +286,7 @@ TEST_CASE("KB967131 x64: every fault at every operation of uninstall recovers") 
 
 TEST_CASE("Two layered hotfixes: every fault at every operation recovers") {
   prefer_memory_filesystem();
-  Layered l;
+  hotfix::test::SmallLayered l;
   check_scenario("layered", l.root,
                  {apply_step(l.bundle("KB100001"), l.trust, "KB100001"),
                   apply_step(l.bundle("KB100002"), l.trust, "KB100002"), uninstall_step("KB100001"),
@@ -366,7 +299,7 @@ TEST_CASE("Two layered hotfixes: every fault at every operation recovers") {
 // uninstall of a lower layer the test above checks).
 TEST_CASE("An upgrade under a later hotfix: every fault at every operation recovers") {
   prefer_memory_filesystem();
-  Layered l;
+  hotfix::test::SmallLayered l;
   check_scenario("layered upgrade", l.root,
                  {apply_step(l.bundle("KB100001"), l.trust, "KB100001"),
                   apply_step(l.bundle("KB100002"), l.trust, "KB100002"),
