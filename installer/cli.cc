@@ -15,6 +15,7 @@
 #include "installer/process_scan.h"
 #include "installer/restart.h"
 #include "installer/root_lock.h"
+#include "installer/state_checks.h"
 #include "installer/state_db.h"
 #include "installer/target_facts.h"
 #include "installer/verify.h"
@@ -64,23 +65,23 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
 }
 
 InstallerContext context(const Options& o) {
-  InstallerContext ctx;
-  ctx.root = o.root;
-  while (ctx.root.size() > 1 && ctx.root.back() == '/') ctx.root.pop_back();
-  if (ctx.root == "/") ctx.root = "";  // paths are built as root + "/" + relative
-  ctx.wait_for_lock = !o.no_wait;
-  struct stat st {};
-  std::string r = ctx.root.empty() ? "/" : ctx.root;
-  if (::stat(r.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    throw Error(ErrorKind::kBadInput, "--root", "'" + r + "' is not a directory");
-  }
-  return ctx;
+  return InstallerContext(Root::open(o.root), !o.no_wait);
 }
 
-std::string root_display(const InstallerContext& ctx) { return ctx.root.empty() ? "/" : ctx.root; }
+std::string root_display(const InstallerContext& ctx) { return ctx.root.path(); }
 
 StateDb open_db_readonly(const InstallerContext& ctx) {
-  return StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadOnly);
+  check_state_dir(ctx.root, ctx.state_dir);
+  return StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadOnly);
+}
+
+StateDb open_db_writable(const InstallerContext& ctx) {
+  check_state_dir(ctx.root, ctx.state_dir);
+  return StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadWrite);
+}
+
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings) std::cerr << kProgram << ": warning: " << w << "\n";
 }
 
 json plan_json(const Plan& plan) {
@@ -147,8 +148,9 @@ int cmd_apply(const Options& o) {
     }
     for (std::size_t i = 0; i < r.replaced_paths.size(); ++i) {
       old_files.push_back({r.replaced_identities[i].first, r.replaced_identities[i].second,
-                           root_display(ctx) + "/" + r.replaced_paths[i]});
+                           ctx.root.show(r.replaced_paths[i])});
     }
+    print_warnings(r.warnings);
     const char* outcome = r.outcome == ApplyOutcome::kApplied            ? "applied"
                           : r.outcome == ApplyOutcome::kAlreadyInstalled ? "already installed"
                           : r.outcome == ApplyOutcome::kDryRun           ? "dry run"
@@ -175,13 +177,13 @@ int cmd_apply(const Options& o) {
   json restart_doc = nullptr;
   json users = json::array();
   if (restart_needed && !o.dry_run) {
-    StateDb db = StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadWrite);
+    StateDb db = open_db_writable(ctx);
     RestartEnvironment env = make_restart_environment(
         root_display(ctx),
         o.restart_command.empty() ? std::nullopt : std::optional<std::string>(o.restart_command));
     RestartState current = db.restart();
     // The need is recorded already: the files say so even if scheduling fails.
-    write_reboot_required_files(root_display(ctx), current);
+    write_reboot_required_files(*ctx.disk, current);
     RestartState state = schedule_restart(current, policy, kind, restart_ids, env);
     db.set_restart(state);
     restart_doc = {{"required", true}, {"description", restart_text(state)}};
@@ -216,12 +218,13 @@ int cmd_uninstall(const Options& o) {
   InstallerContext ctx = context(o);
   RestartPolicy policy = parse_restart_policy(o.restart);
   UninstallResult r = uninstall_hotfix(ctx, o.id);
+  print_warnings(r.warnings);
   json restart_doc = nullptr;
-  StateDb db = StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadWrite);
+  StateDb db = open_db_writable(ctx);
   RestartState current = db.restart();
   // In reboot-required.pkgs the id gives way to "ID (uninstalled)" when taking the hotfix
   // out still needs the restart, and goes away when it does not.
-  write_reboot_required_files(root_display(ctx), current, {r.id});
+  write_reboot_required_files(*ctx.disk, current, {r.id});
   if (r.restart_required) {
     RestartEnvironment env = make_restart_environment(
         root_display(ctx),
@@ -316,13 +319,15 @@ int cmd_status(const Options& o) {
   StateDb db = open_db_readonly(ctx);
   RestartState state = db.restart();
   // A journal whose writer still runs is a transaction in progress, not an interrupted one.
-  WriterActivity writers = observe_writers(ctx.state_dir());
+  WriterActivity writers = observe_writers(ctx.root, ctx.state_dir);
   bool in_progress = writers.journal_present && writers.writer_alive;
   bool journal = writers.journal_present && !in_progress;
   if (o.cancel_restart) {
-    RootLock lock(ctx.state_dir(), !o.no_wait);
-    StateDb rw = StateDb::open(ctx.state_dir() + "/state.db", StateDb::Mode::kReadWrite);
-    RestartEnvironment env = make_restart_environment(root_display(ctx), std::nullopt);
+    RootLock lock(ctx.root, ctx.state_dir, !o.no_wait);
+    StateDb rw = open_db_writable(ctx);
+    RestartEnvironment env = make_restart_environment(
+        root_display(ctx),
+        o.restart_command.empty() ? std::nullopt : std::optional<std::string>(o.restart_command));
     state = cancel_restart(rw.restart(), env);
     rw.set_restart(state);
   }
@@ -383,7 +388,7 @@ int cmd_verify(const Options& o) {
   bool settled = false;
   for (int attempt = 0; attempt < 3 && !settled; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
-    writers = observe_writers(ctx.state_dir());
+    writers = observe_writers(ctx.root, ctx.state_dir);
     StateDb db = open_db_readonly(ctx);
     if (!o.id.empty() && !db.has_hotfix(o.id)) {
       throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
@@ -393,7 +398,7 @@ int cmd_verify(const Options& o) {
     // All records even for one ID: later layers tell superseded promises apart.
     report = verify_installed(
         root_display(ctx), [&](const FileSink& sink) { db.each_file(sink); }, options);
-    settled = report.intact() || observe_writers(ctx.state_dir()).marks == writers.marks;
+    settled = report.intact() || observe_writers(ctx.root, ctx.state_dir).marks == writers.marks;
   }
   std::set<std::string> changing_paths = writers.changing_paths();
   auto changing = [&](const FileCheck& f) {
@@ -520,6 +525,12 @@ int installer_main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "Pending restart and why");
   common(status);
   status->add_flag("--cancel-restart", o.cancel_restart, "Cancel a scheduled restart");
+  status->add_option("--restart-command", o.restart_command,
+                     "With --cancel-restart: the command that scheduled the restart, given again "
+                     "(a command recorded under the root is never run)");
+  status->add_flag("--no-wait", o.no_wait,
+                   "With --cancel-restart: fail with 'busy' instead of "
+                   "waiting");
   auto* recover_cmd =
       app.add_subcommand("recover", "Finish or undo a transaction a crash left behind");
   common(recover_cmd);

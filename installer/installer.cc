@@ -13,14 +13,18 @@
 #include <set>
 #include <span>
 
+#include "installer/file_copy.h"
 #include "installer/journal.h"
 #include "installer/payload_read_ahead.h"
 #include "installer/prerequisite_eval.h"
 #include "installer/root_lock.h"
+#include "installer/root_trust.h"
+#include "installer/state_checks.h"
 #include "installer/state_db.h"
 #include "installer/target_facts.h"
 #include "installer/transaction.h"
 #include "manifests/bundle_reader.h"
+#include "manifests/case_fold.h"
 #include "manifests/errors.h"
 #include "manifests/file_identity.h"
 
@@ -30,31 +34,21 @@ namespace {
 
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-std::string parent_of(const std::string& rel) {
-  auto slash = rel.find_last_of('/');
-  return slash == std::string::npos ? "" : rel.substr(0, slash);
-}
-
-std::string name_of(const std::string& rel) {
-  auto slash = rel.find_last_of('/');
-  return slash == std::string::npos ? rel : rel.substr(slash + 1);
-}
-
-std::string stage_name(const std::string& rel, const std::string& txid) {
-  std::string dir = parent_of(rel);
-  return (dir.empty() ? "" : dir + "/") + "." + name_of(rel) + ".hotfix-" + txid;
-}
-
 // Each new directory is made durable in its parent before anything (the database) goes in it.
-void make_state_dir(Disk& disk, const std::string& root) {
-  std::string path = root;
-  for (const char* part : {"var", "lib", "hotfix"}) {
-    std::string parent = path.empty() ? "/" : path;
-    path += std::string("/") + part;
-    if (disk.exists(path)) continue;
-    disk.make_dir(path);
-    disk.sync_dir(parent);
+// No link is followed on the way: a `var` that is a link stops here with a clear error.
+void make_state_dir(const InstallerContext& ctx) {
+  Disk& disk = *ctx.disk;
+  std::string path;
+  std::size_t pos = 0;
+  while (pos <= ctx.state_dir.size()) {
+    std::size_t end = ctx.state_dir.find('/', pos);
+    if (end == std::string::npos) end = ctx.state_dir.size();
+    std::string parent = path;
+    path = ctx.state_dir.substr(0, end);
+    pos = end + 1;
+    if (disk.make_dir(path)) disk.sync_dir(parent);
   }
+  check_state_dir(ctx.root, ctx.state_dir);
 }
 
 void collect_required_hotfixes(const Prerequisite& p, std::vector<std::string>& out) {
@@ -66,7 +60,7 @@ void collect_required_hotfixes(const Prerequisite& p, std::vector<std::string>& 
 std::string recover_locked(const InstallerContext& ctx, StateDb& db) {
   Journal journal;
   RecoveryOutcome outcome = recover(
-      *ctx.disk, ctx.root, ctx.state_dir(),
+      *ctx.disk, ctx.state_dir,
       [&](const std::string& txid) { return db.transaction_committed(txid); }, &journal);
   if (outcome == RecoveryOutcome::kNothing) return "nothing to recover";
   std::string what = outcome == RecoveryOutcome::kRolledBack ? "rolled back" : "rolled forward";
@@ -144,26 +138,14 @@ std::optional<std::string> hand_on(const std::vector<FileLayer>& layers, const s
   return next.first;
 }
 
-bool under_dir(const std::string& path, const std::string& dir, bool fold) {
-  if (path.size() <= dir.size() + 1 || path[dir.size()] != '/') return false;
-  for (std::size_t i = 0; i < dir.size(); ++i) {
-    char a = path[i], b = dir[i];
-    if (fold) {
-      if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-      if (b >= 'A' && b <= 'Z') b = static_cast<char>(b - 'A' + 'a');
-    }
-    if (a != b) return false;
-  }
-  return true;
-}
-
 // `sizes` are the staged files' sizes. Each takes whole blocks: a thousand one-byte files need
 // a thousand blocks, not a thousand bytes. Each staged file and created directory also takes
 // an inode, and a filesystem can run out of those with blocks to spare.
-void check_free_space(const std::string& root, const std::vector<std::uint64_t>& sizes,
+void check_free_space(const Root& root_dir, const std::vector<std::uint64_t>& sizes,
                       std::size_t created_dirs) {
+  const std::string& root = root_dir.path();
   struct statvfs vfs {};
-  if (::statvfs(root.c_str(), &vfs) != 0) throw SystemError(root, "statvfs", errno);
+  if (::fstatvfs(root_dir.fd(), &vfs) != 0) throw SystemError(root, "statvfs", errno);
   std::uint64_t avail = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   const std::uint64_t block = vfs.f_frsize ? vfs.f_frsize : 4096;
   constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
@@ -196,15 +178,24 @@ void check_free_space(const std::string& root, const std::vector<std::uint64_t>&
 
 }  // namespace
 
-std::string InstallerContext::state_dir() const { return root + "/var/lib/hotfix"; }
+InstallerContext::InstallerContext(const std::string& root_path, Disk* given, bool wait)
+    : root(given ? given->root() : Root::open(root_path)), disk(given), wait_for_lock(wait) {
+  if (!disk) {
+    owned_disk_ = make_root_disk(root);
+    disk = owned_disk_.get();
+  }
+}
+
+InstallerContext::InstallerContext(Root r, bool wait)
+    : root(std::move(r)), wait_for_lock(wait), owned_disk_(make_root_disk(root)) {
+  disk = owned_disk_.get();
+}
 
 TrustStore load_installer_trust(const InstallerContext& ctx,
                                 const std::vector<std::string>& extra) {
   TrustStore trust;
   for (const std::string& p : extra) trust.add_path(p);
-  std::string dir = ctx.root + "/etc/hotfix/trusted.d";
-  struct stat st {};
-  if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) trust.add_path(dir);
+  add_root_trusted_keys(ctx.root, trust);
   return trust;
 }
 
@@ -250,23 +241,26 @@ std::vector<std::string> order_bundles(const std::vector<std::string>& bundles,
 ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_path,
                          const TrustStore& trust, const ApplyOptions& options) {
   Disk& disk = *ctx.disk;
-  const std::string state = ctx.state_dir();
+  const std::string& state = ctx.state_dir;
   BundleReader reader = BundleReader::open_verified(bundle_path, trust);
   const Manifest& m = reader.manifest();
   const Arch arch = m.bundle->arch;
-  TargetFacts facts = load_target_facts(ctx.root.empty() ? "/" : ctx.root);
+  TargetFacts facts = load_target_facts(ctx.root.path());
   const bool fold = facts.windows_paths();
 
   std::optional<RootLock> lock;
   if (!options.dry_run) {
-    make_state_dir(disk, ctx.root);
-    lock.emplace(state, ctx.wait_for_lock);
+    make_state_dir(ctx);
+    lock.emplace(ctx.root, state, ctx.wait_for_lock);
+  } else {
+    check_state_dir(ctx.root, state);
   }
-  StateDb db = StateDb::open(
-      state + "/state.db", options.dry_run ? StateDb::Mode::kReadOnly : StateDb::Mode::kReadWrite);
+  StateDb db =
+      StateDb::open(ctx.show_state("state.db"),
+                    options.dry_run ? StateDb::Mode::kReadOnly : StateDb::Mode::kReadWrite);
   if (!options.dry_run) {
     recover_locked(ctx, db);
-  } else if (disk.exists(state + "/journal.json")) {
+  } else if (disk.exists(ctx.state_file("journal.json"))) {
     throw Error(ErrorKind::kBusy, state,
                 "an interrupted transaction is pending; run `hotfix-installer recover` first");
   }
@@ -327,7 +321,8 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
                              try {
                                ResolvedPath p = resolve_under_root(ctx.root, path, fold);
                                if (!p.exists) return std::nullopt;
-                               return identify_file(ctx.root + "/" + p.relative).version();
+                               FileDescriptor fd = ctx.root.open_file(p.relative);
+                               return identify_fd(fd.get(), ctx.root.show(p.relative)).version();
                              } catch (const Error&) {
                                return std::nullopt;
                              }
@@ -412,7 +407,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
     if (f.decision == Decision::kKeep) {
       rec.action = FileAction::kKept;
       op.path = f.target.relative + ".hotfix-new";
-      if (disk.exists(ctx.root + "/" + op.path)) op.backup = backup;
+      if (disk.exists(op.path)) op.backup = backup;
       op.keep_backup = false;
       // The file itself does not change: an upgrade keeps the older revision's place and the
       // backup of what was there before the hotfix.
@@ -452,7 +447,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
       }
     }
     op.stage = stage_name(op.path, txid);
-    by_content[*f.entry.sha256].push_back({ctx.root + "/" + op.stage, metadata_for(f)});
+    by_content[*f.entry.sha256].push_back({op.stage, metadata_for(f)});
     staged_sizes.push_back(f.entry.size);
     journal.ops.push_back(op);
     record.files.push_back(rec);
@@ -474,7 +469,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
     }
   }
   try {
-    check_free_space(ctx.root.empty() ? "/" : ctx.root, staged_sizes, journal.created_dirs.size());
+    check_free_space(ctx.root, staged_sizes, journal.created_dirs.size());
   } catch (const Error& e) {
     try {
       db.add_history(history("refused", e.what(), ""));
@@ -529,7 +524,9 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
     db.record_apply(record, history("applied", detail, txid), restart, updated_layers);
   };
   if (files_change || !journal.discard_after_commit.empty()) {
-    run_transaction(disk, ctx.root, state, journal, stager, committer);
+    if (auto warning = run_transaction(disk, state, journal, stager, committer)) {
+      result.warnings.push_back(*warning);
+    }
   } else {
     disk.commit(committer);  // everything was already there: record it, change no file
   }
@@ -540,18 +537,20 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
 
 UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id) {
   Disk& disk = *ctx.disk;
-  const std::string state = ctx.state_dir();
-  if (!disk.exists(state + "/state.db")) {
+  const std::string& state = ctx.state_dir;
+  check_state_dir(ctx.root, state);
+  if (!disk.exists(ctx.state_file("state.db"))) {
     throw Error(ErrorKind::kNotApplicable, id, "is not installed (no hotfix is)");
   }
-  TargetFacts facts = load_target_facts(ctx.root.empty() ? "/" : ctx.root);
+  TargetFacts facts = load_target_facts(ctx.root.path());
   const bool fold = facts.windows_paths();
-  RootLock lock(state, ctx.wait_for_lock);
-  StateDb db = StateDb::open(state + "/state.db", StateDb::Mode::kReadWrite);
+  RootLock lock(ctx.root, state, ctx.wait_for_lock);
+  StateDb db = StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadWrite);
   recover_locked(ctx, db);
 
   std::optional<InstalledHotfix> h = db.hotfix(id);
   if (!h) throw Error(ErrorKind::kNotApplicable, id, "is not installed");
+  check_hotfix(*h, state, ctx.show_state("state.db"));
   for (const InstalledHotfix& other : db.hotfixes(false, false)) {
     if (other.id != id &&
         std::count(other.requires_hotfixes.begin(), other.requires_hotfixes.end(), id)) {
@@ -585,7 +584,7 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
     std::string backup = "backups/" + txid + "/" + std::to_string(i++);
     if (f.action == FileAction::kKept) {
       std::string extra = f.path + ".hotfix-new";
-      if (disk.exists(ctx.root + "/" + extra)) {
+      if (disk.exists(extra)) {
         journal.ops.push_back({JournalOp::Kind::kRemove, extra, "", backup, false});
         result.files.emplace_back(extra, "removed");
       }
@@ -610,7 +609,7 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
       result.files.emplace_back(f.path, "left as the administrator changed it");
       continue;
     }
-    bool present = disk.exists(ctx.root + "/" + f.path);
+    bool present = disk.exists(f.path);
     if (f.backup) {
       JournalOp op{JournalOp::Kind::kPut, f.path, stage_name(f.path, txid),
                    present ? std::optional<std::string>(backup) : std::nullopt, false};
@@ -633,8 +632,9 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
       bool taken = false;
       for (const InstalledHotfix& other : others) {
         if (other.id == id) continue;
-        bool needs = std::any_of(other.files.begin(), other.files.end(),
-                                 [&](const auto& f) { return under_dir(f.path, *dir, fold); });
+        bool needs = std::any_of(other.files.begin(), other.files.end(), [&](const auto& f) {
+          return f.path != *dir && path_under(f.path, *dir, fold);
+        });
         if (needs) {
           handed_dirs.emplace_back(other.id, *dir);
           taken = true;
@@ -664,20 +664,7 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
 
   auto stager = [&](const Journal&) {
     for (const auto& [stage, backup] : link_sources) {
-      std::string from = state + "/" + backup, to = ctx.root + "/" + stage;
-      try {
-        disk.link(from, to);
-      } catch (const SystemError& e) {
-        if (e.error_number() != EXDEV && e.error_number() != EPERM) throw;
-        std::string data = disk.read_file(from);
-        struct stat st {};
-        ::stat(from.c_str(), &st);
-        auto out = disk.create(to, 0600);
-        out->append(data.data(), data.size());
-        out->close();
-        disk.set_metadata(to, {static_cast<std::uint32_t>(st.st_mode & 07777), st.st_mtim.tv_sec,
-                               st.st_uid, st.st_gid});
-      }
+      link_or_copy(disk, state + "/" + backup, stage);
     }
   };
   auto committer = [&] { db.record_uninstall(id, updated, entry, restart, handed_dirs); };
@@ -687,18 +674,21 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
   } else {
     // Also without file operations: the backups this uninstall makes obsolete are removed
     // under the journal, so that a crash after the commit cannot leave them behind.
-    run_transaction(disk, ctx.root, state, journal, stager, committer);
+    if (auto warning = run_transaction(disk, state, journal, stager, committer)) {
+      result.warnings.push_back(*warning);
+    }
   }
   return result;
 }
 
 std::string recover_root(const InstallerContext& ctx) {
-  const std::string state = ctx.state_dir();
-  if (!ctx.disk->exists(state + "/state.db") && !ctx.disk->exists(state + "/journal.json")) {
+  check_state_dir(ctx.root, ctx.state_dir);
+  if (!ctx.disk->exists(ctx.state_file("state.db")) &&
+      !ctx.disk->exists(ctx.state_file("journal.json"))) {
     return "nothing to recover";
   }
-  RootLock lock(state, ctx.wait_for_lock);
-  StateDb db = StateDb::open(state + "/state.db", StateDb::Mode::kReadWrite);
+  RootLock lock(ctx.root, ctx.state_dir, ctx.wait_for_lock);
+  StateDb db = StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadWrite);
   return recover_locked(ctx, db);
 }
 

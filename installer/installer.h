@@ -13,11 +13,22 @@
 
 namespace hotfix {
 
+// One root and how to reach it. Every path the library builds is relative to `root`.
 struct InstallerContext {
-  std::string root = "/";
-  Disk* disk = &real_disk();
+  // With a `disk`, its root is the context's (tests pass a fault-injecting one); without, the
+  // context opens `root_path` and makes its own RootDisk.
+  InstallerContext(const std::string& root_path, Disk* disk = nullptr, bool wait_for_lock = true);
+  explicit InstallerContext(Root root, bool wait_for_lock = true);
+
+  Root root;
+  Disk* disk = nullptr;  // never null
   bool wait_for_lock = true;
-  std::string state_dir() const;  // <root>/var/lib/hotfix
+  std::string state_dir = "var/lib/hotfix";  // relative to the root
+  std::string state_file(const std::string& name) const { return state_dir + "/" + name; }
+  std::string show_state(const std::string& name) const { return root.show(state_file(name)); }
+
+ private:
+  std::shared_ptr<Disk> owned_disk_;
 };
 
 // Keys from --trust and from <root>/etc/hotfix/trusted.d/.
@@ -39,6 +50,7 @@ struct ApplyResult {
   Plan plan;
   bool restart_required = false;
   RestartRequirement restart = RestartRequirement::kNone;  // what the hotfix needs
+  std::vector<std::string> warnings;  // committed, but something after the commit failed
   std::vector<std::pair<dev_t, ino_t>> replaced_identities;  // old files' identities
   std::vector<std::string> replaced_paths;
 };
@@ -61,6 +73,7 @@ struct UninstallResult {
   std::string id;
   std::vector<std::pair<std::string, std::string>> files;  // path, what happened
   bool restart_required = false;
+  std::vector<std::string> warnings;  // committed, but something after the commit failed
 };
 UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id);
 

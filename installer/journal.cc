@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "installer/atomic_write.h"
+#include "installer/state_checks.h"
 #include "manifests/errors.h"
 
 namespace hotfix {
@@ -10,6 +12,13 @@ namespace {
 using json = nlohmann::ordered_json;
 constexpr const char* kFile = "/journal.json";
 }  // namespace
+
+std::string stage_name(const std::string& rel, const std::string& txid) {
+  auto slash = rel.find_last_of('/');
+  std::string dir = slash == std::string::npos ? "" : rel.substr(0, slash + 1);
+  std::string name = slash == std::string::npos ? rel : rel.substr(slash + 1);
+  return dir + "." + name + ".hotfix-" + txid;
+}
 
 std::string_view journal_state_token(Journal::State state) {
   switch (state) {
@@ -61,12 +70,14 @@ Journal journal_from_json(const std::string& text, const std::string& source) {
     } else if (state == "swapped") {
       j.state = Journal::State::kSwapped;
     } else {
-      throw Error(ErrorKind::kBadInput, source, "unknown journal state '" + state + "'");
+      state_damaged(source, "unknown journal state '" + state + "'");
     }
     for (const json& o : doc.at("ops")) {
       JournalOp op;
-      op.kind = o.at("kind").get<std::string>() == "remove" ? JournalOp::Kind::kRemove
-                                                            : JournalOp::Kind::kPut;
+      std::string kind = o.at("kind").get<std::string>();
+      if (kind != "put" && kind != "remove")
+        state_damaged(source, "unknown operation '" + kind + "'");
+      op.kind = kind == "remove" ? JournalOp::Kind::kRemove : JournalOp::Kind::kPut;
       op.path = o.at("path").get<std::string>();
       if (o.contains("stage")) op.stage = o.at("stage").get<std::string>();
       if (o.contains("backup")) op.backup = o.at("backup").get<std::string>();
@@ -82,38 +93,32 @@ Journal journal_from_json(const std::string& text, const std::string& source) {
     }
     return j;
   } catch (const json::exception& e) {
-    throw Error(ErrorKind::kBadInput, source,
-                std::string("journal is unreadable (") + e.what() +
-                    "); it was not written by this installer or the disk is damaged");
+    state_damaged(source, std::string("the journal is unreadable (") + e.what() + ")");
   }
 }
 
 void write_journal(Disk& disk, const std::string& state_dir, const Journal& journal) {
-  std::string path = state_dir + kFile;
-  std::string tmp = path + ".tmp";
-  disk.remove(tmp);
-  std::string text = journal_to_json(journal);
-  try {
-    auto file = disk.create(tmp, 0600);
-    file->append(text.data(), text.size());
-    file->sync();
-    file->close();
-    disk.rename(tmp, path);
-  } catch (...) {
-    try {
-      disk.remove(tmp);  // a failed write leaves no half journal behind
-    } catch (const std::exception&) {
-    }
-    throw;
-  }
-  disk.sync_dir(state_dir);
+  write_atomically(disk, state_dir + kFile, journal_to_json(journal), 0600);
 }
 
 std::optional<Journal> read_journal(Disk& disk, const std::string& state_dir) {
   std::string path = state_dir + kFile;
-  disk.remove(path + ".tmp");  // a journal never made durable: nothing was done under it
-  if (!disk.exists(path)) return std::nullopt;
-  return journal_from_json(disk.read_file(path), path);
+  const std::string shown = disk.root().show(path);
+  // A journal never made durable: nothing was done under it.
+  if (std::optional<struct stat> tmp = disk.status(path + ".tmp")) {
+    if (!S_ISREG(tmp->st_mode)) state_damaged(shown + ".tmp", "is not a regular file");
+    disk.remove(path + ".tmp");
+  }
+  std::optional<struct stat> st = disk.status(path);
+  if (!st) return std::nullopt;
+  if (!S_ISREG(st->st_mode)) state_damaged(shown, "the journal is not a regular file");
+  if (static_cast<std::uint64_t>(st->st_size) > kMaxJournalBytes) {
+    state_damaged(shown, "the journal is " + std::to_string(st->st_size) +
+                             " bytes, more than any this installer writes");
+  }
+  Journal journal = journal_from_json(disk.read_file(path), shown);
+  check_journal(journal, state_dir, shown);
+  return journal;
 }
 
 void remove_journal(Disk& disk, const std::string& state_dir) {

@@ -3,6 +3,7 @@
 // each state change (docs/transaction.md).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,9 +43,18 @@ std::string_view journal_state_token(Journal::State state);
 std::string journal_to_json(const Journal& journal);
 Journal journal_from_json(const std::string& text, const std::string& source);
 
+// The name a transaction stages `rel`'s new content under, beside it: ".NAME.hotfix-TXID".
+std::string stage_name(const std::string& rel, const std::string& txid);
+
+// Paths are relative to the root (`state_dir` too).
 // Write to journal.json.tmp, sync, rename over journal.json, sync the directory.
 void write_journal(Disk& disk, const std::string& state_dir, const Journal& journal);
+// The journal, when there is one, checked field by field (installer/state_checks.h): a
+// journal that is not a regular file, is larger than any this installer writes, or names a
+// path it would not have written throws Error(kStateDamaged).
 std::optional<Journal> read_journal(Disk& disk, const std::string& state_dir);
 void remove_journal(Disk& disk, const std::string& state_dir);
+
+inline constexpr std::uint64_t kMaxJournalBytes = 256u << 20;
 
 }  // namespace hotfix

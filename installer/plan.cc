@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <vector>
 
+#include "manifests/destination.h"
 #include "manifests/errors.h"
 #include "manifests/file_identity.h"
 
@@ -39,17 +40,24 @@ bool Plan::changes_files() const {
 
 namespace {
 
-void decide(PlannedFile& f, const std::string& full, const PlanOptions& options) {
+// The file's content and identity, each read through its own descriptor opened from the root.
+Sha256Digest content_of(const Root& root, const std::string& rel) {
+  FileDescriptor fd = root.open_file(rel);
+  return sha256_of_fd(fd.get(), root.show(rel));
+}
+
+void decide(PlannedFile& f, const Root& root, const PlanOptions& options) {
   const FileEntry& e = f.entry;
+  const std::string& rel = f.target.relative;
   if (e.kind == FileKind::kConfig) {
-    Sha256Digest current = sha256_of_file(full);
+    Sha256Digest current = content_of(root, rel);
     if (current == *e.sha256) {
       f.decision = Decision::kSkip;
       f.reason = "already has the hotfix's content";
       return;
     }
-    auto recorded = options.recorded_sha256 ? options.recorded_sha256(f.target.relative)
-                                            : std::nullopt;
+    auto recorded =
+        options.recorded_sha256 ? options.recorded_sha256(f.target.relative) : std::nullopt;
     if (recorded && *recorded == current) {
       f.decision = Decision::kReplace;
       f.reason = "unchanged since it was installed";
@@ -61,7 +69,10 @@ void decide(PlannedFile& f, const std::string& full, const PlanOptions& options)
     f.reason += "; the new file is written beside it as " + e.name + ".hotfix-new";
     return;
   }
-  FileIdentity id = identify_file(full);
+  FileIdentity id = [&] {
+    FileDescriptor fd = root.open_file(rel);
+    return identify_fd(fd.get(), root.show(rel));
+  }();
   f.installed_version = id.version();
   if (e.version && f.installed_version) {
     if (*f.installed_version < *e.version) {
@@ -71,7 +82,7 @@ void decide(PlannedFile& f, const std::string& full, const PlanOptions& options)
     }
     std::string why = "installed version " + f.installed_version->to_string() +
                       (*f.installed_version == *e.version ? " is the same" : " is newer");
-    if (options.force && sha256_of_file(full) != *e.sha256) {
+    if (options.force && content_of(root, rel) != *e.sha256) {
       f.decision = Decision::kReplace;
       f.forced = true;
       f.reason = why + "; replaced because of --force";
@@ -81,7 +92,7 @@ void decide(PlannedFile& f, const std::string& full, const PlanOptions& options)
     }
     return;
   }
-  if (sha256_of_file(full) == *e.sha256) {
+  if (content_of(root, rel) == *e.sha256) {
     f.decision = Decision::kSkip;
     f.reason = "already has the hotfix's content";
     return;
@@ -92,19 +103,26 @@ void decide(PlannedFile& f, const std::string& full, const PlanOptions& options)
 
 }  // namespace
 
-Plan make_plan(const std::vector<FileEntry>& files, const std::string& root,
-               const PlanOptions& options) {
+Plan make_plan(const std::vector<FileEntry>& files, const Root& root, const PlanOptions& options) {
   Plan plan;
   for (const FileEntry& e : files) {
     PlannedFile f;
     f.entry = e;
     f.target = resolve_under_root(root, e.path(), options.fold_case);
-    std::string full = root + "/" + f.target.relative;
+    // A link on the way may lead into the installer's own places: the signed manifest says
+    // nothing about where links in the image point.
+    if (auto problem = reserved_path_problem(f.target.relative)) {
+      throw Error(ErrorKind::kBadInput, e.path(),
+                  "resolves on the target to '" + f.target.relative + "', which " + *problem);
+    }
     if (f.target.exists) {
-      struct stat st {};
-      if (::stat(full.c_str(), &st) != 0) throw SystemError(full, "stat", errno);
-      f.current = st;
-      decide(f, full, options);
+      std::optional<struct stat> st = root.status(f.target.relative);
+      if (!st || !S_ISREG(st->st_mode)) {
+        throw Error(ErrorKind::kBusy, root.show(f.target.relative),
+                    "changed while the plan was made; apply again");
+      }
+      f.current = *st;
+      decide(f, root, options);
     } else if (e.only_if_present) {
       f.decision = Decision::kNotApplicable;
       f.reason = "not present on the target (its component is not installed)";

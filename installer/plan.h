@@ -24,12 +24,12 @@ enum class Decision {
 std::string_view decision_token(Decision decision);
 
 struct PlannedFile {
-  FileEntry entry;       // as the manifest promises it
-  ResolvedPath target;   // where it goes, spelled as on disk
+  FileEntry entry;      // as the manifest promises it
+  ResolvedPath target;  // where it goes, spelled as on disk
   Decision decision = Decision::kInstall;
-  std::string reason;    // one line: why
+  std::string reason;  // one line: why
   std::optional<Version> installed_version;
-  bool forced = false;   // --force overrode the version rule
+  bool forced = false;                 // --force overrode the version rule
   std::optional<struct stat> current;  // the file there now
 };
 
@@ -46,7 +46,6 @@ struct PlanOptions {
   std::function<std::optional<Sha256Digest>(const std::string& path)> recorded_sha256;
 };
 
-Plan make_plan(const std::vector<FileEntry>& files, const std::string& root,
-               const PlanOptions& options);
+Plan make_plan(const std::vector<FileEntry>& files, const Root& root, const PlanOptions& options);
 
 }  // namespace hotfix

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <tuple>
 
+#include "installer/atomic_write.h"
 #include "manifests/errors.h"
 #include "manifests/timestamp.h"
 
@@ -151,6 +152,16 @@ std::vector<std::string> command_argv(const std::string& action, const std::stri
           command};
 }
 
+// "hotfix-restart-<epoch seconds>.timer", as schedule_restart names its units.
+bool is_restart_unit(const std::string& unit) {
+  const std::string prefix = "hotfix-restart-", suffix = ".timer";
+  if (unit.size() <= prefix.size() + suffix.size() || unit.size() > 64) return false;
+  if (unit.compare(0, prefix.size(), prefix) != 0) return false;
+  if (unit.compare(unit.size() - suffix.size(), suffix.size(), suffix) != 0) return false;
+  std::string digits = unit.substr(prefix.size(), unit.size() - prefix.size() - suffix.size());
+  return std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::string calendar_utc(std::int64_t at) {
   std::time_t t = static_cast<std::time_t>(at);
   std::tm tm{};
@@ -160,48 +171,29 @@ std::string calendar_utc(std::int64_t at) {
   return buf;
 }
 
-std::string run_path(const std::string& root, const std::string& name) {
-  std::string base = root;
-  while (base.size() > 1 && base.back() == '/') base.pop_back();
-  if (base == "/") base.clear();
-  return base + "/run/" + name;
-}
+// A few hundred ids at most; anything larger was not written by update-notifier or by us.
+constexpr std::uint64_t kMaxPkgsBytes = 1 << 20;
 
-void write_atomically(const std::string& path, const std::string& content) {
-  std::string tmp = path + ".hotfix-XXXXXX";
-  int fd = mkstemp(tmp.data());
-  if (fd < 0) throw SystemError(path, "create temporary file", errno);
-  auto fail = [&](const char* op) {
-    int e = errno;
-    close(fd);
-    unlink(tmp.c_str());
-    throw SystemError(path, op, e);
-  };
-  if (fchmod(fd, 0644) != 0) fail("chmod");
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail("write");
-    }
-    done += static_cast<std::size_t>(n);
+std::vector<std::string> read_pkgs(Disk& disk, const std::string& path) {
+  std::optional<struct stat> st = disk.status(path);
+  if (!st) return {};
+  if (!S_ISREG(st->st_mode)) {
+    throw Error(ErrorKind::kBadInput, disk.root().show(path), "is not a regular file");
   }
-  if (fsync(fd) != 0) fail("fsync");
-  if (close(fd) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    throw SystemError(path, "close", e);
+  if (static_cast<std::uint64_t>(st->st_size) > kMaxPkgsBytes) {
+    throw Error(ErrorKind::kBadInput, disk.root().show(path),
+                "is " + std::to_string(st->st_size) + " bytes, more than a list of packages");
   }
-  if (rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    unlink(tmp.c_str());
-    throw SystemError(path, "rename", e);
+  std::vector<std::string> lines;
+  std::string text = disk.read_file(path);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    lines.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
   }
-}
-
-void remove_if_present(const std::string& path) {
-  if (unlink(path.c_str()) != 0 && errno != ENOENT) throw SystemError(path, "remove", errno);
+  return lines;
 }
 
 }  // namespace
@@ -416,16 +408,30 @@ RestartState cancel_restart(const RestartState& current, RestartEnvironment& env
   const std::string& how = current.mechanism;
 
   if (starts_with(how, kCommandPrefix)) {
-    // The command that scheduled it, not one given now: only it knows what it scheduled.
-    std::string command = how.substr(std::string(kCommandPrefix).size());
+    // The database is input: a command recorded in it is never run. The administrator gives
+    // the command again, and it is told what to cancel.
+    if (!env.restart_command) {
+      throw Error(ErrorKind::kBadInput, "--restart-command",
+                  "the restart was scheduled by the command `" +
+                      how.substr(std::string(kCommandPrefix).size()) +
+                      "`; give it again with --restart-command to cancel it (a command recorded "
+                      "under the root is never run)");
+    }
     std::int64_t minutes =
         std::max<std::int64_t>(0, (*current.scheduled_at - current_time(env) + 59) / 60);
-    auto argv = command_argv("cancel", command, *current.scheduled_at, minutes, current.policy,
-                             current, env.root);
+    auto argv = command_argv("cancel", *env.restart_command, *current.scheduled_at, minutes,
+                             current.policy, current, env.root);
     check_status(run_program(env, argv), "--restart-command", argv, "cancelling the restart");
   } else if (env.live_root && starts_with(how, kSystemdTimerPrefix)) {
-    std::vector<std::string> argv = {"systemctl", "stop",
-                                     how.substr(std::string(kSystemdTimerPrefix).size())};
+    // Only a unit name this installer makes is passed to systemctl.
+    std::string unit = how.substr(std::string(kSystemdTimerPrefix).size());
+    if (!is_restart_unit(unit)) {
+      throw Error(ErrorKind::kStateDamaged, "restart",
+                  "state damaged: the recorded timer \"" + unit +
+                      "\" is not one this installer schedules (hotfix-restart-N.timer); it is "
+                      "not stopped");
+    }
+    std::vector<std::string> argv = {"systemctl", "stop", unit};
     int status = run_program(env, argv);
     // 5: the unit is not loaded any more (it fired, or the machine restarted): nothing to stop.
     if (status != 5) check_status(status, "systemctl", argv, "cancelling the restart");
@@ -440,10 +446,10 @@ RestartState cancel_restart(const RestartState& current, RestartEnvironment& env
   return next;
 }
 
-void write_reboot_required_files(const std::string& root, const RestartState& state,
+void write_reboot_required_files(Disk& disk, const RestartState& state,
                                  const std::vector<std::string>& withdrawn) {
-  const std::string flag = run_path(root, "reboot-required");
-  const std::string pkgs = run_path(root, "reboot-required.pkgs");
+  const std::string flag = "run/reboot-required";
+  const std::string pkgs = "run/reboot-required.pkgs";
   const bool reboot = state.required && state.kind == RestartRequirement::kReboot;
   const std::vector<std::string> ours = reboot ? state.hotfixes : std::vector<std::string>{};
   auto contains = [](const std::vector<std::string>& v, const std::string& s) {
@@ -452,17 +458,13 @@ void write_reboot_required_files(const std::string& root, const RestartState& st
 
   std::vector<std::string> lines;
   bool removed_any = false;
-  {
-    std::ifstream in(pkgs);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty() || contains(lines, line)) continue;
-      if (contains(withdrawn, line) && !contains(ours, line)) {
-        removed_any = true;
-        continue;
-      }
-      lines.push_back(line);
+  for (const std::string& line : read_pkgs(disk, pkgs)) {
+    if (line.empty() || contains(lines, line)) continue;
+    if (contains(withdrawn, line) && !contains(ours, line)) {
+      removed_any = true;
+      continue;
     }
+    lines.push_back(line);
   }
   for (const auto& id : ours) {
     if (!contains(lines, id)) lines.push_back(id);
@@ -470,17 +472,21 @@ void write_reboot_required_files(const std::string& root, const RestartState& st
 
   if (!reboot && !removed_any) return;  // nothing of ours is there
   if (!reboot && lines.empty()) {
-    remove_if_present(pkgs);
-    remove_if_present(flag);
+    disk.remove(pkgs);
+    disk.remove(flag);
     return;
   }
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(flag).parent_path(), ec);
-  if (ec) throw SystemError(flag, "create directory", ec.value());
+  if (disk.make_dir("run")) disk.sync_dir("");
   std::string text;
   for (const auto& l : lines) text += l + "\n";
-  write_atomically(pkgs, text);
-  if (reboot) write_atomically(flag, kRebootRequiredText);
+  write_atomically(disk, pkgs, text, 0644);
+  if (reboot) write_atomically(disk, flag, kRebootRequiredText, 0644);
+}
+
+void write_reboot_required_files(const std::string& root, const RestartState& state,
+                                 const std::vector<std::string>& withdrawn) {
+  std::unique_ptr<Disk> disk = make_root_disk(Root::open(root));
+  write_reboot_required_files(*disk, state, withdrawn);
 }
 
 }  // namespace hotfix

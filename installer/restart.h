@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "installer/disk.h"
 #include "installer/installed_state.h"
 #include "manifests/manifest.h"
 
@@ -91,6 +92,9 @@ RestartState cancel_restart(const RestartState& current, RestartEnvironment& env
 // When no reboot is required and .pkgs ends up empty, both files are removed; if other
 // entries remain, reboot-required is left to whoever wrote them. Files are replaced
 // atomically (temporary file and rename); <root>/run is created when missing.
+// The files are read and written through `disk`'s root like every other file in it.
+void write_reboot_required_files(Disk& disk, const RestartState& state,
+                                 const std::vector<std::string>& withdrawn = {});
 void write_reboot_required_files(const std::string& root, const RestartState& state,
                                  const std::vector<std::string>& withdrawn = {});
 

@@ -1,6 +1,7 @@
 #include "installer/root_lock.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,10 +35,18 @@ std::string recorded_pid(int fd) {
 
 }  // namespace
 
-RootLock::RootLock(const std::string& state_dir, bool wait) {
-  std::string path = state_dir + "/lock";
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+RootLock::RootLock(const Root& root, const std::string& state_dir, bool wait) {
+  std::string path = root.show(state_dir + "/lock");
+  FileDescriptor dir = root.open_dir(state_dir);
+  // O_NONBLOCK: a FIFO planted as the lock must not hang the installer.
+  fd_ = ::openat(dir.get(), "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
   if (fd_ < 0) throw SystemError(path, "open lock file", errno);
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd_);
+    fd_ = -1;
+    throw Error(ErrorKind::kStateDamaged, path, "state damaged: the lock is not a regular file");
+  }
   struct flock exclusive = whole_file(F_WRLCK);
   while (::fcntl(fd_, wait ? F_OFD_SETLKW : F_OFD_SETLK, &exclusive) != 0) {
     if (errno == EINTR) continue;
@@ -66,10 +75,22 @@ RootLock::~RootLock() {
   }
 }
 
-LockHolder lock_holder(const std::string& state_dir) {
+LockHolder lock_holder(const Root& root, const std::string& state_dir) {
   LockHolder out;
-  int fd = ::open((state_dir + "/lock").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  std::optional<FileDescriptor> dir;
+  try {
+    dir = root.open_dir_if_exists(state_dir);
+  } catch (const std::exception&) {
+    return out;
+  }
+  if (!dir) return out;
+  int fd = ::openat(dir->get(), "lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return out;  // never locked, or not ours to read: no holder can be told
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return out;
+  }
   struct flock probe = whole_file(F_WRLCK);
   if (::fcntl(fd, F_OFD_GETLK, &probe) == 0 && probe.l_type != F_UNLCK) {
     out.held = true;

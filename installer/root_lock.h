@@ -5,13 +5,15 @@
 #include <optional>
 #include <string>
 
+#include "installer/root.h"
+
 namespace hotfix {
 
 class RootLock {
  public:
   // Locks <state_dir>/lock. With `wait`, blocks until the other writer is done; without,
   // throws Error(kBusy) naming the holder's pid when another installer holds it.
-  RootLock(const std::string& state_dir, bool wait);
+  RootLock(const Root& root, const std::string& state_dir, bool wait);
   ~RootLock();
   RootLock(const RootLock&) = delete;
   RootLock& operator=(const RootLock&) = delete;
@@ -28,6 +30,6 @@ struct LockHolder {
   bool held = false;
   std::optional<long> pid;  // as the holder recorded it; absent when not held or unreadable
 };
-LockHolder lock_holder(const std::string& state_dir);
+LockHolder lock_holder(const Root& root, const std::string& state_dir);
 
 }  // namespace hotfix

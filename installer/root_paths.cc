@@ -8,11 +8,15 @@
 #include <cerrno>
 #include <deque>
 
+#include "manifests/case_fold.h"
 #include "manifests/errors.h"
 
 namespace hotfix {
 
 namespace {
+
+// Queued after a link's target: once reached, the link's owner is checked against it.
+constexpr char kLinkCheck = '\0';
 
 std::vector<std::string> split(const std::string& path) {
   std::vector<std::string> parts;
@@ -33,14 +37,20 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
-// The entry of `dir` named `name`, or its case-insensitive match; empty if none.
-std::string find_entry(const std::string& dir, const std::string& name, bool fold_case,
-                       const std::string& where) {
+// The entry of directory `dir` named `name`, or its case-insensitive match; empty if none.
+std::string find_entry(const Root& root, int dir, const std::string& dir_rel,
+                       const std::string& name, bool fold_case, const std::string& where) {
   struct stat st {};
-  if (::lstat((dir + "/" + name).c_str(), &st) == 0) return name;
+  if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return name;
+  if (errno != ENOENT) throw SystemError(root.show(dir_rel + "/" + name), "stat", errno);
   if (!fold_case) return {};
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) return {};
+  int listing = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (listing < 0) throw SystemError(root.show(dir_rel), "open directory", errno);
+  DIR* d = ::fdopendir(listing);
+  if (!d) {
+    ::close(listing);
+    throw SystemError(root.show(dir_rel), "read directory", errno);
+  }
   std::string found;
   int matches = 0;
   while (dirent* e = ::readdir(d)) {
@@ -53,25 +63,36 @@ std::string find_entry(const std::string& dir, const std::string& name, bool fol
   ::closedir(d);
   if (matches > 1) {
     throw Error(ErrorKind::kBadInput, where,
-                "several names in " + dir + " match '" + name + "' ignoring case");
+                "several names in " + root.show(dir_rel) + " match '" + name + "' ignoring case");
   }
   return found;
 }
 
-}  // namespace
-
-bool equal_fold(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
+std::string read_link(const Root& root, int dir, const std::string& rel, const std::string& name) {
+  char target[4096];
+  ssize_t n = ::readlinkat(dir, name.c_str(), target, sizeof target - 1);
+  if (n < 0) throw SystemError(root.show(rel), "readlink", errno);
+  return std::string(target, static_cast<std::size_t>(n));
 }
 
-ResolvedPath resolve_under_root(const std::string& root, const std::string& manifest_path,
+// The walk's current directory, reopened from the root when a link's target moves it back.
+struct Walk {
+  const Root& root;
+  std::vector<std::string> resolved;  // components below the root, as on disk
+  FileDescriptor dir;
+
+  void reopen() { dir = root.open_dir(join(resolved)); }
+  void enter(const std::string& entry) {
+    int fd = ::openat(dir.get(), entry.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    resolved.push_back(entry);
+    if (fd < 0) throw SystemError(root.show(join(resolved)), "open directory", errno);
+    dir = FileDescriptor(fd);
+  }
+};
+
+}  // namespace
+
+ResolvedPath resolve_under_root(const Root& root, const std::string& manifest_path,
                                 bool fold_case) {
   const std::string where = manifest_path;
   std::deque<std::string> pending;
@@ -81,70 +102,89 @@ ResolvedPath resolve_under_root(const std::string& root, const std::string& mani
     if (p == "..") throw Error(ErrorKind::kBadInput, where, "path escapes the root ('..')");
   }
 
-  std::vector<std::string> resolved;  // components below the root, as on disk
+  Walk walk{root, {}, root.open_dir("")};
   int links = 0;
   ResolvedPath result;
   bool missing = false;
+  auto last = [&] {
+    for (const std::string& p : pending) {
+      if (p[0] != kLinkCheck) return false;
+    }
+    return true;
+  };
   while (!pending.empty()) {
     std::string name = pending.front();
     pending.pop_front();
-    bool last = pending.empty();
-    if (name == "..") {  // only from a symbolic link's target
-      if (resolved.empty()) {
+    if (name[0] == kLinkCheck) {  // a followed link's target has been reached
+      uid_t link_owner = static_cast<uid_t>(std::stoul(name.substr(1)));
+      struct stat st {};
+      bool trusted = link_owner == 0 ||
+                     (!missing && ::fstat(walk.dir.get(), &st) == 0 && st.st_uid == link_owner);
+      if (!trusted) {
         throw Error(ErrorKind::kBadInput, where,
-                    "path escapes the root through a symbolic link");
+                    "a symbolic link on the way belongs to uid " + std::to_string(link_owner) +
+                        ", not to root or to the owner of the directory it leads to; it is not "
+                        "followed");
       }
-      resolved.pop_back();
       continue;
     }
+    if (name == "..") {  // only from a symbolic link's target
+      if (walk.resolved.empty()) {
+        throw Error(ErrorKind::kBadInput, where, "path escapes the root through a symbolic link");
+      }
+      walk.resolved.pop_back();
+      if (!missing) walk.reopen();
+      continue;
+    }
+    const bool at_end = last();
     if (missing) {
-      resolved.push_back(name);
-      if (!last) result.missing_dirs.push_back(join(resolved));
+      walk.resolved.push_back(name);
+      if (!at_end) result.missing_dirs.push_back(join(walk.resolved));
       continue;
     }
-    std::string dir = root + (resolved.empty() ? "" : "/" + join(resolved));
-    std::string entry = find_entry(dir, name, fold_case, where);
+    const std::string here = join(walk.resolved);
+    std::string entry = find_entry(root, walk.dir.get(), here, name, fold_case, where);
     if (entry.empty()) {
       missing = true;
-      resolved.push_back(name);
-      if (!last) result.missing_dirs.push_back(join(resolved));
+      walk.resolved.push_back(name);
+      if (!at_end) result.missing_dirs.push_back(join(walk.resolved));
       continue;
     }
-    std::string full = dir + "/" + entry;
+    const std::string rel = here.empty() ? entry : here + "/" + entry;
     struct stat st {};
-    if (::lstat(full.c_str(), &st) != 0) throw SystemError(full, "stat", errno);
+    if (::fstatat(walk.dir.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      throw SystemError(root.show(rel), "stat", errno);
+    }
     if (S_ISLNK(st.st_mode)) {
-      if (last) {
+      if (at_end) {
         throw Error(ErrorKind::kBadInput, where,
                     "is a symbolic link on the target; only regular files are replaced");
       }
       if (++links > 40) throw Error(ErrorKind::kBadInput, where, "too many symbolic links");
-      char target[4096];
-      ssize_t n = ::readlink(full.c_str(), target, sizeof target - 1);
-      if (n < 0) throw SystemError(full, "readlink", errno);
-      std::string t(target, static_cast<std::size_t>(n));
-      if (!t.empty() && t[0] == '/') resolved.clear();  // absolute: relative to the root
-      auto parts = split(t);
+      std::string target = read_link(root, walk.dir.get(), rel, entry);
+      pending.push_front(std::string(1, kLinkCheck) + std::to_string(st.st_uid));
+      auto parts = split(target);
       for (auto it = parts.rbegin(); it != parts.rend(); ++it) pending.push_front(*it);
+      if (!target.empty() && target[0] == '/') {  // absolute: relative to the root
+        walk.resolved.clear();
+        walk.reopen();
+      }
       continue;
     }
-    if (last) {
+    if (at_end) {
       if (!S_ISREG(st.st_mode)) {
-        throw Error(ErrorKind::kBadInput, where,
-                    "exists on the target but is not a regular file");
+        throw Error(ErrorKind::kBadInput, where, "exists on the target but is not a regular file");
       }
-      resolved.push_back(entry);
+      walk.resolved.push_back(entry);
       result.exists = true;
       break;
     }
     if (!S_ISDIR(st.st_mode)) {
-      throw Error(ErrorKind::kBadInput, where,
-                  "'" + join(resolved) + (resolved.empty() ? "" : "/") + entry +
-                      "' on the target is not a directory");
+      throw Error(ErrorKind::kBadInput, where, "'" + rel + "' on the target is not a directory");
     }
-    resolved.push_back(entry);
+    walk.enter(entry);
   }
-  result.relative = join(resolved);
+  result.relative = join(walk.resolved);
   return result;
 }
 

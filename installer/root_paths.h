@@ -6,21 +6,24 @@
 #include <string>
 #include <vector>
 
+#include "installer/root.h"
+
 namespace hotfix {
 
 struct ResolvedPath {
-  std::string relative;  // relative to the root: on-disk spelling of what exists, then the manifest's
-  bool exists = false;   // a regular file is there
+  std::string
+      relative;  // relative to the root: on-disk spelling of what exists, then the manifest's
+  bool exists = false;                    // a regular file is there
   std::vector<std::string> missing_dirs;  // directories to create first, outermost first (relative)
 };
 
-// Symbolic links among the directories are followed as if the root were "/" (an absolute
-// target is relative to the root) and must stay inside it; the file itself must not be a
-// symbolic link, a directory or a special file. Throws Error(kBadInput) naming the path.
-ResolvedPath resolve_under_root(const std::string& root, const std::string& manifest_path,
-                                bool fold_case);
-
-// True when `a` and `b` are equal ignoring ASCII case.
-bool equal_fold(const std::string& a, const std::string& b);
+// The symbolic link rule (docs/transaction.md, "The root is input"): a link among the
+// directories is followed as in a chroot, an absolute target relative to the root, and never
+// out of it; it is followed only when it belongs to root or to the owner of the directory it
+// leads to (rpm 4.18's rule against CVE-2021-35939), so that whoever may write one directory
+// cannot point the installer into another's. The file itself must not be a symbolic link, a
+// directory or a special file. The result names only real directories: from then on the
+// transaction opens it without following any link. Throws Error(kBadInput) naming the path.
+ResolvedPath resolve_under_root(const Root& root, const std::string& manifest_path, bool fold_case);
 
 }  // namespace hotfix

@@ -12,6 +12,8 @@
 #include <deque>
 #include <utility>
 
+#include "manifests/case_fold.h"
+#include "manifests/destination.h"
 #include "manifests/errors.h"
 #include "manifests/file_descriptor.h"
 #include "manifests/file_identity.h"
@@ -26,7 +28,6 @@ constexpr auto kSystemFactsFields = std::to_array<std::string_view>(
     {"family", "product", "version", "service_pack", "architecture", "hotfixes"});
 constexpr int kMaxSystemFactsDepth = 8;
 constexpr std::size_t kMaxProductBytes = 256;
-constexpr std::size_t kMaxIdLength = 64;
 constexpr std::uint64_t kMaxServicePack = 255;
 constexpr int kMaxSymlinks = 40;  // as the kernel's path walk allows
 
@@ -44,24 +45,7 @@ constexpr std::string_view kExpectHotfixId =
 
 std::string expected(std::string_view what) { return " (expected " + std::string(what) + ")"; }
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
-}
-
-bool is_ascii_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-// The manifest's id rule: ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$
-bool is_valid_id(std::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength || !is_ascii_alnum(id[0])) return false;
-  return std::all_of(id.begin(), id.end(),
-                     [](char c) { return is_ascii_alnum(c) || c == '.' || c == '_' || c == '-'; });
-}
+std::string lower(std::string_view text) { return ascii_lower(text); }
 
 std::string join_root(const std::string& root, std::string_view relative) {
   if (!root.empty() && root.back() == '/') return root + std::string(relative);

@@ -6,46 +6,21 @@
 #include <ctime>
 #include <random>
 
+#include "installer/file_copy.h"
 #include "manifests/errors.h"
 
 namespace hotfix {
 
 namespace {
 
-std::string at_root(const std::string& root, const std::string& rel) { return root + "/" + rel; }
-
-bool same_filesystem(const std::string& a, const std::string& b) {
-  struct stat sa {
-  }, sb{};
-  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev;
+bool same_filesystem(Disk& disk, const std::string& a, const std::string& b) {
+  std::optional<struct stat> sa = disk.status(a), sb = disk.status(b);
+  return sa && sb && sa->st_dev == sb->st_dev;
 }
 
-void sync_all(Disk& disk, const std::string& root, const std::string& state_dir) {
-  disk.sync_filesystem(root);
-  if (!same_filesystem(root, state_dir)) disk.sync_filesystem(state_dir);
-}
-
-// A copy when a hard link is impossible (the state directory on another filesystem).
-void copy_file(Disk& disk, const std::string& from, const std::string& to) {
-  std::string data = disk.read_file(from);
-  struct stat st {};
-  ::stat(from.c_str(), &st);
-  auto file = disk.create(to, st.st_mode & 07777);
-  file->append(data.data(), data.size());
-  file->close();
-  disk.set_metadata(to, {static_cast<std::uint32_t>(st.st_mode & 07777), st.st_mtim.tv_sec,
-                         st.st_uid, st.st_gid});
-}
-
-void link_or_copy(Disk& disk, const std::string& from, const std::string& to) {
-  try {
-    disk.link(from, to);
-  } catch (const SystemError& e) {
-    if (e.error_number() != EXDEV && e.error_number() != EPERM && e.error_number() != EMLINK) {
-      throw;
-    }
-    copy_file(disk, from, to);
-  }
+void sync_all(Disk& disk, const std::string& state_dir) {
+  disk.sync_filesystem("");
+  if (!same_filesystem(disk, "", state_dir)) disk.sync_filesystem(state_dir);
 }
 
 void move_or_copy(Disk& disk, const std::string& from, const std::string& to) {
@@ -67,14 +42,13 @@ std::string backup_dir(const std::string& state_dir, const Journal& j) {
 
 // Undoes whatever part of `j` happened. Idempotent: a crash while rolling back is recovered
 // by rolling back again.
-void roll_back(Disk& disk, const std::string& root, const std::string& state_dir,
-               const Journal& j) {
+void roll_back(Disk& disk, const std::string& state_dir, const Journal& j) {
   bool may_have_swapped = j.state != Journal::State::kPreparing;
   for (auto it = j.ops.rbegin(); it != j.ops.rend(); ++it) {
     const JournalOp& op = *it;
-    std::string dest = at_root(root, op.path);
+    const std::string& dest = op.path;
     if (op.kind == JournalOp::Kind::kPut) {
-      if (!op.stage.empty() && disk.remove(at_root(root, op.stage))) continue;  // not swapped
+      if (!op.stage.empty() && disk.remove(op.stage)) continue;  // not swapped
       if (!may_have_swapped) continue;
       if (op.backup) {
         std::string backup = state_dir + "/" + *op.backup;
@@ -90,7 +64,7 @@ void roll_back(Disk& disk, const std::string& root, const std::string& state_dir
       }
     }
   }
-  sync_all(disk, root, state_dir);
+  sync_all(disk, state_dir);
   // Backups this transaction made are no longer needed; older ones (uninstall sources) stay.
   for (const JournalOp& op : j.ops) {
     if (op.backup && op.backup->rfind("backups/" + j.txid + "/", 0) == 0) {
@@ -99,16 +73,16 @@ void roll_back(Disk& disk, const std::string& root, const std::string& state_dir
   }
   disk.remove_dir(backup_dir(state_dir, j));
   for (auto it = j.created_dirs.rbegin(); it != j.created_dirs.rend(); ++it) {
-    disk.remove_dir(at_root(root, *it));
+    disk.remove_dir(*it);
   }
   // Durable before the journal goes, or a power loss brings them back for good.
-  sync_all(disk, root, state_dir);
+  sync_all(disk, state_dir);
   remove_journal(disk, state_dir);
 }
 
-void finish(Disk& disk, const std::string& root, const std::string& state_dir, const Journal& j) {
+void finish(Disk& disk, const std::string& state_dir, const Journal& j) {
   for (const JournalOp& op : j.ops) {
-    if (!op.stage.empty()) disk.remove(at_root(root, op.stage));  // none after a full swap
+    if (!op.stage.empty()) disk.remove(op.stage);  // none after a full swap
     if (op.backup && !op.keep_backup) disk.remove(state_dir + "/" + *op.backup);
   }
   for (const std::string& f : j.discard_after_commit) {
@@ -118,9 +92,9 @@ void finish(Disk& disk, const std::string& root, const std::string& state_dir, c
   }
   disk.remove_dir(backup_dir(state_dir, j));  // only if nothing was kept
   // Deepest first; one that holds something else meanwhile stays.
-  for (const std::string& dir : j.remove_dirs_after_commit) disk.remove_dir(at_root(root, dir));
+  for (const std::string& dir : j.remove_dirs_after_commit) disk.remove_dir(dir);
   // Durable before the journal goes, or a power loss brings back backups no record names.
-  sync_all(disk, root, state_dir);
+  sync_all(disk, state_dir);
   remove_journal(disk, state_dir);
 }
 
@@ -138,13 +112,21 @@ std::string new_txid() {
   return buf;
 }
 
-void run_transaction(Disk& disk, const std::string& root, const std::string& state_dir,
-                     Journal journal, const Stager& stage, const Committer& commit) {
+std::optional<std::string> run_transaction(Disk& disk, const std::string& state_dir,
+                                           Journal journal, const Stager& stage,
+                                           const Committer& commit) {
   journal.state = Journal::State::kPreparing;
   try {
     // Inside: once renamed into place, a journal whose directory sync failed is undone too.
     write_journal(disk, state_dir, journal);
-    for (const std::string& dir : journal.created_dirs) disk.make_dir(at_root(root, dir));
+    for (const std::string& dir : journal.created_dirs) {
+      // Planned as missing: one that appeared since is another's, never recorded as ours.
+      if (!disk.make_dir(dir)) {
+        throw Error(ErrorKind::kBusy, disk.root().show(dir),
+                    "appeared while the hotfix was being applied; nothing was changed, apply "
+                    "again");
+      }
+    }
     stage(journal);
     bool any_backup = false;
     for (const JournalOp& op : journal.ops) {
@@ -154,21 +136,21 @@ void run_transaction(Disk& disk, const std::string& root, const std::string& sta
         disk.make_dir(backup_dir(state_dir, journal));
         any_backup = true;
       }
-      link_or_copy(disk, at_root(root, op.path), state_dir + "/" + *op.backup);
+      link_or_copy(disk, op.path, state_dir + "/" + *op.backup);
     }
     // One sync for every staged file, backup and directory, instead of one per file.
-    sync_all(disk, root, state_dir);
+    sync_all(disk, state_dir);
     journal.state = Journal::State::kPrepared;
     write_journal(disk, state_dir, journal);
 
     for (const JournalOp& op : journal.ops) {
       if (op.kind == JournalOp::Kind::kPut) {
-        disk.rename(at_root(root, op.stage), at_root(root, op.path));
+        disk.rename(op.stage, op.path);
       } else {
-        disk.remove(at_root(root, op.path));
+        disk.remove(op.path);
       }
     }
-    sync_all(disk, root, state_dir);
+    sync_all(disk, state_dir);
     journal.state = Journal::State::kSwapped;
     write_journal(disk, state_dir, journal);
 
@@ -176,11 +158,19 @@ void run_transaction(Disk& disk, const std::string& root, const std::string& sta
   } catch (...) {
     std::exception_ptr original = std::current_exception();
     try {
-      roll_back(disk, root, state_dir, journal);
+      roll_back(disk, state_dir, journal);
     } catch (const std::exception& e) {
-      // The journal stays; the next command (or `recover`) finishes the rollback.
-      throw Error(ErrorKind::kSystem, state_dir,
-                  std::string("the change failed and undoing it failed too (") + e.what() +
+      // The journal stays; the next command (or `recover`) finishes the rollback. Both causes
+      // are told: the first is why the change failed, the second why the root is not back yet.
+      std::string cause = "unknown error";
+      try {
+        std::rethrow_exception(original);
+      } catch (const std::exception& first) {
+        cause = first.what();
+      } catch (...) {
+      }
+      throw Error(ErrorKind::kSystem, disk.root().show(state_dir),
+                  "the change failed (" + cause + ") and undoing it failed too (" + e.what() +
                       "); run `hotfix-installer recover` once the cause is fixed");
     }
     std::rethrow_exception(original);
@@ -188,22 +178,25 @@ void run_transaction(Disk& disk, const std::string& root, const std::string& sta
   // Committed: the change is made. A failure while cleaning up must not report it as failed;
   // the journal stays, and the next command's recovery finishes the cleanup.
   try {
-    finish(disk, root, state_dir, journal);
-  } catch (const std::exception&) {
+    finish(disk, state_dir, journal);
+  } catch (const std::exception& e) {
+    return std::string("the change is committed, but cleaning up after it failed (") + e.what() +
+           "); the next command, or `hotfix-installer recover`, finishes it";
   }
+  return std::nullopt;
 }
 
-RecoveryOutcome recover(Disk& disk, const std::string& root, const std::string& state_dir,
+RecoveryOutcome recover(Disk& disk, const std::string& state_dir,
                         const std::function<bool(const std::string& txid)>& committed,
                         Journal* recovered) {
   std::optional<Journal> journal = read_journal(disk, state_dir);
   if (!journal) return RecoveryOutcome::kNothing;
   if (recovered) *recovered = *journal;
   if (journal->state == Journal::State::kSwapped && committed(journal->txid)) {
-    finish(disk, root, state_dir, *journal);
+    finish(disk, state_dir, *journal);
     return RecoveryOutcome::kRolledForward;
   }
-  roll_back(disk, root, state_dir, *journal);
+  roll_back(disk, state_dir, *journal);
   return RecoveryOutcome::kRolledBack;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "installer/disk.h"
@@ -18,16 +19,19 @@ using Stager = std::function<void(const Journal&)>;
 // Disk::commit, the seam's commit point.
 using Committer = std::function<void()>;
 
-// Runs the transaction. On any error before the commit the root is rolled back to the old
-// set and the error rethrown; nothing is left behind.
-void run_transaction(Disk& disk, const std::string& root, const std::string& state_dir,
-                     Journal journal, const Stager& stage, const Committer& commit);
+// Runs the transaction on `disk`'s root; `state_dir` is relative to it. On any error before
+// the commit the root is rolled back to the old set and the error rethrown; nothing is left
+// behind. Returns a warning when the change committed but the clean-up after it failed (the
+// journal stays, and the next command finishes the clean-up).
+std::optional<std::string> run_transaction(Disk& disk, const std::string& state_dir,
+                                           Journal journal, const Stager& stage,
+                                           const Committer& commit);
 
 enum class RecoveryOutcome { kNothing, kRolledBack, kRolledForward };
 
 // Brings a root with a journal back to a consistent state: forward when the database already
 // holds the transaction (`committed(txid)`), otherwise back to the old set.
-RecoveryOutcome recover(Disk& disk, const std::string& root, const std::string& state_dir,
+RecoveryOutcome recover(Disk& disk, const std::string& state_dir,
                         const std::function<bool(const std::string& txid)>& committed,
                         Journal* recovered = nullptr);
 

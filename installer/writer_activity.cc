@@ -1,6 +1,7 @@
 #include "installer/writer_activity.h"
 
 #include "installer/root_lock.h"
+#include "installer/state_checks.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,8 +15,10 @@ namespace hotfix {
 namespace {
 
 // The whole file and its stamp (size, mtime and ctime to the nanosecond), or "-" when absent.
-std::string look(const std::string& path, std::string* content) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+// O_NONBLOCK: a FIFO planted there must not hang a reader; it is read as nothing.
+std::string look(int dir, const char* name, std::string* content) {
+  if (dir < 0) return "-";
+  int fd = ::openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) return "-";
   struct stat st {};
   std::string data;
@@ -41,23 +44,32 @@ std::set<std::string> WriterActivity::changing_paths() const {
   return out;
 }
 
-WriterActivity observe_writers(const std::string& state_dir) {
+WriterActivity observe_writers(const Root& root, const std::string& state_dir) {
   WriterActivity a;
+  std::optional<FileDescriptor> dir;
+  try {
+    dir = root.open_dir_if_exists(state_dir);
+  } catch (const std::exception&) {
+    // not a directory one may read: no writer can be told
+  }
+  const int fd = dir ? dir->get() : -1;
   std::string lock, journal;
-  a.marks = look(state_dir + "/lock", &lock) + "|";
-  std::string journal_look = look(state_dir + "/journal.json", &journal);
+  a.marks = look(fd, "lock", &lock) + "|";
+  std::string journal_look = look(fd, "journal.json", &journal);
   a.marks += journal_look;
   a.journal_present = journal_look != "-";
   if (a.journal_present) {
     try {
-      a.journal = journal_from_json(journal, state_dir + "/journal.json");
+      a.journal = journal_from_json(journal, root.show(state_dir + "/journal.json"));
+      check_journal(*a.journal, state_dir, root.show(state_dir + "/journal.json"));
     } catch (const std::exception&) {
-      // unreadable: every file counts as possibly changing (see verify)
+      // unreadable or damaged: every file counts as possibly changing (see verify)
+      a.journal.reset();
     }
   }
   // The lock itself says whether its holder is alive: a pid in the file may be a dead
   // writer's, since given to another process.
-  LockHolder holder = lock_holder(state_dir);
+  LockHolder holder = lock_holder(root, state_dir);
   a.writer_alive = holder.held;
   a.holder_pid = holder.pid;
   return a;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "installer/journal.h"
+#include "installer/root.h"
 
 namespace hotfix {
 
@@ -23,7 +24,7 @@ struct WriterActivity {
   std::set<std::string> changing_paths() const;
 };
 
-// Reads <state_dir>/journal.json and <state_dir>/lock; never blocks, never writes.
-WriterActivity observe_writers(const std::string& state_dir);
+// Reads <state_dir>/journal.json and <state_dir>/lock under `root`; never blocks, never writes.
+WriterActivity observe_writers(const Root& root, const std::string& state_dir);
 
 }  // namespace hotfix

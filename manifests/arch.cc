@@ -1,5 +1,7 @@
 #include "manifests/arch.h"
 
+#include "manifests/case_fold.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -38,9 +40,7 @@ std::string_view arch_display(Arch arch) {
 }
 
 std::optional<Arch> parse_arch(std::string_view text) {
-  std::string lower(text);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const std::string lower = ascii_lower(text);
   if (lower == "x86") return Arch::kX86;
   if (lower == "x64") return Arch::kX64;
   if (lower == "ia64" || lower == "ia-64") return Arch::kIa64;

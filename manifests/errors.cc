@@ -18,6 +18,8 @@ ExitCode exit_code_for(ErrorKind kind) {
       return ExitCode::kBusy;
     case ErrorKind::kSystem:
       return ExitCode::kSystem;
+    case ErrorKind::kStateDamaged:
+      return ExitCode::kStateDamaged;
     case ErrorKind::kInternal:
       return ExitCode::kInternal;
   }

@@ -17,6 +17,8 @@ enum class ExitCode : int {
   kNotApplicable = 5,     // wrong architecture, prerequisites not met, superseded, downgrade
   kBusy = 6,              // another installer holds the root's lock
   kSystem = 7,            // I/O error, disk full, permission denied
+  kStateDamaged = 8,      // the installer's own journal, database or backups under the root
+                          // are not what it wrote (damaged or planted)
   kRestartRequired = 10,  // success; the hotfix needs a restart that has not happened yet
 };
 
@@ -28,6 +30,7 @@ enum class ErrorKind {
   kNotApplicable,
   kBusy,
   kSystem,
+  kStateDamaged,
   kInternal,
 };
 

@@ -58,15 +58,19 @@ FileIdentity identify_file(const std::string& path) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer; it is rejected below.
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) throw SystemError(path, "open", errno);
+  return identify_fd(fd.get(), path);
+}
+
+FileIdentity identify_fd(int fd, const std::string& source) {
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw SystemError(path, "fstat", errno);
-  if (!S_ISREG(st.st_mode)) throw Error(ErrorKind::kBadInput, path, "not a regular file");
-  if (st.st_size == 0) return identify_bytes({}, path);
+  if (::fstat(fd, &st) != 0) throw SystemError(source, "fstat", errno);
+  if (!S_ISREG(st.st_mode)) throw Error(ErrorKind::kBadInput, source, "not a regular file");
+  if (st.st_size == 0) return identify_bytes({}, source);
   auto size = static_cast<std::size_t>(st.st_size);
-  void* address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (address == MAP_FAILED) throw SystemError(path, "mmap", errno);
+  void* address = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (address == MAP_FAILED) throw SystemError(source, "mmap", errno);
   Mapping mapping(address, size);
-  return identify_bytes(mapping.bytes(), path);
+  return identify_bytes(mapping.bytes(), source);
 }
 
 }  // namespace hotfix

@@ -36,5 +36,7 @@ FileIdentity identify_bytes(std::span<const std::uint8_t> bytes, const std::stri
 // Throws hotfix::SystemError naming the path when it cannot be opened or mapped, and
 // hotfix::Error(kBadInput) when it is not a regular file.
 FileIdentity identify_file(const std::string& path);
+// The same over an open regular file; errors name `source`.
+FileIdentity identify_fd(int fd, const std::string& source);
 
 }  // namespace hotfix

@@ -12,6 +12,8 @@
 #include <map>
 #include <utility>
 
+#include "manifests/case_fold.h"
+#include "manifests/destination.h"
 #include "manifests/file_descriptor.h"
 #include "manifests/json_context.h"
 #include "manifests/json_prescan.h"
@@ -19,10 +21,6 @@
 namespace hotfix {
 
 namespace {
-
-constexpr std::size_t kMaxNameBytes = 255;
-constexpr std::size_t kMaxPathBytes = 4096;
-constexpr std::size_t kMaxIdLength = 64;
 
 // What each kind of value should look like, as messages say it.
 constexpr std::string_view kExpectId =
@@ -50,20 +48,9 @@ constexpr std::string_view kExpectMode = "3 or 4 octal digits, like \"0644\"";
 
 std::string expected(std::string_view what) { return " (expected " + std::string(what) + ")"; }
 
-bool is_ascii_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
 bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-std::string ascii_lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (is_upper(c)) c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool all_of_chars(std::string_view text, bool (*predicate)(char)) {
   for (char c : text) {
@@ -81,15 +68,6 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
     if (end == std::string_view::npos) return parts;
     start = end + 1;
   }
-}
-
-// ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$
-bool is_valid_id(std::string_view id) {
-  if (id.empty() || id.size() > kMaxIdLength || !is_ascii_alnum(id[0])) return false;
-  for (char c : id) {
-    if (!is_ascii_alnum(c) && c != '.' && c != '_' && c != '-') return false;
-  }
-  return true;
 }
 
 // "neutral", or language[-Script][-REGION] in canonical case: en, en-US, zh-Hans-CN, es-419.
@@ -142,39 +120,6 @@ std::string fitting_platforms(Arch architecture) {
     }
   }
   return out + " or neutral";
-}
-
-std::optional<std::string> name_problem(std::string_view name) {
-  if (name.empty()) return "is empty";
-  if (name.size() > kMaxNameBytes) {
-    return "is " + std::to_string(name.size()) + " bytes long, more than " +
-           std::to_string(kMaxNameBytes);
-  }
-  if (name.find('\0') != std::string_view::npos) return "contains a NUL character";
-  if (name.find('/') != std::string_view::npos) return "contains \"/\"";
-  if (name.find('\\') != std::string_view::npos) return "contains a backslash";
-  if (name == "." || name == "..") return "is not a file name";
-  return std::nullopt;
-}
-
-// Why `path` could escape or misname the target root; nullopt when it is safe. "" is the root.
-std::optional<std::string> relative_path_problem(std::string_view path) {
-  if (path.size() > kMaxPathBytes) {
-    return "is " + std::to_string(path.size()) + " bytes long, more than " +
-           std::to_string(kMaxPathBytes);
-  }
-  if (path.empty()) return std::nullopt;
-  if (path.find('\0') != std::string_view::npos) return "contains a NUL character";
-  if (path.find('\\') != std::string_view::npos) return "contains a backslash";
-  if (path[0] == '/') return "is absolute";
-  if (path.size() >= 2 && path[1] == ':' && (is_lower(path[0]) || is_upper(path[0]))) {
-    return "starts with a drive letter";
-  }
-  for (std::string_view part : split(path, '/')) {
-    if (part.empty()) return "has an empty component (a doubled, leading or trailing \"/\")";
-    if (part == "." || part == "..") return "has a \"" + std::string(part) + "\" component";
-  }
-  return std::nullopt;
 }
 
 // "2008-12-13T04:27:00" followed by something other than "Z": a local or offset time.
@@ -480,6 +425,10 @@ std::optional<FileEntry> ManifestReader::read_file(const Json& value, Arch archi
   if (!name || !destination) return std::nullopt;
   file.name = std::move(*name);
   file.destination = std::move(*destination);
+  if (auto problem = reserved_path_problem(file.path())) {
+    context_.report("the file " + quote(file.path()) + " " + *problem);
+    return std::nullopt;
+  }
   return file;
 }
 

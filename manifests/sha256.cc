@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "manifests/errors.h"
+#include "manifests/file_descriptor.h"
 
 namespace hotfix {
 
@@ -86,24 +87,23 @@ std::optional<Sha256Digest> parse_sha256_hex(std::string_view hex) {
   return out;
 }
 
-Sha256Digest sha256_of_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) throw SystemError(path, "open", errno);
+Sha256Digest sha256_of_fd(int fd, const std::string& source) {
   Sha256 hash;
   std::vector<char> buf(1 << 20);
   while (true) {
     ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      throw SystemError(path, "read", err);
-    }
+    if (n < 0) throw SystemError(source, "read", errno);
     if (n == 0) break;
     hash.update(buf.data(), static_cast<std::size_t>(n));
   }
-  ::close(fd);
   return hash.finish();
+}
+
+Sha256Digest sha256_of_file(const std::string& path) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (fd.get() < 0) throw SystemError(path, "open", errno);
+  return sha256_of_fd(fd.get(), path);
 }
 
 }  // namespace hotfix

@@ -20,6 +20,8 @@ std::optional<Sha256Digest> parse_sha256_hex(std::string_view hex);
 // SHA-256 of a whole file's content (read in 1 MiB blocks, symbolic links not followed).
 // Throws SystemError naming the path.
 Sha256Digest sha256_of_file(const std::string& path);
+// The SHA-256 of what is left to read from `fd`; errors name `source`.
+Sha256Digest sha256_of_fd(int fd, const std::string& source);
 
 class Sha256 {
  public:

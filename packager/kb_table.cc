@@ -5,6 +5,8 @@
 #include <cctype>
 #include <utility>
 
+#include "manifests/case_fold.h"
+
 namespace hotfix {
 
 namespace {
@@ -41,12 +43,7 @@ constexpr std::array<LanguageName, 20> kLanguages{{
 }};
 
 // Language tags are case-insensitive (BCP 47).
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+bool equal_ignoring_case(std::string_view a, std::string_view b) { return equal_fold(a, b); }
 
 constexpr std::array<std::string_view, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};

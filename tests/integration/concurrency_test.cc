@@ -317,8 +317,11 @@ TEST_CASE("verify reports files a pending transaction changes as changing (busy)
   journal.action = "uninstall";
   journal.hotfix_id = "KB300002";
   journal.state = hotfix::Journal::State::kPrepared;
-  journal.ops.push_back(
-      {hotfix::JournalOp::Kind::kPut, "srv/a.conf", "srv/.a.conf.hotfix-x", {}, false});
+  journal.ops.push_back({hotfix::JournalOp::Kind::kPut,
+                         "srv/a.conf",
+                         hotfix::stage_name("srv/a.conf", journal.txid),
+                         {},
+                         false});
   hotfix::test::write_file(root + "/" + kState + "/journal.json", hotfix::journal_to_json(journal));
   hotfix::test::write_file(root + "/srv/a.conf", "old a\n");
 

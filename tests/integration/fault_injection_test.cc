@@ -172,7 +172,7 @@ Tally check_step(const std::string& scenario, const Step& step, const std::strin
     }
 
     try {
-      recover_root({root, &real_disk(), true});
+      recover_root(InstallerContext(root));
       RootImage now = root_image(root, known);
       expect(now == old_state || now == new_state,
              "neither the old nor the new set after recovery:\nagainst the old set:\n" +
@@ -180,7 +180,7 @@ Tally check_step(const std::string& scenario, const Step& step, const std::strin
                  describe_difference(new_state, now));
       expect(transaction_leftovers_under(root) == "",
              "left behind after recovery:\n" + transaction_leftovers_under(root));
-      expect(recover_root({root, &real_disk(), true}) == "nothing to recover",
+      expect(recover_root(InstallerContext(root)) == "nothing to recover",
              "a second recovery still had something to do");
     } catch (const std::exception& e) {
       expect(false, std::string("recovery failed: ") + e.what());
@@ -254,7 +254,7 @@ void check_scenario(const std::string& scenario, const std::string& first_root,
     std::string new_root = (work / ("after-" + std::to_string(i))).string();
     if (i < first_checked) {
       hotfix::test::copy_tree(old_root, new_root);
-      steps[i].run({new_root, &real_disk(), true});
+      steps[i].run(InstallerContext(new_root));
     } else {
       Tally t = check_step(scenario, steps[i], old_root, new_root, work.path());
       points += t.points;

@@ -162,7 +162,14 @@ TEST_CASE("restart delay=MINUTES through the restart command, then cancelled") {
   CHECK(st["mechanism"] == "command: " + f.command("d"));
   CHECK(contains(run_installer({"status", "--root", f.root}).out, "; scheduled for "));
 
-  RunResult c = run_installer({"status", "--root", f.root, "--cancel-restart"});
+  // The command recorded in the database is never run: the administrator gives it again.
+  RunResult refused = run_installer({"status", "--root", f.root, "--cancel-restart"});
+  CHECK(refused.exit_code == 2);
+  CHECK(contains(refused.err, "give it again with --restart-command"));
+  CHECK(f.calls().size() == 1);
+
+  RunResult c = run_installer(
+      {"status", "--root", f.root, "--cancel-restart", "--restart-command", f.command("d")});
   INFO(c.out << c.err);
   CHECK(c.exit_code == 10);  // still required, no longer scheduled
   calls = f.calls();

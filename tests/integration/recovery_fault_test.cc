@@ -365,7 +365,7 @@ class RecoveryChecker {
                  "hotfix-installer recover: exit " + std::to_string(r.exit_code) + " " + r.err);
           messages.push_back(r.out);
         } else {
-          messages.push_back(recover_root({root, &real_disk(), true}));
+          messages.push_back(recover_root(InstallerContext(root)));
         }
         RootImage now = root_image(root, known_);
         expect(now == expected, std::string("not the ") + (committed ? "new" : "old") +
@@ -374,7 +374,7 @@ class RecoveryChecker {
         expect(left.empty(), "left behind after recovery:\n" + left);
         std::string detail;
         expect(verify_passes(root, detail), "verify fails after recovery:\n" + detail);
-        expect(recover_root({root, &real_disk(), true}) == "nothing to recover",
+        expect(recover_root(InstallerContext(root)) == "nothing to recover",
                "a second recovery still had something to do");
         const char* direction = committed ? "rolled forward" : "rolled back";
         for (const std::string& said : messages) {
@@ -437,7 +437,7 @@ void check_layered_step(const std::function<std::vector<Step>(const SmallLayered
     std::string new_root = (work / ("after-" + std::to_string(i))).string();
     if (i < checked) {
       copy_tree(old_root, new_root);
-      steps[i].run({new_root, &real_disk(), true});
+      steps[i].run(InstallerContext(new_root));
     } else {
       RecoveryChecker("layered", work.path()).check_step(steps[i], old_root, new_root, every_cut());
     }

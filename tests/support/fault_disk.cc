@@ -121,7 +121,7 @@ FaultDisk::FaultDisk(std::string root, std::string original, std::set<std::strin
       original_(std::move(original)),
       report_(std::move(report)),
       untracked_(std::move(untracked)),
-      base_(real_disk()) {
+      base_(make_root_disk(Root::open(root_))) {
   std::map<ino_t, std::uint64_t> by_inode;
   for (auto it = fs::recursive_directory_iterator(root_); it != fs::recursive_directory_iterator();
        ++it) {
@@ -165,7 +165,8 @@ int FaultDisk::error_for(std::uint64_t at) { return at % 2 == 1 ? EIO : ENOSPC; 
 
 void FaultDisk::step(const std::string& path, const char* operation) {
   ++count_;
-  log_.push_back(std::string(operation) + " " + path);
+  // Root-relative paths are logged as the root sees them: "rename /var/lib/hotfix/journal.json".
+  log_.push_back(std::string(operation) + " " + (path == "state database" ? path : "/" + path));
   if (count_ != armed_at_ || kind_ == FaultKind::kNone) return;
   fired_ = true;
   switch (kind_) {
@@ -181,18 +182,18 @@ void FaultDisk::step(const std::string& path, const char* operation) {
 }
 
 std::string FaultDisk::relative(const std::string& path) const {
-  if (!is_under(path, root_)) {
-    throw std::logic_error(path + ": outside the modelled root " + root_);
+  if (path.empty() || !is_clean_relative(path)) {
+    throw std::logic_error(path + ": not a clean path relative to the modelled root " + root_);
   }
-  return path.substr(root_.size() + 1);
+  return path;
 }
 
 std::unique_ptr<WritableFile> FaultDisk::create(const std::string& path, std::uint32_t mode) {
   step(path, "create");
   std::string rel = relative(path);
-  auto file = base_.create(path, mode);
+  auto file = base_->create(path, mode);
   struct stat st {};
-  ::lstat(path.c_str(), &st);
+  ::lstat((root_ + "/" + rel).c_str(), &st);
   auto node = std::make_shared<Node>();
   node->meta = {static_cast<std::uint32_t>(st.st_mode & 07777), st.st_mtim.tv_sec, {}, {}};
   node->durable_meta = node->meta;
@@ -205,7 +206,7 @@ std::unique_ptr<WritableFile> FaultDisk::create(const std::string& path, std::ui
 void FaultDisk::rename(const std::string& from, const std::string& to) {
   step(to, "rename");
   std::string a = relative(from), b = relative(to);
-  base_.rename(from, to);
+  base_->rename(from, to);
   std::uint64_t id = current_.at(a);
   current_.erase(a);
   current_[b] = id;
@@ -214,25 +215,25 @@ void FaultDisk::rename(const std::string& from, const std::string& to) {
 void FaultDisk::link(const std::string& from, const std::string& to) {
   step(to, "link");
   std::string a = relative(from), b = relative(to);
-  base_.link(from, to);
+  base_->link(from, to);
   current_[b] = current_.at(a);
 }
 
 bool FaultDisk::remove(const std::string& path) {
   step(path, "remove");
   std::string rel = relative(path);
-  bool removed = base_.remove(path);
+  bool removed = base_->remove(path);
   if (removed) current_.erase(rel);
   return removed;
 }
 
-void FaultDisk::make_dir(const std::string& path) {
+bool FaultDisk::make_dir(const std::string& path) {
   step(path, "create directory");
   std::string rel = relative(path);
-  base_.make_dir(path);
-  if (current_.count(rel)) return;
+  bool made = base_->make_dir(path);
+  if (current_.count(rel)) return made;
   struct stat st {};
-  ::lstat(path.c_str(), &st);
+  ::lstat((root_ + "/" + rel).c_str(), &st);
   auto node = std::make_shared<Node>();
   node->dir = true;
   node->meta = {static_cast<std::uint32_t>(st.st_mode & 07777), 0, {}, {}};
@@ -240,19 +241,20 @@ void FaultDisk::make_dir(const std::string& path) {
   std::uint64_t id = next_id_++;
   nodes_[id] = node;
   current_[rel] = id;
+  return made;
 }
 
 bool FaultDisk::remove_dir(const std::string& path) {
   step(path, "remove directory");
   std::string rel = relative(path);
-  bool removed = base_.remove_dir(path);
+  bool removed = base_->remove_dir(path);
   if (removed) current_.erase(rel);
   return removed;
 }
 
 void FaultDisk::sync_dir(const std::string& path) {
   step(path, "fsync directory");
-  std::string dir = path == root_ ? "" : relative(path);
+  std::string dir = path.empty() ? "" : relative(path);
   // The directory's entries become what they are now; an entry that went away takes what
   // was durable beneath it along.
   std::vector<std::string> gone;
@@ -283,7 +285,7 @@ void FaultDisk::sync_filesystem(const std::string& path) {
 void FaultDisk::set_metadata(const std::string& path, const FileMetadata& m) {
   step(path, "chmod");
   std::string rel = relative(path);
-  base_.set_metadata(path, m);
+  base_->set_metadata(path, m);
   Node& node = *nodes_.at(current_.at(rel));
   node.meta.mode = m.mode & 07777;
   node.meta.mtime = m.mtime;
@@ -291,16 +293,19 @@ void FaultDisk::set_metadata(const std::string& path, const FileMetadata& m) {
   if (m.gid) node.meta.gid = m.gid;
 }
 
-bool FaultDisk::exists(const std::string& path) { return base_.exists(path); }
+std::optional<struct stat> FaultDisk::status(const std::string& path) {
+  step(path, "stat");
+  return base_->status(path);
+}
 
 std::string FaultDisk::read_file(const std::string& path) {
   step(path, "read");
-  return base_.read_file(path);
+  return base_->read_file(path);
 }
 
 void FaultDisk::commit(const std::function<void()>& durable_commit) {
   step("state database", "commit");
-  base_.commit(durable_commit);
+  base_->commit(durable_commit);
 }
 
 std::string FaultDisk::model_mismatch() const {

@@ -41,11 +41,12 @@ std::uint64_t fault_stride();
 
 class FaultDisk : public Disk {
  public:
-  // Models every entry under `root` except those named in `untracked` (relative paths: the
-  // database files and the lock, which SQLite and flock make durable themselves). Everything
-  // there now counts as durable. `original` is a directory with the same files at the same
-  // paths (the template `root` was copied from): files that were there from the start are
-  // rebuilt from it after a power loss. `report` receives a message when the model breaks.
+  // Paths are relative to `root`, as for every Disk. Models every entry under `root` except those
+  // named in `untracked` (relative paths: the database files and the lock, which SQLite and flock
+  // make durable themselves). Everything there now counts as durable. `original` is a directory
+  // with the same files at the same paths (the template `root` was copied from): files that were
+  // there from the start are rebuilt from it after a power loss. `report` receives a message when
+  // the model breaks.
   FaultDisk(std::string root, std::string original, std::set<std::string> untracked,
             std::string report);
   ~FaultDisk() override;
@@ -65,16 +66,17 @@ class FaultDisk : public Disk {
   // through this Disk); otherwise what differs.
   std::string model_mismatch() const;
 
+  const Root& root() const override { return base_->root(); }
   std::unique_ptr<WritableFile> create(const std::string& path, std::uint32_t mode) override;
   void rename(const std::string& from, const std::string& to) override;
   void link(const std::string& from, const std::string& to) override;
   bool remove(const std::string& path) override;
-  void make_dir(const std::string& path) override;
+  bool make_dir(const std::string& path) override;
   bool remove_dir(const std::string& path) override;
   void sync_dir(const std::string& path) override;
   void sync_filesystem(const std::string& path) override;
   void set_metadata(const std::string& path, const FileMetadata& metadata) override;
-  bool exists(const std::string& path) override;  // not counted: it cannot fail
+  std::optional<struct stat> status(const std::string& path) override;
   std::string read_file(const std::string& path) override;
   void commit(const std::function<void()>& durable_commit) override;
 
@@ -90,7 +92,7 @@ class FaultDisk : public Disk {
 
   std::string root_, original_, report_;
   std::set<std::string> untracked_;
-  Disk& base_;
+  std::unique_ptr<Disk> base_;
   std::uint64_t count_ = 0, armed_at_ = 0;
   FaultKind kind_ = FaultKind::kNone;
   bool fired_ = false;

@@ -533,20 +533,29 @@ TEST_CASE("Cancelling stops whatever scheduled the restart") {
     check_cancelled(hotfix::cancel_restart(scheduled("shutdown -r +30"), host.env));
     CHECK(host.calls == std::vector<Argv>{{"shutdown", "-c"}});
   }
-  SECTION("the restart command is run again to cancel") {
-    FakeHost host(false, false);
+  SECTION("the restart command given again cancels it") {
+    FakeHost host(false, false, "ssh mgmt reboot-at");
     check_cancelled(hotfix::cancel_restart(scheduled("command: ssh mgmt reboot-at"), host.env));
     REQUIRE(host.calls.size() == 1);
     CHECK(host.calls[0][1] == "HOTFIX_RESTART_ACTION=cancel");
     CHECK(host.calls[0][2] == "HOTFIX_RESTART_AT=2024-06-01T10:30:00Z");
     CHECK(host.calls[0].back() == "ssh mgmt reboot-at");
   }
-  SECTION("the command that scheduled it cancels it, not a --restart-command given now") {
-    FakeHost host(false, false, "new-command");
-    hotfix::cancel_restart(scheduled("command: old-command"), host.env);
-    REQUIRE(host.calls.size() == 1);
-    CHECK(host.calls[0][1] == "HOTFIX_RESTART_ACTION=cancel");
-    CHECK(host.calls[0].back() == "old-command");
+  SECTION("a command recorded in the database is never run") {
+    FakeHost host(false, false);
+    CHECK_THROWS_WITH(hotfix::cancel_restart(scheduled("command: touch /tmp/owned"), host.env),
+                      Catch::Contains("give it again with --restart-command"));
+    CHECK(host.calls.empty());
+    FakeHost given(false, false, "new-command");
+    hotfix::cancel_restart(scheduled("command: touch /tmp/owned"), given.env);
+    REQUIRE(given.calls.size() == 1);
+    CHECK(given.calls[0].back() == "new-command");
+  }
+  SECTION("a recorded timer name this installer does not make is not stopped") {
+    FakeHost host(true, true);
+    CHECK_THROWS_WITH(hotfix::cancel_restart(scheduled("systemd-run timer sshd.service"), host.env),
+                      Catch::Contains("state damaged"));
+    CHECK(host.calls.empty());
   }
   SECTION("a recorded-only schedule has nothing to stop") {
     FakeHost host(false, false);

@@ -44,7 +44,9 @@ Tree snapshot(const fs::path& root, bool skip_state = true) {
 struct Fixture {
   TempDir dir;
   std::string root = (dir / "root").string();
-  std::string state = root + "/var/lib/hotfix";
+  std::string state = "var/lib/hotfix";  // relative to the root, as the Disk takes paths
+  std::string state_path = root + "/" + state;
+  std::unique_ptr<Disk> real;
   Journal journal;
   bool committed = false;
 
@@ -52,7 +54,8 @@ struct Fixture {
     hotfix::test::write_file(fs::path(root) / "app/a.dll", "old a");
     hotfix::test::write_file(fs::path(root) / "app/b.dll", "old b");
     hotfix::test::write_file(fs::path(root) / "app/gone.txt", "to be removed");
-    fs::create_directories(state);
+    fs::create_directories(state_path);
+    real = make_root_disk(Root::open(root));
     journal.txid = new_txid();
     journal.action = "apply";
     journal.hotfix_id = "KB1";
@@ -67,16 +70,18 @@ struct Fixture {
     journal.created_dirs = {"app/new"};
   }
 
-  Stager stager(Disk& disk = real_disk()) {
+  Disk& disk() { return *real; }
+  Stager stager() { return stager(*real); }
+  Stager stager(Disk& disk) {
     return [this, &disk](const Journal& j) {
       int i = 0;
       for (const JournalOp& op : j.ops) {
         if (op.kind != JournalOp::Kind::kPut) continue;
-        auto f = disk.create(root + "/" + op.stage, 0600);
+        auto f = disk.create(op.stage, 0600);
         std::string data = "new " + std::to_string(i++);
         f->append(data.data(), data.size());
         f->close();
-        disk.set_metadata(root + "/" + op.stage, {0755, 1229142420, {}, {}});
+        disk.set_metadata(op.stage, {0755, 1229142420, {}, {}});
       }
     };
   }
@@ -106,13 +111,12 @@ bool no_leftovers(const std::string& root) {
 
 TEST_CASE("A transaction replaces, creates and removes files, keeping backups") {
   Fixture fx;
-  run_transaction(real_disk(), fx.root, fx.state, fx.journal, fx.stager(),
-                  [&] { fx.committed = true; });
+  run_transaction(fx.disk(), fx.state, fx.journal, fx.stager(), [&] { fx.committed = true; });
   CHECK(fx.committed);
   CHECK(snapshot(fx.root) == fx.expected_new());
   CHECK(no_leftovers(fx.root));
   // Kept backups hold the old content; the removed file's temporary backup is gone.
-  std::string b = fx.state + "/backups/" + fx.journal.txid + "/";
+  std::string b = fx.state_path + "/backups/" + fx.journal.txid + "/";
   CHECK(hotfix::test::read_file(b + "0") == "old a");
   CHECK(hotfix::test::read_file(b + "1") == "old b");
   CHECK_FALSE(fs::exists(b + "2"));
@@ -121,12 +125,12 @@ TEST_CASE("A transaction replaces, creates and removes files, keeping backups") 
 TEST_CASE("A failing commit rolls everything back, leaving nothing behind") {
   Fixture fx;
   Tree before = snapshot(fx.root);
-  CHECK_THROWS_WITH(run_transaction(real_disk(), fx.root, fx.state, fx.journal, fx.stager(),
+  CHECK_THROWS_WITH(run_transaction(fx.disk(), fx.state, fx.journal, fx.stager(),
                                     [] { throw Error(ErrorKind::kSystem, "db", "disk full"); }),
                     "db: disk full");
   CHECK(snapshot(fx.root) == before);
   CHECK(no_leftovers(fx.root));
-  CHECK_FALSE(fs::exists(fx.state + "/backups/" + fx.journal.txid));
+  CHECK_FALSE(fs::exists(fx.state_path + "/backups/" + fx.journal.txid));
 }
 
 TEST_CASE("A failing stager rolls back before anything was swapped") {
@@ -134,7 +138,7 @@ TEST_CASE("A failing stager rolls back before anything was swapped") {
   Tree before = snapshot(fx.root);
   auto stage = fx.stager();
   CHECK_THROWS(run_transaction(
-      real_disk(), fx.root, fx.state, fx.journal,
+      fx.disk(), fx.state, fx.journal,
       [&](const Journal& j) {
         stage(j);
         throw Error(ErrorKind::kVerification, "payload", "bad hash");
@@ -151,7 +155,7 @@ TEST_CASE("A crash or a power loss at every operation recovers to the complete o
     std::string original = (fx.dir / "original").string();
     hotfix::test::copy_tree(fx.root, original);
     FaultDisk disk(fx.root, original, {}, (fx.dir / "report").string());
-    run_transaction(disk, fx.root, fx.state, fx.journal, fx.stager(disk), [] {});
+    run_transaction(disk, fx.state, fx.journal, fx.stager(disk), [] {});
     operations = disk.operations();
   }
   REQUIRE(operations > 20);
@@ -169,7 +173,7 @@ TEST_CASE("A crash or a power loss at every operation recovers to the complete o
         try {
           FaultDisk disk(fx.root, original, {}, report);
           disk.arm(k, kind);
-          run_transaction(disk, fx.root, fx.state, fx.journal, fx.stager(disk),
+          run_transaction(disk, fx.state, fx.journal, fx.stager(disk),
                           [&] { hotfix::test::write_file(marker, "yes"); });
         } catch (...) {
           ::_exit(3);
@@ -185,7 +189,7 @@ TEST_CASE("A crash or a power loss at every operation recovers to the complete o
 
       bool in_db = fs::exists(marker);
       RecoveryOutcome outcome =
-          recover(real_disk(), fx.root, fx.state, [&](const std::string&) { return in_db; });
+          recover(fx.disk(), fx.state, [&](const std::string&) { return in_db; });
       if (in_db) {
         CHECK(outcome != RecoveryOutcome::kRolledBack);
         CHECK(snapshot(fx.root) == fx.expected_new());
@@ -194,7 +198,7 @@ TEST_CASE("A crash or a power loss at every operation recovers to the complete o
         CHECK(snapshot(fx.root) == before);
       }
       CHECK(no_leftovers(fx.root));
-      CHECK(recover(real_disk(), fx.root, fx.state, [](const std::string&) { return false; }) ==
+      CHECK(recover(fx.disk(), fx.state, [](const std::string&) { return false; }) ==
             RecoveryOutcome::kNothing);
       ++checked;
     }
@@ -205,7 +209,7 @@ TEST_CASE("A crash or a power loss at every operation recovers to the complete o
 TEST_CASE("A journal survives a round trip and a corrupt one is a clear error") {
   Fixture fx;
   fx.journal.state = Journal::State::kPrepared;
-  fx.journal.discard_after_commit = {"backups/x/1"};
+  fx.journal.discard_after_commit = {"backups/20240101T000000Z-0123abcd/1"};
   fx.journal.remove_dirs_after_commit = {"app/old/sub", "app/old"};
   CHECK(journal_from_json(journal_to_json(fx.journal), "j") == fx.journal);
   // A journal written before directories were removed on uninstall has no such list.
@@ -217,7 +221,7 @@ TEST_CASE("A journal survives a round trip and a corrupt one is a clear error") 
   CHECK(older.remove_dirs_after_commit.empty());
   CHECK(older.discard_after_commit == fx.journal.discard_after_commit);
   CHECK_THROWS_WITH(journal_from_json("{\"txid\": 1}", "journal.json"),
-                    Catch::Contains("journal.json: journal is unreadable"));
+                    Catch::Contains("journal.json: state damaged: the journal is unreadable"));
 }
 
 TEST_CASE("Directories to remove go once committed, deepest first, unless they hold something") {
@@ -227,13 +231,12 @@ TEST_CASE("Directories to remove go once committed, deepest first, unless they h
   fx.journal.remove_dirs_after_commit = {"app/old/sub", "app/old", "app/kept"};
 
   SECTION("committed") {
-    run_transaction(real_disk(), fx.root, fx.state, fx.journal, fx.stager(),
-                    [&] { fx.committed = true; });
+    run_transaction(fx.disk(), fx.state, fx.journal, fx.stager(), [&] { fx.committed = true; });
     CHECK_FALSE(fs::exists(fs::path(fx.root) / "app/old"));
     CHECK(fs::exists(fs::path(fx.root) / "app/kept/notes.txt"));
   }
   SECTION("not committed") {
-    CHECK_THROWS(run_transaction(real_disk(), fx.root, fx.state, fx.journal, fx.stager(),
+    CHECK_THROWS(run_transaction(fx.disk(), fx.state, fx.journal, fx.stager(),
                                  [] { throw Error(ErrorKind::kSystem, "db", "disk full"); }));
     CHECK(fs::is_directory(fs::path(fx.root) / "app/old/sub"));
   }

@@ -1,0 +1,27 @@
+// Case folding as Windows-family targets compare names, in one place: ASCII letters only,
+// independent of the locale (std::tolower depends on it). Hotfix ids are compared the same way.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace hotfix {
+
+inline char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string ascii_lower(std::string_view text);
+
+inline bool is_ascii_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// True when `a` and `b` are equal ignoring ASCII case.
+bool equal_fold(std::string_view a, std::string_view b);
+
+// True when `path` is `dir` or lies below it ("a/b" is under "a"), compared exactly or
+// ignoring ASCII case.
+bool path_under(std::string_view path, std::string_view dir, bool fold_case);
+
+}  // namespace hotfix
