@@ -25,6 +25,7 @@
 #include "manifests/errors.h"
 #include "manifests/manifest_json.h"
 #include "tests/support/fault_disk.h"
+#include "tests/support/kb967131_sample.h"
 #include "tests/support/root_image.h"
 #include "tests/support/run.h"
 #include "tests/support/small_layered.h"
@@ -48,10 +49,6 @@ namespace {
 
 const std::string& kState = hotfix::test::kStateDirectory;
 const std::set<std::string>& kUntracked = hotfix::test::untracked_state_files();
-
-void must(const hotfix::test::RunResult& r) {
-  if (r.exit_code != 0) throw std::runtime_error(r.err);
-}
 
 struct Step {
   std::string name;
@@ -201,29 +198,10 @@ Tally check_step(const std::string& scenario, const Step& step, const std::strin
 // thousands of roots this test makes stay small: names, versions, dates, destinations,
 // kinds and prerequisites are the article's.
 struct Kb967131 {
-  TempDir dir;
+  hotfix::test::Kb967131Sample sample{{"x64"}, 8192};
   TrustStore trust;
-  std::string bundle;
-  Kb967131() {
-    auto m = nlohmann::json::parse(
-        hotfix::test::read_file(hotfix::test::source_path("samples/KB967131/hotfix.json")));
-    for (auto& [arch, files] : m["architectures"].items()) {
-      for (auto& f : files["files"])
-        f["size"] = std::min<std::uint64_t>(f["size"].get<std::uint64_t>(), 8192);
-    }
-    std::string manifest = (dir / "hotfix.json").string();
-    hotfix::test::write_file(manifest, m.dump(2));
-    must(hotfix::test::run({hotfix::test::make_standins_path(), "--manifest", manifest, "--out",
-                            dir.path().string(), "--arch", "x64"}));
-    must(hotfix::test::run(
-        {hotfix::test::packager_path(), "keygen", "--out", (dir / "k").string()}));
-    must(
-        hotfix::test::run({hotfix::test::packager_path(), "build", manifest, "--drop",
-                           "x64=" + (dir / "drops/x64").string(), "--key", (dir / "k.key").string(),
-                           "--out", (dir / "bundles").string(), "--arch", "x64"}));
-    trust.add_path((dir / "k.pub").string());
-    bundle = (dir / "bundles/KB967131-x64.hotfix").string();
-  }
+  std::string bundle = sample.bundle("x64");
+  Kb967131() { trust.add_path(sample.pub()); }
 };
 
 Step apply_step(const std::string& bundle, const TrustStore& trust, const std::string& id) {
@@ -273,14 +251,14 @@ void check_scenario(const std::string& scenario, const std::string& first_root,
 TEST_CASE("KB967131 x64: every fault at every operation of apply recovers") {
   prefer_memory_filesystem();
   Kb967131 kb;
-  check_scenario("KB967131 x64", (kb.dir / "roots/x64").string(),
+  check_scenario("KB967131 x64", kb.sample.image("x64"),
                  {apply_step(kb.bundle, kb.trust, "KB967131")});
 }
 
 TEST_CASE("KB967131 x64: every fault at every operation of uninstall recovers") {
   prefer_memory_filesystem();
   Kb967131 kb;
-  check_scenario("KB967131 x64", (kb.dir / "roots/x64").string(),
+  check_scenario("KB967131 x64", kb.sample.image("x64"),
                  {apply_step(kb.bundle, kb.trust, "KB967131"), uninstall_step("KB967131")}, 1);
 }
 

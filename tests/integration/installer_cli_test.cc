@@ -14,13 +14,15 @@
 #include "installer/installer.h"
 #include "manifests/manifest_json.h"
 #include "tests/support/fault_disk.h"
+#include "tests/support/kb967131_sample.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_snapshot.h"
 
+using hotfix::test::FaultDisk;
+using hotfix::test::Kb967131Sample;
 using hotfix::test::run;
 using hotfix::test::RunResult;
-using hotfix::test::FaultDisk;
 using hotfix::test::TempDir;
 namespace fs = std::filesystem;
 using Snapshot = std::map<std::string, std::string>;
@@ -30,34 +32,8 @@ namespace {
 const std::string kState = "var/lib/hotfix";
 
 // The KB967131 stand-ins, a key and the x86 and x64 bundles, made once for the whole file.
-struct Sample {
-  TempDir dir;
-  Sample() {
-    std::string manifest = hotfix::test::source_path("samples/KB967131/hotfix.json");
-    must(run({hotfix::test::make_standins_path(), "--manifest", manifest, "--out",
-              dir.path().string(), "--arch", "x86", "--arch", "x64"}));
-    must(run({hotfix::test::packager_path(), "keygen", "--out", (dir / "k").string()}));
-    must(run({hotfix::test::packager_path(), "build", manifest, "--drop",
-              "x86=" + (dir / "drops/x86").string(), "--drop",
-              "x64=" + (dir / "drops/x64").string(), "--key", (dir / "k.key").string(), "--out",
-              (dir / "bundles").string(), "--arch", "x86", "--arch", "x64"}));
-  }
-  static void must(const RunResult& r) {
-    if (r.exit_code != 0) throw std::runtime_error(r.err);
-  }
-  std::string bundle(const std::string& arch) const {
-    return (dir / ("bundles/KB967131-" + arch + ".hotfix")).string();
-  }
-  std::string pub() const { return (dir / "k.pub").string(); }
-  // A fresh copy of the x64 server image.
-  std::string root(const TempDir& into) const {
-    fs::copy(dir / "roots/x64", into / "root", fs::copy_options::recursive);
-    return (into / "root").string();
-  }
-};
-
-Sample& sample() {
-  static Sample s;
+const Kb967131Sample& sample() {
+  static Kb967131Sample s({"x86", "x64"});
   return s;
 }
 
@@ -66,8 +42,8 @@ RunResult installer(std::vector<std::string> args, std::vector<std::string> env 
   return run(args, env);
 }
 
-RunResult apply_to(const std::string& root, const std::string& bundle, std::vector<std::string> more = {},
-                std::vector<std::string> env = {}) {
+RunResult apply_to(const std::string& root, const std::string& bundle,
+                   std::vector<std::string> more = {}, std::vector<std::string> env = {}) {
   std::vector<std::string> args{"apply", bundle, "--root", root, "--trust", sample().pub()};
   args.insert(args.end(), more.begin(), more.end());
   return installer(args, env);
@@ -115,7 +91,8 @@ TEST_CASE("apply, verify, list, status, uninstall: the image ends byte-identical
   INFO(u.err);
   CHECK((u.exit_code == 0 || u.exit_code == 10));
   Snapshot after = hotfix::test::snapshot_tree(root);
-  for (const char* extra : {"var", "var/lib", "var/lib/hotfix", "run", "run/reboot-required", "run/reboot-required.pkgs"}) {
+  for (const char* extra : {"var", "var/lib", "var/lib/hotfix", "run", "run/reboot-required",
+                            "run/reboot-required.pkgs"}) {
     after.erase(extra);
   }
   for (auto it = after.begin(); it != after.end();) {
@@ -149,8 +126,9 @@ TEST_CASE("refusals: another architecture, unmet prerequisites, an untrusted key
   CHECK(r.exit_code == 5);
   CHECK(r.out.find("the bundle is for x86; the target is x64") != std::string::npos);
 
-  hotfix::test::write_file(root + "/etc/hotfix/system.json",
-                           R"({"family": "windows", "product": "Windows Vista", "version": "6.0.6000",
+  hotfix::test::write_file(
+      root + "/etc/hotfix/system.json",
+      R"({"family": "windows", "product": "Windows Vista", "version": "6.0.6000",
                                "service_pack": 0, "architecture": "x64", "hotfixes": []})");
   before = hotfix::test::snapshot_tree(root, kState);
   r = apply_to(root, sample().bundle("x64"));
@@ -162,8 +140,11 @@ TEST_CASE("refusals: another architecture, unmet prerequisites, an untrusted key
   CHECK(nlohmann::json::parse(h.out).back()["outcome"] == "refused");
 
   TempDir other;
-  REQUIRE(run({hotfix::test::packager_path(), "keygen", "--out", (other / "o").string()}).exit_code == 0);
-  r = installer({"apply", sample().bundle("x64"), "--root", root, "--trust", (other / "o.pub").string()});
+  REQUIRE(
+      run({hotfix::test::packager_path(), "keygen", "--out", (other / "o").string()}).exit_code ==
+      0);
+  r = installer(
+      {"apply", sample().bundle("x64"), "--root", root, "--trust", (other / "o.pub").string()});
   CHECK(r.exit_code == 3);
   CHECK(r.err.find("unknown key") != std::string::npos);
   r = installer({"apply", sample().bundle("x64"), "--root", root});
@@ -176,14 +157,18 @@ TEST_CASE("a config file the administrator changed is kept, the new one is writt
   TempDir tmp;
   std::string root = sample().root(tmp);
   std::string config = root + "/Windows/System32/inetsrv/config/applicationHost.config";
-  std::string edited = hotfix::test::read_file(config) + "<!-- site added by the administrator -->\n";
+  std::string edited =
+      hotfix::test::read_file(config) + "<!-- site added by the administrator -->\n";
   hotfix::test::write_file(config, edited);
   RunResult r = apply_to(root, sample().bundle("x64"));
   REQUIRE(r.exit_code == 10);
-  CHECK(r.out.find("keep     Windows/System32/inetsrv/config/applicationHost.config") != std::string::npos);
+  CHECK(r.out.find("keep     Windows/System32/inetsrv/config/applicationHost.config") !=
+        std::string::npos);
   CHECK(hotfix::test::read_file(config) == edited);
   std::string fresh = hotfix::test::read_file(config + ".hotfix-new");
-  CHECK(fresh == hotfix::test::read_file(sample().dir / "drops/x64/Windows/System32/inetsrv/config/Applicationhost.config"));
+  CHECK(fresh ==
+        hotfix::test::read_file(
+            sample().dir / "drops/x64/Windows/System32/inetsrv/config/Applicationhost.config"));
   CHECK(installer({"verify", "--root", root}).exit_code == 0);
   // Uninstalling removes the .hotfix-new file and leaves the administrator's file alone.
   installer({"uninstall", "KB967131", "--root", root});
@@ -281,7 +266,8 @@ TEST_CASE("a crash at each step of apply: status reports it, recover restores a 
       CHECK(after == before);
     }
     CHECK(no_temporary_files(root));
-    CHECK(installer({"recover", "--root", root}).out.find("nothing to recover") != std::string::npos);
+    CHECK(installer({"recover", "--root", root}).out.find("nothing to recover") !=
+          std::string::npos);
   }
 }
 
@@ -316,7 +302,9 @@ struct Layered {
   std::string root = (dir / "root").string();
   Layered() {
     hotfix::test::write_file(root + "/app/x.txt", "original\n");
-    REQUIRE(run({hotfix::test::packager_path(), "keygen", "--out", (dir / "k").string()}).exit_code == 0);
+    REQUIRE(
+        run({hotfix::test::packager_path(), "keygen", "--out", (dir / "k").string()}).exit_code ==
+        0);
     make("KB100001", "first hotfix\n");
     make("KB100002", "second hotfix\n");
   }

@@ -256,7 +256,7 @@ TEST_CASE("not enough free space for staging is refused before any file is writt
   std::string root = (kit.dir() / "small").string();
   SmallFilesystem small(root, 4 << 20);
   if (!small.mounted) {
-    WARN("skipped: cannot mount a 4 MiB tmpfs to run out of space (" << small.why_not << ")");
+    WARN("SKIPPED: cannot mount a 4 MiB tmpfs to run out of space (" << small.why_not << ")");
     return;
   }
   hotfix::test::write_file(root + "/etc/hotfix/system.json",

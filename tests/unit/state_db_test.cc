@@ -876,7 +876,7 @@ int exit_status(pid_t pid) {
 
 TEST_CASE("An unprivileged reader reads where it cannot create the -wal and -shm files") {
   if (geteuid() != 0) {
-    WARN("needs root, to run a reader as another user");
+    WARN("SKIPPED: needs root, to run a reader as another user");
     return;
   }
   TempDir dir;

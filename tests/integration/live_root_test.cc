@@ -1,0 +1,185 @@
+// The default root "/" is the main case: the installer runs inside a chroot of the KB967131
+// server image, in a private mount namespace (scripts/live-root.sh), with no --root at all,
+// through apply, verify, list, status, history, uninstall, and a recovery after a crash in the
+// middle of the swap. Needs root (for the namespace and the chroot); skipped visibly without.
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "installer/installer.h"
+#include "tests/support/fault_disk.h"
+#include "tests/support/kb967131_sample.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/tree_snapshot.h"
+
+using hotfix::test::Kb967131Sample;
+using hotfix::test::RunResult;
+using hotfix::test::TempDir;
+namespace fs = std::filesystem;
+using Snapshot = std::map<std::string, std::string>;
+
+namespace {
+
+const std::string kState = "var/lib/hotfix";
+// What scripts/live-root.sh adds to an image to run a program in it.
+const std::set<std::string> kScaffolding = {"usr", "proc",  "dev", "opt",
+                                            "lib", "lib64", "bin", "sbin"};
+
+const Kb967131Sample& sample() {
+  static Kb967131Sample s({"x64"});
+  return s;
+}
+
+// Why a chroot in a private mount namespace cannot be had here; empty when it can.
+std::string why_no_chroot() {
+  if (::geteuid() != 0) return "not running as root";
+  RunResult r = hotfix::test::run({"/usr/bin/unshare", "--mount", "--", "/bin/true"});
+  return r.exit_code == 0 ? "" : "unshare --mount failed: " + r.err;
+}
+
+#define SKIP_WITHOUT_CHROOT()                                                                \
+  if (std::string why = why_no_chroot(); !why.empty()) {                                     \
+    WARN("SKIPPED: the live-root test needs a chroot in a mount namespace (" << why << ")"); \
+    return;                                                                                  \
+  }
+
+// An image with the bundle and the key at /srv, and the mount points live-root.sh adds.
+struct LiveImage {
+  TempDir tmp;
+  std::string image = sample().root(tmp);
+  LiveImage() {
+    fs::create_directories(image + "/srv");
+    fs::copy_file(sample().bundle("x64"), image + "/srv/KB967131-x64.hotfix");
+    fs::copy_file(sample().pub(), image + "/srv/release.pub");
+    // The mount points are made once, so that every snapshot has them.
+    REQUIRE(installer({"facts"}).exit_code == 0);
+  }
+  // hotfix-installer ARGS with the image as "/": no --root.
+  RunResult installer(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv{"/bin/bash", hotfix::test::source_path("scripts/live-root.sh"),
+                                  image, hotfix::test::installer_path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return hotfix::test::run(argv);
+  }
+  RunResult apply() const {
+    return installer({"apply", "/srv/KB967131-x64.hotfix", "--trust", "/srv/release.pub"});
+  }
+  // The image without the installer's state and the restart flags.
+  Snapshot snapshot() const {
+    Snapshot s = hotfix::test::snapshot_tree(image, kState);
+    for (const char* extra : {"var", "var/lib", "var/lib/hotfix", "run", "run/reboot-required",
+                              "run/reboot-required.pkgs"}) {
+      s.erase(extra);
+    }
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the whole cycle runs on the default root / inside a chroot") {
+  SKIP_WITHOUT_CHROOT();
+  LiveImage live;
+  const Snapshot before = live.snapshot();
+
+  RunResult r = live.apply();
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 10);  // applied, a reboot is required
+  CHECK(r.out.find("a reboot is required by KB967131") != std::string::npos);
+  CHECK(fs::exists(live.image + "/Windows/System32/inetsrv/appcmd.exe"));
+  CHECK(fs::exists(live.image + "/var/lib/hotfix/state.db"));  // inside the image, not the host
+
+  RunResult v = live.installer({"verify"});
+  INFO(v.out << v.err);
+  CHECK(v.exit_code == 0);
+  CHECK(v.out.find("47 files checked, 0 differ") != std::string::npos);
+  RunResult list = live.installer({"list", "--json"});
+  REQUIRE(list.exit_code == 0);
+  auto doc = nlohmann::json::parse(list.out);
+  REQUIRE(doc.size() == 1);
+  CHECK(doc[0]["id"] == "KB967131");
+  RunResult st = live.installer({"status"});
+  CHECK(st.exit_code == 10);
+  CHECK(hotfix::test::read_file(live.image + "/run/reboot-required.pkgs") == "KB967131\n");
+  CHECK(live.installer({"history"}).out.find("applied") != std::string::npos);
+  CHECK(live.apply().out.find("already installed") != std::string::npos);
+
+  RunResult u = live.installer({"uninstall", "KB967131"});
+  INFO(u.out << u.err);
+  CHECK(u.exit_code == 10);  // taking it out needs the reboot too
+  CHECK(nlohmann::json::parse(live.installer({"list", "--json"}).out).empty());
+  CHECK(live.installer({"recover"}).out.find("nothing to recover") != std::string::npos);
+  const Snapshot after = live.snapshot();
+  INFO(hotfix::test::describe_difference(before, after));
+  CHECK(after == before);
+}
+
+TEST_CASE("a crash in the middle of the swap on the live root is recovered by the next command") {
+  SKIP_WITHOUT_CHROOT();
+  hotfix::TrustStore trust;
+  trust.add_path(sample().pub());
+  std::set<std::string> untracked = kScaffolding;
+  for (const char* f : {"state.db", "state.db-wal", "state.db-shm", "lock"}) {
+    untracked.insert(kState + "/" + f);
+  }
+  // Where the swap is: one clean run through a counting disk, on a copy with a --root.
+  std::vector<std::uint64_t> renames;
+  {
+    LiveImage counting;
+    hotfix::test::FaultDisk disk(counting.image, sample().image("x64"), untracked,
+                                 (counting.tmp / "report").string());
+    hotfix::apply_bundle({counting.image, &disk, true}, sample().bundle("x64"), trust, {});
+    for (std::size_t i = 0; i < disk.log().size(); ++i) {
+      const std::string& op = disk.log()[i];
+      if (op.rfind("rename /Windows/", 0) == 0) renames.push_back(i + 1);
+    }
+  }
+  REQUIRE(renames.size() == 40);  // one per replaced file
+  const std::uint64_t k = renames[renames.size() / 2];
+
+  LiveImage live;
+  const Snapshot before = live.snapshot();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // The installer's own process, with the image as its "/": the library on the default root.
+    if (::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        ::chroot(live.image.c_str()) != 0 || ::chdir("/") != 0) {
+      ::_exit(90);
+    }
+    try {
+      hotfix::test::FaultDisk disk("/", "/", untracked, "/fault-report");
+      disk.arm(k, hotfix::test::FaultKind::kCrash);
+      hotfix::apply_bundle({"/", &disk, true}, "/srv/KB967131-x64.hotfix", trust, {});
+    } catch (...) {
+      ::_exit(91);
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == hotfix::test::kStoppedDead);
+  CHECK(fs::exists(live.image + "/var/lib/hotfix/journal.json"));
+
+  RunResult st = live.installer({"status", "--json"});
+  INFO(st.out << st.err);
+  CHECK(nlohmann::json::parse(st.out)["interrupted_transaction"] == true);
+  RunResult rec = live.installer({"recover"});
+  INFO(rec.out << rec.err);
+  REQUIRE(rec.exit_code == 0);
+  CHECK(rec.out.find("rolled back") != std::string::npos);
+  const Snapshot after = live.snapshot();
+  INFO(hotfix::test::describe_difference(before, after));
+  CHECK(after == before);
+  // And the server is not wedged: the hotfix applies and verifies.
+  CHECK(live.apply().exit_code == 10);
+  CHECK(live.installer({"verify"}).exit_code == 0);
+}
