@@ -90,9 +90,12 @@ class RootDisk : public Disk {
     if (::mkdirat(p.fd(), p.name.c_str(), 0755) == 0) return true;
     int err = errno;
     struct stat st {};
-    if (err == EEXIST && ::fstatat(p.fd(), p.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISDIR(st.st_mode)) {
-      return false;
+    if (err == EEXIST && ::fstatat(p.fd(), p.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (S_ISDIR(st.st_mode)) return false;
+      throw UnsafePathError(root_.show(path), S_ISLNK(st.st_mode)
+                                                  ? "is a symbolic link where a directory is "
+                                                    "needed, and none is followed here"
+                                                  : "is not a directory");
     }
     throw SystemError(root_.show(path), "create directory", err);
   }

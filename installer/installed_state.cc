@@ -17,8 +17,8 @@ std::string_view file_action_token(FileAction action) {
 }
 
 std::optional<FileAction> parse_file_action(std::string_view token) {
-  for (FileAction a : {FileAction::kInstalled, FileAction::kReplaced, FileAction::kKept,
-                       FileAction::kSkipped}) {
+  for (FileAction a :
+       {FileAction::kInstalled, FileAction::kReplaced, FileAction::kKept, FileAction::kSkipped}) {
     if (file_action_token(a) == token) return a;
   }
   return std::nullopt;

@@ -58,9 +58,14 @@ int walk_beneath(int base, std::string_view relative) {
 }
 
 // ELOOP from openat2 or O_NOFOLLOW means a link stood where a directory was expected.
-std::string operation_for(int err) {
-  return err == ELOOP ? "open (a symbolic link on the way, which is never followed here)"
-                      : "open directory";
+[[noreturn]] void fail_open_dir(const std::string& shown, int err) {
+  if (err == ELOOP) {
+    throw UnsafePathError(shown,
+                          "a component of the path is a symbolic link, and none is "
+                          "followed here (docs/transaction.md, \"The root is input\")");
+  }
+  if (err == ENOTDIR) throw UnsafePathError(shown, "a component of the path is not a directory");
+  throw SystemError(shown, "open directory", err);
 }
 
 bool same_inode(int fd, const char* path) {
@@ -135,10 +140,7 @@ FileDescriptor Root::open_dir(std::string_view relative) const {
     throw Error(ErrorKind::kBadInput, std::string(relative), "is not a clean relative path");
   }
   int fd = open_beneath(fd_->get(), relative);
-  if (fd < 0) {
-    int err = errno;
-    throw SystemError(show(relative), operation_for(err), err);
-  }
+  if (fd < 0) fail_open_dir(show(relative), errno);
   return FileDescriptor(fd);
 }
 
@@ -150,7 +152,7 @@ std::optional<FileDescriptor> Root::open_dir_if_exists(std::string_view relative
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) return std::nullopt;
-    throw SystemError(show(relative), operation_for(err), err);
+    fail_open_dir(show(relative), err);
   }
   return FileDescriptor(fd);
 }

@@ -17,9 +17,19 @@
 #include <string>
 #include <string_view>
 
+#include "manifests/errors.h"
 #include "manifests/file_descriptor.h"
 
 namespace hotfix {
+
+// A symbolic link, or something other than a directory, where a path below the root needs a
+// real directory: the root holds a link where none is followed, or changed under the
+// installer. Bad input (exit code 2), naming the path.
+class UnsafePathError : public Error {
+ public:
+  UnsafePathError(std::string where, std::string why)
+      : Error(ErrorKind::kBadInput, std::move(where), std::move(why)) {}
+};
 
 class Root {
  public:
@@ -33,9 +43,9 @@ class Root {
   int fd() const { return fd_->get(); }
   bool live() const { return live_; }  // the running system's own root
 
-  // The directory at `relative` ("" is the root itself), opened O_PATH. Throws SystemError
-  // naming show(relative): ENOENT when missing, ELOOP or ENOTDIR when a component is a
-  // symbolic link or not a directory.
+  // The directory at `relative` ("" is the root itself), opened O_PATH. Throws
+  // UnsafePathError when a component is a symbolic link or not a directory, SystemError
+  // naming show(relative) otherwise (ENOENT when missing).
   FileDescriptor open_dir(std::string_view relative) const;
   // The same, but nullopt when it, or a directory on the way, does not exist.
   std::optional<FileDescriptor> open_dir_if_exists(std::string_view relative) const;

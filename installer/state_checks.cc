@@ -70,8 +70,7 @@ void check_state_dir(const Root& root, const std::string& state_dir) {
   std::optional<FileDescriptor> dir;
   try {
     dir = root.open_dir_if_exists(state_dir);
-  } catch (const SystemError& e) {
-    if (e.error_number() != ELOOP && e.error_number() != ENOTDIR) throw;
+  } catch (const UnsafePathError&) {
     state_damaged(shown,
                   "a component of the state directory's path is a symbolic link or not "
                   "a directory, and none is followed here");

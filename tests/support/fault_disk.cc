@@ -37,6 +37,8 @@ std::string_view fault_kind_name(FaultKind kind) {
       return "crash";
     case FaultKind::kPowerLoss:
       return "power loss";
+    case FaultKind::kSwap:
+      return "directory swapped for a link";
   }
   return "none";
 }
@@ -176,8 +178,27 @@ void FaultDisk::step(const std::string& path, const char* operation) {
       ::_exit(kStoppedDead);
     case FaultKind::kPowerLoss:
       lose_power();
+    case FaultKind::kSwap:
+      swap_directory(path == "state database" ? "" : parent_of(path));
+      break;
     case FaultKind::kNone:
       break;
+  }
+}
+
+void FaultDisk::arm_swap(std::uint64_t at, std::string outside) {
+  arm(at, FaultKind::kSwap);
+  outside_ = std::move(outside);
+}
+
+// As an attacker who may write the directory would: it goes aside, and a link to the same
+// place under `outside_` takes its name. The model no longer matches the tree after this.
+void FaultDisk::swap_directory(const std::string& dir) {
+  if (dir.empty()) return;  // the root itself is the installer's descriptor, not a name
+  std::string here = root_ + "/" + dir;
+  if (::rename(here.c_str(), (here + ".swapped").c_str()) != 0) return;  // not there (yet)
+  if (::symlink((outside_ + "/" + dir).c_str(), here.c_str()) != 0) {
+    throw std::logic_error("cannot put a link at " + here);
   }
 }
 

@@ -26,6 +26,7 @@ enum class FaultKind {
   kError,      // the operation throws SystemError: EIO at odd, ENOSPC at even operation numbers
   kCrash,      // _exit before the operation: what a kill -9 or a crash leaves
   kPowerLoss,  // drop what was not durable, then _exit before the operation
+  kSwap,       // before the operation, its directory is swapped for a link out of the root
 };
 std::string_view fault_kind_name(FaultKind kind);
 
@@ -53,6 +54,10 @@ class FaultDisk : public Disk {
 
   // Operation number `at` (counted from 1) gets the fault.
   void arm(std::uint64_t at, FaultKind kind);
+  // Before operation `at`, the directory holding its path (the state directory for the
+  // database's commit) is renamed to NAME.swapped and a symbolic link to the same relative
+  // place under the absolute directory `outside` is put in its place; the operation runs.
+  void arm_swap(std::uint64_t at, std::string outside);
   std::uint64_t operations() const { return count_; }
   bool fired() const { return fired_; }
   // Every operation so far, "operation path", in order (operation k is log()[k - 1]).
@@ -89,8 +94,9 @@ class FaultDisk : public Disk {
   std::string relative(const std::string& path) const;
   [[noreturn]] void broken(const std::string& why) const;
   void rebuild();
+  void swap_directory(const std::string& dir);
 
-  std::string root_, original_, report_;
+  std::string root_, original_, report_, outside_;
   std::set<std::string> untracked_;
   std::unique_ptr<Disk> base_;
   std::uint64_t count_ = 0, armed_at_ = 0;

@@ -218,6 +218,26 @@ void Builder::destinations() {
             "is 300 bytes long, more than 255");
   name_case("name-nul", "a file name with a NUL character", std::string("x.txt\0.so", 9),
             "contains a NUL character");
+  // The installer's own places: a signed manifest may not write them, however it spells them.
+  auto reserved = [&](const std::string& name, const std::string& what,
+                      const std::string& directory, const std::string& file_name,
+                      const std::string& message) {
+    manifest(
+        name, what,
+        [&](Json& doc) {
+          file(doc, 0)["destination"] = directory;
+          file(doc, 0)["name"] = file_name;
+        },
+        2, message);
+  };
+  reserved("reserved-state-database", "a file that would replace the installer's database",
+           "var/lib/hotfix", "state.db", "is the installer's own var/lib/hotfix");
+  reserved("reserved-trusted-key", "a file that would add a trusted key", "Etc/Hotfix/trusted.d",
+           "x.pub", "is the installer's own etc/hotfix");
+  reserved("reserved-state-directory", "a file where the state directory goes", "var/lib", "hotfix",
+           "is the installer's own var/lib/hotfix (or holds it)");
+  reserved("reserved-reboot-flag", "a file that would forge the restart flag", "run",
+           "reboot-required.pkgs", "is the restart flag the installer keeps");
   manifest(
       "destination-duplicate", "two files with the same destination",
       [&](Json& doc) {
