@@ -17,6 +17,7 @@
 #include "installer/journal.h"
 #include "installer/payload_read_ahead.h"
 #include "installer/prerequisite_eval.h"
+#include "installer/restart.h"
 #include "installer/root_lock.h"
 #include "installer/root_trust.h"
 #include "installer/state_checks.h"
@@ -250,6 +251,8 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
 
   std::optional<RootLock> lock;
   if (!options.dry_run) {
+    // Refused before anything is made, the state directory included.
+    if (m.restart != RestartRequirement::kNone) check_reboot_required_place(ctx.root);
     make_state_dir(ctx);
     lock.emplace(ctx.root, state, ctx.wait_for_lock);
   } else {
@@ -646,6 +649,7 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
 
   RestartState restart = db.restart();
   result.restart_required = !journal.ops.empty() && h->restart != RestartRequirement::kNone;
+  if (result.restart_required) check_reboot_required_place(ctx.root);
   if (result.restart_required) {
     restart.required = true;
     restart.kind = std::max(restart.kind, h->restart);

@@ -446,6 +446,17 @@ RestartState cancel_restart(const RestartState& current, RestartEnvironment& env
   return next;
 }
 
+void check_reboot_required_place(const Root& root) {
+  std::optional<struct stat> st = root.status("run");
+  if (st && !S_ISDIR(st->st_mode)) {
+    throw UnsafePathError(root.show("run"),
+                          S_ISLNK(st->st_mode)
+                              ? "is a symbolic link; the restart flags are never written "
+                                "through one, so the hotfix was not applied"
+                              : "is not a directory, so the restart flags cannot be kept there");
+  }
+}
+
 void write_reboot_required_files(Disk& disk, const RestartState& state,
                                  const std::vector<std::string>& withdrawn) {
   const std::string flag = "run/reboot-required";

@@ -57,14 +57,36 @@ int walk_beneath(int base, std::string_view relative) {
   return at;
 }
 
-// ELOOP from openat2 or O_NOFOLLOW means a link stood where a directory was expected.
-[[noreturn]] void fail_open_dir(const std::string& shown, int err) {
-  if (err == ELOOP) {
-    throw UnsafePathError(shown,
-                          "a component of the path is a symbolic link, and none is "
-                          "followed here (docs/transaction.md, \"The root is input\")");
+// Which component of `relative` below `base` is not a real directory, for the message.
+std::string first_bad_component(int base, std::string_view relative) {
+  FileDescriptor at(::fcntl(base, F_DUPFD_CLOEXEC, 0));
+  std::size_t pos = 0;
+  while (at && pos < relative.size()) {
+    std::size_t end = relative.find('/', pos);
+    if (end == std::string_view::npos) end = relative.size();
+    std::string name(relative.substr(pos, end - pos));
+    std::string so_far(relative.substr(0, end));
+    struct stat st {};
+    if (::fstatat(at.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) break;
+    if (S_ISLNK(st.st_mode)) {
+      return "'" + so_far + "' is a symbolic link, and none is followed here " +
+             "(docs/transaction.md, \"The root is input\")";
+    }
+    if (!S_ISDIR(st.st_mode)) return "'" + so_far + "' is not a directory";
+    at = FileDescriptor(
+        ::openat(at.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    pos = end + 1;
   }
-  if (err == ENOTDIR) throw UnsafePathError(shown, "a component of the path is not a directory");
+  return "a component of the path is a symbolic link or not a directory (it changed meanwhile)";
+}
+
+// ELOOP or ENOTDIR from openat2 or O_NOFOLLOW: a link or a file stood where a directory was
+// expected.
+[[noreturn]] void fail_open_dir(int base, std::string_view relative, const std::string& shown,
+                                int err) {
+  if (err == ELOOP || err == ENOTDIR) {
+    throw UnsafePathError(shown, first_bad_component(base, relative));
+  }
   throw SystemError(shown, "open directory", err);
 }
 
@@ -140,7 +162,7 @@ FileDescriptor Root::open_dir(std::string_view relative) const {
     throw Error(ErrorKind::kBadInput, std::string(relative), "is not a clean relative path");
   }
   int fd = open_beneath(fd_->get(), relative);
-  if (fd < 0) fail_open_dir(show(relative), errno);
+  if (fd < 0) fail_open_dir(fd_->get(), relative, show(relative), errno);
   return FileDescriptor(fd);
 }
 
@@ -152,7 +174,7 @@ std::optional<FileDescriptor> Root::open_dir_if_exists(std::string_view relative
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) return std::nullopt;
-    fail_open_dir(show(relative), err);
+    fail_open_dir(fd_->get(), relative, show(relative), err);
   }
   return FileDescriptor(fd);
 }

@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "installer/state_checks.h"
+#include "manifests/destination.h"
 #include "manifests/errors.h"
 #include "manifests/json_context.h"
 
@@ -375,8 +377,8 @@ class RowReader {
       : statement_(statement), path_(path), row_(std::move(row)) {}
 
   [[noreturn]] void bad(std::string_view column, const std::string& why) const {
-    throw Error(ErrorKind::kBadInput, path_,
-                row_() + ": column " + std::string(column) + ": " + why +
+    throw Error(ErrorKind::kStateDamaged, path_,
+                "state damaged: " + row_() + ": column " + std::string(column) + ": " + why +
                     " (the database was not written by this installer, or was edited)");
   }
 
@@ -433,6 +435,8 @@ InstalledFile read_file_row(const Statement& s, int first, const std::string& pa
   RowReader row(s, path, [&] {
     return "files row (hotfix " + quote(hotfix_id) + ", path " + quote(f.path) + ")";
   });
+  // The database is input: a path it names is held to the manifest's rules before use.
+  if (auto problem = file_path_problem(f.path)) row.bad("path", quote(f.path) + " " + *problem);
   f.manifest_path = row.text(first + 1);
   std::string action = row.text(first + 2);
   auto parsed_action = parse_file_action(action);
@@ -452,6 +456,9 @@ InstalledFile read_file_row(const Statement& s, int first, const std::string& pa
   if (mode > 07777) row.bad("mode", std::to_string(mode) + " is not a file mode");
   f.mode = static_cast<std::uint32_t>(mode);
   f.backup = row.optional_text(first + 8);
+  if (f.backup && !is_backup_name(*f.backup)) {
+    row.bad("backup", quote(*f.backup) + " is not a backup's name in the state directory");
+  }
   f.layer = row.integer(first + 9, "layer");
   return f;
 }
@@ -708,7 +715,17 @@ struct StateDb::Impl {
                 "reading the directories of hotfix " + quote(id));
     s.bind(1, id);
     std::vector<std::string> dirs;
-    while (s.step()) dirs.push_back(s.text(0));
+    while (s.step()) {
+      std::string dir = s.text(0);
+      if (auto problem = file_path_problem(dir)) {
+        throw Error(ErrorKind::kStateDamaged, path,
+                    "state damaged: dirs row (hotfix " + quote(id) + "): " + quote(dir) + " " +
+                        *problem +
+                        " (the database was not written by this installer, or was "
+                        "edited)");
+      }
+      dirs.push_back(std::move(dir));
+    }
     return dirs;
   }
 

@@ -44,7 +44,9 @@ InstalledFile make_file(const std::string& path, std::int64_t layer, std::uint16
   f.sha256 = Sha256::of(path + std::to_string(seed));
   f.mtime = 1'230'000'000 + seed;
   f.mode = 0644;
-  f.backup = "backups/tx-" + std::to_string(seed) + "/" + std::to_string(layer);
+  char txid[32];
+  std::snprintf(txid, sizeof txid, "20240101T000000Z-%08x", static_cast<unsigned>(seed));
+  f.backup = "backups/" + std::string(txid) + "/" + std::to_string(layer);
   f.layer = layer;
   return f;
 }
@@ -217,7 +219,7 @@ TEST_CASE("The state database round-trips every field") {
   skipped.action = FileAction::kSkipped;
   InstalledFile non_ascii = make_file("opt/ünïcødé/日本語/файл.dll", 1, 5);
   InstalledFile odd = make_file("odd dir/it's \"quoted\" 100% ?#;--\n\tname*_.dll", 1, 6);
-  odd.backup = "backups/tx 1/it's %20 odd";
+  odd.backup = "backups/20240101T000000Z-0000000a/6";
   InstalledFile raw_bytes = make_file(std::string("bytes/\xff\xfe\x80 not utf-8"), 1, 8);
   InstalledFile extremes = make_file("big/file.bin", 1, 9);
   extremes.size = std::uint64_t{5} << 32;  // over 4 GiB
@@ -412,13 +414,13 @@ TEST_CASE("Uninstall removes the hotfix and its files and corrects the layers ab
   StateDb db = StateDb::open(path, Mode::kReadWrite);
   const std::string shared = "Windows/System32/inetsrv/appcmd.exe";
 
-  // KB1 replaced the original (kept as backups/tx1/...), then KB2 replaced KB1's file.
+  // KB1 replaced the original (kept as its backup), then KB2 replaced KB1's file.
   InstalledFile first = make_file(shared, db.next_layer(), 1);
-  first.backup = "backups/tx1/appcmd.exe";
+  first.backup = "backups/20240101T000000Z-00000001/0";
   db.record_apply(make_hotfix("KB1", 100, {first, make_file("only/one.dll", 1, 5)}),
                   make_entry("apply", "KB1", "tx1"), {});
   InstalledFile second = make_file(shared, db.next_layer(), 2);
-  second.backup = "backups/tx2/appcmd.exe";  // holds KB1's file
+  second.backup = "backups/20240101T000000Z-00000002/0";  // holds KB1's file
   CHECK(second.layer == 2);
   db.record_apply(make_hotfix("KB2", 200, {second}), make_entry("apply", "KB2", "tx2"), {});
   CHECK(owners(db.layers(shared, false)) == std::vector<std::string>{"KB1", "KB2"});
@@ -775,17 +777,37 @@ TEST_CASE("A stored value this program would never write is reported with its ro
                   make_entry("apply", "KB1", "t1"), {});
   SECTION("version") {
     RawDb(path).exec("UPDATE files SET version = '7.0.banana'");
-    require_error([&] { db.hotfix("KB1"); }, ErrorKind::kBadInput,
+    require_error([&] { db.hotfix("KB1"); }, ErrorKind::kStateDamaged,
                   {"KB1", "a/b.dll", "column version", "7.0.banana"});
   }
   SECTION("architecture") {
     RawDb(path).exec("UPDATE hotfixes SET architecture = 'mips'");
-    require_error([&] { db.hotfixes(false); }, ErrorKind::kBadInput,
+    require_error([&] { db.hotfixes(false); }, ErrorKind::kStateDamaged,
                   {"KB1", "column architecture", "mips"});
+  }
+  SECTION("a path out of the root") {
+    RawDb(path).exec("UPDATE files SET path = '../../outside/victim.txt'");
+    require_error([&] { db.hotfix("KB1"); }, ErrorKind::kStateDamaged,
+                  {"state damaged", "column path", "has a \"..\" component"});
+  }
+  SECTION("a path in the installer's own places") {
+    RawDb(path).exec("UPDATE files SET path = 'var/lib/hotfix/state.db'");
+    require_error([&] { db.each_file([](const std::string&, InstalledFile&&) {}); },
+                  ErrorKind::kStateDamaged, {"column path", "the installer's own"});
+  }
+  SECTION("a backup that is not a backup's own name") {
+    RawDb(path).exec("UPDATE files SET backup = '../../../outside/victim.txt'");
+    require_error([&] { db.layers("a/b.dll", false); }, ErrorKind::kStateDamaged,
+                  {"column backup", "not a backup's name"});
+  }
+  SECTION("a created directory out of the root") {
+    RawDb(path).exec("INSERT INTO dirs VALUES ('KB1', '/etc')");
+    require_error([&] { db.hotfix("KB1"); }, ErrorKind::kStateDamaged, {"dirs row", "is absolute"});
   }
   SECTION("supersedes") {
     RawDb(path).exec("UPDATE hotfixes SET supersedes_json = '{\"a\": 1}'");
-    require_error([&] { db.hotfixes(false); }, ErrorKind::kBadInput, {"column supersedes_json"});
+    require_error([&] { db.hotfixes(false); }, ErrorKind::kStateDamaged,
+                  {"column supersedes_json"});
   }
 }
 
@@ -978,7 +1000,7 @@ INSERT INTO hotfixes VALUES ('KB1', 2, 'old', 'x64', 'en-us', 'none', 1700000000
   '[]', '[]');
 INSERT INTO files VALUES ('KB1', 'app/core.dll', 'app/core.dll', 'replaced', '1.2.3.4', 10,
   '0000000000000000000000000000000000000000000000000000000000000000', 1700000000, 420,
-  'backups/tx1/0', 7);
+  'backups/20240101T000000Z-00000001/0', 7);
 INSERT INTO history(at, action, hotfix_id, revision, outcome, detail, txid)
   VALUES (1700000000, 'apply', 'KB1', 2, 'applied', '1 replaced', 'tx1');
 )sql";
@@ -994,7 +1016,7 @@ TEST_CASE("A schema version 1 database is read as it is, and migrated in place b
     REQUIRE(h);
     CHECK(h->revision == 2);
     REQUIRE(h->files.size() == 1);
-    CHECK(h->files[0].backup == "backups/tx1/0");
+    CHECK(h->files[0].backup == "backups/20240101T000000Z-00000001/0");
     CHECK(h->created_dirs.empty());
   }
   // A reader changes nothing.
