@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "installer/installer.h"
+#include "installer/pending_restart.h"
 #include "installer/process_scan.h"
 #include "installer/restart.h"
 #include "installer/root_lock.h"
@@ -75,11 +76,6 @@ StateDb open_db_readonly(const InstallerContext& ctx) {
   return StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadOnly);
 }
 
-StateDb open_db_writable(const InstallerContext& ctx) {
-  check_state_dir(ctx.root, ctx.state_dir);
-  return StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadWrite);
-}
-
 void print_warnings(const std::vector<std::string>& warnings) {
   for (const std::string& w : warnings) std::cerr << kProgram << ": warning: " << w << "\n";
 }
@@ -124,19 +120,37 @@ std::string restart_text(const RestartState& r) {
 
 // ---- apply -----------------------------------------------------------------------------
 
+RestartRequest restart_request(const Options& o) {
+  return {parse_restart_policy(o.restart),
+          o.restart_command.empty() ? std::nullopt : std::optional<std::string>(o.restart_command)};
+}
+
 int cmd_apply(const Options& o) {
   InstallerContext ctx = context(o);
-  RestartPolicy policy = parse_restart_policy(o.restart);
+  RestartRequest request = restart_request(o);
   TrustStore trust = load_installer_trust(ctx, o.trust);
-  std::vector<std::string> bundles = order_bundles(o.bundles, trust);
+  BundleOrder order = order_bundles(o.bundles, trust);
+  if (!o.dry_run) {
+    // Refused before anything is made, the state directory included.
+    if (order.may_need_restart) check_reboot_required_place(ctx.root);
+    lock_for_writing(ctx);  // the restart below is settled under the same lock
+  }
   ApplyOptions options{o.dry_run, o.force};
   json results = json::array();
   bool restart_needed = false, refused = false;
   std::vector<std::string> restart_ids;
   RestartRequirement kind = RestartRequirement::kNone;
   std::vector<FileIdentityKey> old_files;
-  for (const std::string& b : bundles) {
-    ApplyResult r = apply_bundle(ctx, b, trust, options);
+  std::exception_ptr failure;
+  for (const std::string& b : order.paths) {
+    ApplyResult r;
+    try {
+      r = apply_bundle(ctx, b, trust, options);
+    } catch (...) {
+      // The bundles applied before this one still get their restart scheduled.
+      failure = std::current_exception();
+      break;
+    }
     if (r.outcome == ApplyOutcome::kNotApplicable) {
       refused = true;
       std::cerr << kProgram << ": error: " << b << ": " << r.id << ": not applicable: " << r.reason
@@ -177,18 +191,11 @@ int cmd_apply(const Options& o) {
   json restart_doc = nullptr;
   json users = json::array();
   if (restart_needed && !o.dry_run) {
-    StateDb db = open_db_writable(ctx);
-    RestartEnvironment env = make_restart_environment(
-        root_display(ctx),
-        o.restart_command.empty() ? std::nullopt : std::optional<std::string>(o.restart_command));
-    RestartState current = db.restart();
-    // The need is recorded already: the files say so even if scheduling fails.
-    write_reboot_required_files(*ctx.disk, current);
-    RestartState state = schedule_restart(current, policy, kind, restart_ids, env);
-    db.set_restart(state);
+    RestartState state = settle_restart_after_apply(ctx, request, kind, restart_ids);
     restart_doc = {{"required", true}, {"description", restart_text(state)}};
     if (!o.json) std::cout << "Restart: " << restart_text(state) << "\n";
   }
+  if (failure) std::rethrow_exception(failure);
   if (!old_files.empty()) {
     for (const ProcessUse& p : find_processes_using(old_files)) {
       users.push_back({{"pid", p.pid},
@@ -216,23 +223,17 @@ int cmd_apply(const Options& o) {
 
 int cmd_uninstall(const Options& o) {
   InstallerContext ctx = context(o);
-  RestartPolicy policy = parse_restart_policy(o.restart);
+  RestartRequest request = restart_request(o);
+  check_state_dir(ctx.root, ctx.state_dir);
+  if (!ctx.disk->exists(ctx.state_file("state.db"))) {
+    throw Error(ErrorKind::kNotApplicable, o.id, "is not installed (no hotfix is)");
+  }
+  lock_for_writing(ctx);  // the restart below is settled under the same lock
   UninstallResult r = uninstall_hotfix(ctx, o.id);
   print_warnings(r.warnings);
   json restart_doc = nullptr;
-  StateDb db = open_db_writable(ctx);
-  RestartState current = db.restart();
-  // In reboot-required.pkgs the id gives way to "ID (uninstalled)" when taking the hotfix
-  // out still needs the restart, and goes away when it does not.
-  write_reboot_required_files(*ctx.disk, current, {r.id});
-  if (r.restart_required) {
-    RestartEnvironment env = make_restart_environment(
-        root_display(ctx),
-        o.restart_command.empty() ? std::nullopt : std::optional<std::string>(o.restart_command));
-    RestartState state = schedule_restart(current, policy, current.kind, current.hotfixes, env);
-    db.set_restart(state);
-    restart_doc = restart_text(state);
-  }
+  RestartState state = settle_restart_after_uninstall(ctx, request, r.id, r.restart_required);
+  if (r.restart_required) restart_doc = restart_text(state);
   if (o.json) {
     json files = json::array();
     for (const auto& [path, what] : r.files) files.push_back({{"path", path}, {"result", what}});
@@ -323,13 +324,8 @@ int cmd_status(const Options& o) {
   bool in_progress = writers.journal_present && writers.writer_alive;
   bool journal = writers.journal_present && !in_progress;
   if (o.cancel_restart) {
-    RootLock lock(ctx.root, ctx.state_dir, !o.no_wait);
-    StateDb rw = open_db_writable(ctx);
-    RestartEnvironment env = make_restart_environment(
-        root_display(ctx),
-        o.restart_command.empty() ? std::nullopt : std::optional<std::string>(o.restart_command));
-    state = cancel_restart(rw.restart(), env);
-    rw.set_restart(state);
+    lock_for_writing(ctx);
+    state = cancel_pending_restart(ctx, restart_request(o));
   }
   if (o.json) {
     print_json(

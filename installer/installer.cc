@@ -192,6 +192,12 @@ InstallerContext::InstallerContext(Root r, bool wait)
   disk = owned_disk_.get();
 }
 
+void lock_for_writing(InstallerContext& ctx) {
+  if (ctx.held_lock) return;
+  make_state_dir(ctx);
+  ctx.held_lock = std::make_shared<RootLock>(ctx.root, ctx.state_dir, ctx.wait_for_lock);
+}
+
 TrustStore load_installer_trust(const InstallerContext& ctx,
                                 const std::vector<std::string>& extra) {
   TrustStore trust;
@@ -200,8 +206,8 @@ TrustStore load_installer_trust(const InstallerContext& ctx,
   return trust;
 }
 
-std::vector<std::string> order_bundles(const std::vector<std::string>& bundles,
-                                       const TrustStore& trust) {
+BundleOrder order_bundles(const std::vector<std::string>& bundles, const TrustStore& trust) {
+  BundleOrder result;
   struct Node {
     std::string path, id;
     std::vector<std::string> needs;
@@ -211,9 +217,10 @@ std::vector<std::string> order_bundles(const std::vector<std::string>& bundles,
     BundleReader r = BundleReader::open_verified(b, trust);
     Node n{b, r.manifest().id, {}};
     collect_required_hotfixes(r.manifest().prerequisites, n.needs);
+    if (r.manifest().restart != RestartRequirement::kNone) result.may_need_restart = true;
     nodes.push_back(n);
   }
-  std::vector<std::string> order;
+  std::vector<std::string>& order = result.paths;
   std::set<std::string> placed;
   while (order.size() < nodes.size()) {
     bool progress = false;
@@ -236,7 +243,7 @@ std::vector<std::string> order_bundles(const std::vector<std::string>& bundles,
                   "the bundles' prerequisites form a cycle; apply them separately");
     }
   }
-  return order;
+  return result;
 }
 
 ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_path,
@@ -254,7 +261,7 @@ ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_
     // Refused before anything is made, the state directory included.
     if (m.restart != RestartRequirement::kNone) check_reboot_required_place(ctx.root);
     make_state_dir(ctx);
-    lock.emplace(ctx.root, state, ctx.wait_for_lock);
+    if (!ctx.held_lock) lock.emplace(ctx.root, state, ctx.wait_for_lock);
   } else {
     check_state_dir(ctx.root, state);
   }
@@ -547,7 +554,8 @@ UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string&
   }
   TargetFacts facts = load_target_facts(ctx.root.path());
   const bool fold = facts.windows_paths();
-  RootLock lock(ctx.root, state, ctx.wait_for_lock);
+  std::optional<RootLock> lock;
+  if (!ctx.held_lock) lock.emplace(ctx.root, state, ctx.wait_for_lock);
   StateDb db = StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadWrite);
   recover_locked(ctx, db);
 
@@ -691,7 +699,8 @@ std::string recover_root(const InstallerContext& ctx) {
       !ctx.disk->exists(ctx.state_file("journal.json"))) {
     return "nothing to recover";
   }
-  RootLock lock(ctx.root, ctx.state_dir, ctx.wait_for_lock);
+  std::optional<RootLock> lock;
+  if (!ctx.held_lock) lock.emplace(ctx.root, ctx.state_dir, ctx.wait_for_lock);
   StateDb db = StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadWrite);
   return recover_locked(ctx, db);
 }

@@ -9,6 +9,7 @@
 #include "installer/disk.h"
 #include "installer/installed_state.h"
 #include "installer/plan.h"
+#include "installer/root_lock.h"
 #include "manifests/trust_store.h"
 
 namespace hotfix {
@@ -24,12 +25,19 @@ struct InstallerContext {
   Disk* disk = nullptr;  // never null
   bool wait_for_lock = true;
   std::string state_dir = "var/lib/hotfix";  // relative to the root
+  // The root's writer lock, when the command holds it across several steps (lock_for_writing):
+  // apply, uninstall and recover then take it no more themselves.
+  std::shared_ptr<RootLock> held_lock;
   std::string state_file(const std::string& name) const { return state_dir + "/" + name; }
   std::string show_state(const std::string& name) const { return root.show(state_file(name)); }
 
  private:
   std::shared_ptr<Disk> owned_disk_;
 };
+
+// Makes the state directory and takes the root's writer lock for the rest of the command, so
+// that what the command does after its transactions (the restart) is under the same lock.
+void lock_for_writing(InstallerContext& ctx);
 
 // Keys from --trust and from <root>/etc/hotfix/trusted.d/.
 TrustStore load_installer_trust(const InstallerContext& ctx, const std::vector<std::string>& extra);
@@ -65,9 +73,13 @@ struct ApplyOptions {
 ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_path,
                          const TrustStore& trust, const ApplyOptions& options);
 
-// Sorts bundle paths so that a bundle naming another's hotfix as a prerequisite comes after it.
-std::vector<std::string> order_bundles(const std::vector<std::string>& bundles,
-                                       const TrustStore& trust);
+// The bundles of one apply command, sorted so that a bundle naming another's hotfix as a
+// prerequisite comes after it, and whether any of them may need a restart.
+struct BundleOrder {
+  std::vector<std::string> paths;
+  bool may_need_restart = false;
+};
+BundleOrder order_bundles(const std::vector<std::string>& bundles, const TrustStore& trust);
 
 struct UninstallResult {
   std::string id;

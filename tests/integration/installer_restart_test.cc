@@ -213,7 +213,8 @@ TEST_CASE("restart at=HH:MM is the next local HH:MM; now is immediate") {
   calls = f.calls();
   REQUIRE(calls.size() == 3);
   CHECK(calls[1]["action"] == "cancel");
-  CHECK(calls[1]["args"] == "at");  // the command that scheduled it cancels it
+  // The command given now cancels it: a command recorded under the root is never run.
+  CHECK(calls[1]["args"] == "now");
   CHECK(calls[2]["action"] == "schedule");
   CHECK(calls[2]["policy"] == "now");
   CHECK(calls[2]["in"] == "0");
@@ -283,4 +284,30 @@ TEST_CASE("a dry run with a restart policy schedules nothing and changes nothing
   auto after = hotfix::test::snapshot_with_state(f.root);
   INFO(hotfix::test::describe_difference(before, after));
   CHECK(after == before);
+}
+
+TEST_CASE("a later bundle that fails does not cost the earlier ones their restart") {
+  RestartFixture f;
+  // Its file would go below app/core.dll, which is a file: the plan refuses it (bad input).
+  std::string broken = f.kit.build({"KB803",
+                                    1,
+                                    hotfix::RestartRequirement::kReboot,
+                                    {},
+                                    {},
+                                    hotfix::Arch::kX64,
+                                    {pe("app/core.dll/inner.dll", "1.0.0.1")}});
+  RunResult r = run_installer({"apply", f.reboot, broken, "--root", f.root, "--trust", f.kit.pub(),
+                               "--restart", "delay=30", "--restart-command", f.command("partial")});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.err, "app/core.dll/inner.dll"));
+  // KB800 was applied: its reboot is flagged and scheduled all the same.
+  CHECK(hotfix::test::read_file(f.pkgs()) == "KB800\n");
+  auto calls = f.calls();
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0]["action"] == "schedule");
+  CHECK(calls[0]["hotfixes"] == "KB800");
+  json st = f.status();
+  CHECK(st["hotfixes"] == json::array({"KB800"}));
+  CHECK(st["policy"] == "delay=30");
 }
