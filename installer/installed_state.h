@@ -69,7 +69,7 @@ struct HistoryEntry {
   std::string hotfix_id;
   std::uint64_t revision = 0;
   std::string outcome;  // "applied", "uninstalled", "rolled back", "rolled forward", "refused",
-                        // "failed", "no-op"
+                        // "no-op"
   std::string detail;   // one line: why
   std::string txid;     // transaction id, empty for refusals
 };
