@@ -476,8 +476,8 @@ int installer_main(int argc, char** argv) {
   CLI::App app{
       "hotfix-installer: applies signed hotfix bundles transactionally, verifies installed "
       "files, and removes hotfixes.\nExit codes: 0 ok, 1 internal error, 2 bad input, 3 bad or "
-      "untrusted signature, 4 verification failed, 5 not applicable, 6 busy, 7 system error, "
-      "10 success but a restart is required (see docs/exit-codes.md).",
+      "untrusted signature, 4 verification failed, 5 not applicable, 6 busy, 7 system error, 8 "
+      "state damaged, 10 success but a restart is required (see docs/exit-codes.md).",
       kProgram};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(HOTFIX_VERSION));
