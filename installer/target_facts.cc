@@ -115,7 +115,8 @@ std::optional<std::string> resolve_in_root(const std::string& root, std::string_
 // The whole of a regular file of at most `limit` bytes. `shown` names it in errors.
 std::string read_small_file(const std::string& path, const std::string& shown, std::size_t limit,
                             std::string_view what) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  // O_NONBLOCK: a FIFO planted there must not hang the installer; it is refused below.
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
   if (fd.get() < 0) throw SystemError(shown, "open", errno);
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) throw SystemError(shown, "fstat", errno);
@@ -123,6 +124,7 @@ std::string read_small_file(const std::string& path, const std::string& shown, s
     throw Error(ErrorKind::kBadInput, shown,
                 "is not a regular file (expected " + std::string(what) + ")");
   }
+  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
   std::string text;
   char buffer[65536];
   while (text.size() <= limit) {

@@ -1,0 +1,481 @@
+// apply: one bundle, in one transaction (docs/transaction.md), after its signature, its
+// architecture, its revision, supersedence and prerequisites are checked.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <span>
+
+#include "installer/free_space.h"
+#include "installer/installer.h"
+#include "installer/journal.h"
+#include "installer/layering.h"
+#include "installer/payload_read_ahead.h"
+#include "installer/prerequisite_eval.h"
+#include "installer/restart.h"
+#include "installer/state_checks.h"
+#include "installer/state_db.h"
+#include "installer/target_facts.h"
+#include "installer/transaction.h"
+#include "installer/writer_start.h"
+#include "manifests/bundle_reader.h"
+#include "manifests/errors.h"
+#include "manifests/file_identity.h"
+
+namespace hotfix {
+
+namespace {
+
+void collect_required_hotfixes(const Prerequisite& p, std::vector<std::string>& out) {
+  if (p.type == Prerequisite::Type::kHotfixInstalled) out.push_back(p.value);
+  for (const Prerequisite& c : p.children) collect_required_hotfixes(c, out);
+}
+
+FileMetadata metadata_for(const PlannedFile& f) {
+  FileMetadata m;
+  m.mtime = f.entry.timestamp.unix_seconds();
+  if (f.entry.mode) {
+    m.mode = *f.entry.mode;
+  } else if (f.current) {
+    m.mode = f.current->st_mode & 07777;
+  } else {
+    m.mode = 0644;
+  }
+  if (f.current) {
+    m.uid = f.current->st_uid;
+    m.gid = f.current->st_gid;
+  }
+  return m;
+}
+
+}  // namespace
+
+BundleOrder order_bundles(const std::vector<std::string>& bundles, const TrustStore& trust) {
+  BundleOrder result;
+  struct Node {
+    std::string path, id;
+    std::vector<std::string> needs;
+  };
+  std::vector<Node> nodes;
+  for (const std::string& b : bundles) {
+    BundleReader r = BundleReader::open_verified(b, trust);
+    Node n{b, r.manifest().id, {}};
+    collect_required_hotfixes(r.manifest().prerequisites, n.needs);
+    if (r.manifest().restart != RestartRequirement::kNone) result.may_need_restart = true;
+    nodes.push_back(n);
+  }
+  std::vector<std::string>& order = result.paths;
+  std::set<std::string> placed;
+  while (order.size() < nodes.size()) {
+    bool progress = false;
+    for (const Node& n : nodes) {
+      if (placed.count(n.path)) continue;
+      bool ready = true;
+      for (const std::string& need : n.needs) {
+        for (const Node& m : nodes) {
+          if (m.id == need && !placed.count(m.path) && m.path != n.path) ready = false;
+        }
+      }
+      if (ready) {
+        order.push_back(n.path);
+        placed.insert(n.path);
+        progress = true;
+      }
+    }
+    if (!progress) {
+      throw Error(ErrorKind::kBadInput, "bundles",
+                  "the bundles' prerequisites form a cycle; apply them separately");
+    }
+  }
+  return result;
+}
+
+namespace {
+
+// What one staged copy of a blob needs: its name and the metadata it is given.
+struct Staged {
+  std::string stage;
+  FileMetadata metadata;
+};
+
+// One apply of one bundle. Each step is a method, run in this order by run(): open the
+// state, check that the hotfix applies, plan, draft the transaction's operations and records,
+// check for room, then run the transaction (staging the payloads) and commit.
+class ApplyRun {
+ public:
+  ApplyRun(const InstallerContext& ctx, const std::string& bundle, const TrustStore& trust,
+           const ApplyOptions& options)
+      : ctx_(ctx),
+        options_(options),
+        reader_(BundleReader::open_verified(bundle, trust)),
+        m_(reader_.manifest()),
+        facts_(load_target_facts(ctx.root.path())),
+        fold_(facts_.windows_paths()) {
+    result_.bundle = bundle;
+    result_.id = m_.id;
+    result_.revision = m_.revision;
+  }
+
+  ApplyResult run() {
+    open_state();
+    installed_ = db_->hotfix(m_.id);
+    if (!applicable()) return result_;
+    plan();
+    if (options_.dry_run) {
+      result_.outcome = ApplyOutcome::kDryRun;
+      return result_;
+    }
+    draft();
+    check_room();
+    commit();
+    return result_;
+  }
+
+ private:
+  // The lock (unless the command holds it), the database, and recovery first.
+  void open_state() {
+    if (options_.dry_run) {
+      check_state_dir(ctx_.root, ctx_.state_dir);
+    } else {
+      // Refused before anything is made, the state directory included.
+      if (m_.restart != RestartRequirement::kNone) check_reboot_required_place(ctx_.root);
+      make_state_dir(ctx_);
+      if (!ctx_.held_lock) lock_.emplace(ctx_.root, ctx_.state_dir, ctx_.wait_for_lock);
+    }
+    db_.emplace(StateDb::open(ctx_.show_state("state.db"), options_.dry_run
+                                                               ? StateDb::Mode::kReadOnly
+                                                               : StateDb::Mode::kReadWrite));
+    if (!options_.dry_run) {
+      recover_locked(ctx_, *db_);
+    } else if (ctx_.disk->exists(ctx_.state_file("journal.json"))) {
+      throw Error(ErrorKind::kBusy, ctx_.state_dir,
+                  "an interrupted transaction is pending; run `hotfix-installer recover` first");
+    }
+  }
+
+  HistoryEntry history(const std::string& outcome, const std::string& detail,
+                       const std::string& txid) const {
+    return HistoryEntry{0, unix_now(), "apply", m_.id, m_.revision, outcome, detail, txid};
+  }
+
+  // False with the result set (refused, or already installed) when there is nothing to do.
+  // In this order: architecture, the same revision installed, then refusal().
+  bool applicable() {
+    const Arch arch = m_.bundle->arch;
+    if (arch != facts_.architecture) {
+      return refuse("the bundle is for " + std::string(arch_display(arch)) + "; the target is " +
+                    std::string(arch_display(facts_.architecture)));
+    }
+    if (installed_ && installed_->revision == m_.revision) {
+      result_.outcome = ApplyOutcome::kAlreadyInstalled;
+      result_.reason = m_.id + " revision " + std::to_string(m_.revision) + " is already installed";
+      if (!options_.dry_run) db_->add_history(history("no-op", result_.reason, ""));
+      return false;
+    }
+    if (std::optional<std::string> why = refusal()) return refuse(*why);
+    return true;
+  }
+
+  bool refuse(const std::string& why) {
+    result_.outcome = ApplyOutcome::kNotApplicable;
+    result_.reason = why;
+    if (!options_.dry_run) db_->add_history(history("refused", why, ""));
+    return false;
+  }
+
+  // A lower revision, supersedence, prerequisites, in that order.
+  std::optional<std::string> refusal() const {
+    if (installed_ && installed_->revision > m_.revision) {
+      return "revision " + std::to_string(m_.revision) + " is lower than the installed revision " +
+             std::to_string(installed_->revision) +
+             " (no downgrade by replay; uninstall the installed one first)";
+    }
+    for (const InstalledHotfix& h : db_->hotfixes(false, false)) {
+      if (std::count(h.supersedes.begin(), h.supersedes.end(), m_.id)) {
+        return "superseded by installed hotfix " + h.id;
+      }
+    }
+    PrerequisiteResult prereq = evaluate_prerequisites(m_.prerequisites, prerequisite_context());
+    if (!prereq.satisfied) return prereq.reason;
+    return std::nullopt;
+  }
+
+  PrerequisiteContext prerequisite_context() const {
+    auto installed = [this](const std::string& id) {
+      return db_->hotfix(id).has_value() ||
+             std::count(facts_.hotfixes.begin(), facts_.hotfixes.end(), id) > 0;
+    };
+    auto file_version = [this](const std::string& path) -> std::optional<Version> {
+      try {
+        ResolvedPath p = resolve_under_root(ctx_.root, path, fold_);
+        if (!p.exists) return std::nullopt;
+        FileDescriptor fd = ctx_.root.open_file(p.relative);
+        return identify_fd(fd.get(), ctx_.root.show(p.relative)).version();
+      } catch (const Error&) {
+        return std::nullopt;
+      }
+    };
+    return PrerequisiteContext{facts_, installed, file_version};
+  }
+
+  void plan() {
+    PlanOptions plan_options;
+    plan_options.fold_case = fold_;
+    plan_options.force = options_.force;
+    plan_options.recorded_sha256 = [this](const std::string& path) -> std::optional<Sha256Digest> {
+      auto layers = db_->layers(path, fold_);
+      for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+        if (it->second.action == FileAction::kInstalled ||
+            it->second.action == FileAction::kReplaced) {
+          return it->second.sha256;
+        }
+      }
+      return std::nullopt;
+    };
+    result_.plan = make_plan(m_.architectures.at(m_.bundle->arch), ctx_.root, plan_options);
+  }
+
+  // The transaction's operations and what the database will record.
+  void draft() {
+    txid_ = new_txid();
+    journal_.txid = txid_;
+    journal_.action = "apply";
+    journal_.hotfix_id = m_.id;
+    record_ = hotfix_record();
+    layer_ = db_->next_layer();
+    for (std::size_t i = 0; i < result_.plan.files.size(); ++i) draft_file(i);
+    carry_over();
+    restart_ = db_->restart();
+    result_.restart = m_.restart;
+    result_.restart_required = !journal_.ops.empty() && m_.restart != RestartRequirement::kNone;
+    if (result_.restart_required) {
+      restart_.required = true;
+      restart_.kind = std::max(restart_.kind, m_.restart);
+      if (!std::count(restart_.hotfixes.begin(), restart_.hotfixes.end(), m_.id)) {
+        restart_.hotfixes.push_back(m_.id);
+      }
+    }
+  }
+
+  InstalledHotfix hotfix_record() const {
+    InstalledHotfix record;
+    record.id = m_.id;
+    record.revision = m_.revision;
+    record.title = m_.title;
+    record.arch = m_.bundle->arch;
+    record.language =
+        m_.bundle->language.value_or(m_.languages.empty() ? "" : m_.languages.front());
+    record.restart = m_.restart;
+    record.installed_at = unix_now();
+    record.key_id = m_.bundle->key_id;
+    record.manifest_json = reader_.manifest_json();
+    record.supersedes = m_.supersedes;
+    collect_required_hotfixes(m_.prerequisites, record.requires_hotfixes);
+    return record;
+  }
+
+  // The record and the journal operation of plan entry `i` (docs/state-database.md).
+  void draft_file(std::size_t i) {
+    const PlannedFile& f = result_.plan.files[i];
+    ++counts_[static_cast<int>(f.decision)];
+    if (f.decision == Decision::kNotApplicable) return;
+    InstalledFile rec = promised(f);
+    // An upgrade: the older revision's record of this path.
+    const InstalledFile* old = record_of(installed_, rec.path);
+    if (f.decision == Decision::kSkip) {
+      // An upgrade that leaves the file as it is keeps the older revision's record: its place
+      // in the layering and the backup of what was there before the hotfix.
+      record_.files.push_back(old ? *old : rec);
+      return;
+    }
+    std::string backup = "backups/" + txid_ + "/" + std::to_string(i);
+    JournalOp op;
+    op.kind = JournalOp::Kind::kPut;
+    if (f.decision == Decision::kKeep) {
+      draft_kept(f, old, backup, rec, op);
+    } else {
+      draft_replaced(f, old, backup, rec, op);
+    }
+    op.stage = stage_name(op.path, txid_);
+    by_content_[*f.entry.sha256].push_back({op.stage, metadata_for(f)});
+    staged_sizes_.push_back(f.entry.size);
+    journal_.ops.push_back(op);
+    record_.files.push_back(rec);
+  }
+
+  InstalledFile promised(const PlannedFile& f) const {
+    InstalledFile rec;
+    rec.path = f.target.relative;
+    rec.manifest_path = f.entry.path();
+    rec.version = f.entry.version;
+    rec.size = f.entry.size;
+    rec.sha256 = *f.entry.sha256;
+    rec.mtime = f.entry.timestamp.unix_seconds();
+    rec.mode = metadata_for(f).mode;
+    rec.layer = layer_;
+    rec.action = FileAction::kSkipped;
+    return rec;
+  }
+
+  void draft_kept(const PlannedFile& f, const InstalledFile* old, const std::string& backup,
+                  InstalledFile& rec, JournalOp& op) const {
+    rec.action = FileAction::kKept;
+    op.path = f.target.relative + ".hotfix-new";
+    if (ctx_.disk->exists(op.path)) op.backup = backup;
+    op.keep_backup = false;
+    // The file itself does not change: an upgrade keeps the older revision's place and the
+    // backup of what was there before the hotfix.
+    if (old) {
+      rec.layer = old->layer;
+      rec.backup = old->backup;
+    }
+  }
+
+  void draft_replaced(const PlannedFile& f, const InstalledFile* old, const std::string& backup,
+                      InstalledFile& rec, JournalOp& op) {
+    rec.action = f.decision == Decision::kInstall ? FileAction::kInstalled : FileAction::kReplaced;
+    op.path = f.target.relative;
+    if (f.decision == Decision::kReplace) {
+      op.backup = backup;
+      op.keep_backup = true;
+      rec.backup = backup;
+      result_.replaced_paths.push_back(rec.path);
+      result_.replaced_identities.emplace_back(f.current->st_dev, f.current->st_ino);
+    }
+    if (old && answers_for_path(*old)) {
+      auto layers = db_->layers(rec.path, fold_);
+      if (!layers.empty() && layers.back().first == m_.id) {
+        // The older revision is the top layer: the upgrade takes its place and keeps the
+        // backup of what was there before the hotfix; the older revision's file goes.
+        op.keep_backup = false;
+        rec.layer = old->layer;
+        rec.backup = old->backup;
+        rec.action = rec.backup ? FileAction::kReplaced : FileAction::kInstalled;
+      } else {
+        // A later hotfix layered over the older revision: the older revision's place goes to
+        // it, as on uninstall, and the upgrade, whose file is now the one in place, becomes
+        // the top layer with the backup of the later hotfix's file.
+        hand_on(layers, m_.id, *old, updated_layers_, journal_.discard_after_commit);
+      }
+    }
+    for (const std::string& d : f.target.missing_dirs) {
+      if (created_.insert(d).second) journal_.created_dirs.push_back(d);
+    }
+  }
+
+  // An upgrade carries over the files the older revision had and this one does not list, and
+  // the directories it created; the new ones come outermost first.
+  void carry_over() {
+    if (installed_) {
+      for (const InstalledFile& old : installed_->files) {
+        bool listed = std::any_of(record_.files.begin(), record_.files.end(),
+                                  [&](const InstalledFile& f) { return f.path == old.path; });
+        if (!listed) record_.files.push_back(old);
+      }
+      record_.created_dirs = installed_->created_dirs;
+    }
+    std::sort(journal_.created_dirs.begin(), journal_.created_dirs.end(),
+              [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+    for (const std::string& d : journal_.created_dirs) {
+      if (!std::count(record_.created_dirs.begin(), record_.created_dirs.end(), d)) {
+        record_.created_dirs.push_back(d);
+      }
+    }
+  }
+
+  // A refusal for want of room is recorded, when the disk leaves room for that.
+  void check_room() {
+    try {
+      check_free_space(ctx_.root, staged_sizes_, journal_.created_dirs.size());
+    } catch (const Error& e) {
+      try {
+        db_->add_history(history("refused", e.what(), ""));
+      } catch (const Error&) {
+        // The disk may be too full for the history too; the refusal is reported all the same.
+      }
+      throw;
+    }
+  }
+
+  std::string detail() const {
+    return std::to_string(counts_[0]) + " installed, " + std::to_string(counts_[1]) +
+           " replaced, " + std::to_string(counts_[3]) + " kept, " + std::to_string(counts_[2]) +
+           " skipped, " + std::to_string(counts_[4]) + " not applicable";
+  }
+
+  void commit() {
+    const std::string what = detail();
+    auto committer = [&] {
+      db_->record_apply(record_, history("applied", what, txid_), restart_, updated_layers_);
+    };
+    if (!journal_.ops.empty() || !journal_.discard_after_commit.empty()) {
+      auto stager = [this](const Journal&) { stage(); };
+      if (auto warning = run_transaction(*ctx_.disk, ctx_.state_dir, journal_, stager, committer)) {
+        result_.warnings.push_back(*warning);
+      }
+    } else {
+      ctx_.disk->commit(committer);  // everything was already there: record it, change no file
+    }
+    result_.outcome = ApplyOutcome::kApplied;
+    result_.reason = what;
+  }
+
+  // Writes every blob to each of its staged copies while the bundle streams; skipped files'
+  // blobs are read and checked, not written.
+  void stage() {
+    Disk& disk = *ctx_.disk;
+    const std::vector<Staged>* staged = nullptr;
+    std::vector<std::unique_ptr<WritableFile>> outs;
+    PayloadHandler handler;
+    handler.begin = [&](const Sha256Digest& digest, std::uint64_t) {
+      staged = &by_content_.at(digest);
+      for (const Staged& s : *staged) outs.push_back(disk.create(s.stage, 0600));
+    };
+    handler.data = [&](std::span<const char> bytes) {
+      for (auto& out : outs) out->append(bytes.data(), bytes.size());
+    };
+    handler.end = [&] {
+      // Writeback starts per file (as dpkg does), so that the transaction's one filesystem
+      // sync later finds little left to do.
+      for (auto& out : outs) {
+        out->start_writeback();
+        out->close();
+      }
+      outs.clear();
+      for (const Staged& s : *staged) disk.set_metadata(s.stage, s.metadata);
+    };
+    for_each_payload_read_ahead(
+        reader_, [&](const Sha256Digest& digest) { return by_content_.count(digest) > 0; },
+        handler);
+  }
+
+  const InstallerContext& ctx_;
+  const ApplyOptions options_;
+  BundleReader reader_;
+  const Manifest& m_;
+  const TargetFacts facts_;
+  const bool fold_;
+  std::optional<RootLock> lock_;
+  std::optional<StateDb> db_;
+  std::optional<InstalledHotfix> installed_;
+  ApplyResult result_;
+
+  std::string txid_;
+  Journal journal_;
+  InstalledHotfix record_;
+  RestartState restart_;
+  std::int64_t layer_ = 0;
+  std::map<Sha256Digest, std::vector<Staged>> by_content_;
+  std::set<std::string> created_;
+  std::vector<std::uint64_t> staged_sizes_;
+  std::vector<FileLayer> updated_layers_;  // other hotfixes' records an upgrade hands a backup to
+  int counts_[5] = {};
+};
+
+}  // namespace
+
+ApplyResult apply_bundle(const InstallerContext& ctx, const std::string& bundle_path,
+                         const TrustStore& trust, const ApplyOptions& options) {
+  return ApplyRun(ctx, bundle_path, trust, options).run();
+}
+
+}  // namespace hotfix
