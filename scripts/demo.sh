@@ -107,4 +107,31 @@ diff "$demo/before.txt" "$demo/after.txt"
 echo "identical: $(grep -vc '^dir ' "$demo/before.txt") files, $(grep -c '^dir ' "$demo/before.txt") directories"
 "$installer" history --root "$root"
 
+step "The same on a server's own root: the image as /, in a chroot, with no --root"
+live="$demo/live-x64"
+if [ "$(id -u)" -eq 0 ] && unshare --mount -- true 2>/dev/null; then
+  cp -a "$demo/roots/x64" "$live"
+  mkdir -p "$live/srv"
+  cp "$demo/bundles/KB967131-x64.hotfix" "$demo/keys/release.pub" "$live/srv/"
+  on_live() { scripts/live-root.sh "$live" "$installer" "$@"; }
+  on_live facts >/dev/null  # makes the mount points once, before the snapshot
+  snapshot "$live" > "$demo/live-before.txt"
+  set +e
+  on_live apply /srv/KB967131-x64.hotfix --trust /srv/release.pub > "$demo/live-apply.txt"
+  code=$?
+  set -e
+  tail -n 1 "$demo/live-apply.txt"
+  echo "exit code $code (10: applied, restart required)"
+  [ "$code" -eq 10 ]
+  on_live verify
+  on_live status || true
+  on_live uninstall KB967131 > "$demo/live-uninstall.txt" || true
+  tail -n 1 "$demo/live-uninstall.txt"
+  snapshot "$live" > "$demo/live-after.txt"
+  diff "$demo/live-before.txt" "$demo/live-after.txt"
+  echo "identical after uninstall; the state stayed inside the image: $(ls "$live/var/lib/hotfix" | tr '\n' ' ')"
+else
+  echo "skipped: a chroot in a private mount namespace needs root"
+fi
+
 step "Done: bundles in $demo/bundles/, the applied-and-removed image in $root"
