@@ -108,7 +108,7 @@ class ApplyRun {
         options_(options),
         reader_(BundleReader::open_verified(bundle, trust)),
         m_(reader_.manifest()),
-        facts_(load_target_facts(ctx.root.path())),
+        facts_(load_target_facts(ctx.root)),
         fold_(facts_.windows_paths()) {
     result_.bundle = bundle;
     result_.id = m_.id;

@@ -350,7 +350,7 @@ int cmd_status(const Options& o) {
 
 int cmd_facts(const Options& o) {
   InstallerContext ctx = context(o);
-  TargetFacts facts = load_target_facts(root_display(ctx));
+  TargetFacts facts = load_target_facts(ctx.root);
   if (o.json) {
     print_json(facts_to_json(facts));
   } else {

@@ -92,9 +92,18 @@ struct Walk {
 
 }  // namespace
 
-ResolvedPath resolve_under_root(const Root& root, const std::string& manifest_path,
-                                bool fold_case) {
-  const std::string where = manifest_path;
+namespace {
+
+struct Resolution {
+  bool fold_case = false;
+  bool follow_last = false;   // the last component may be a link to the file (a reader's view)
+  bool clamp_dotdot = false;  // ".." at the root stays at the root, as under chroot(2)
+  bool show_root = false;     // errors name the path with the root, not as the manifest does
+};
+
+ResolvedPath resolve(const Root& root, const std::string& manifest_path, const Resolution& how) {
+  const bool fold_case = how.fold_case;
+  const std::string where = how.show_root ? root.show(manifest_path) : manifest_path;
   std::deque<std::string> pending;
   for (auto& p : split(manifest_path)) pending.push_back(p);
   if (pending.empty()) throw Error(ErrorKind::kBadInput, where, "empty destination path");
@@ -129,6 +138,7 @@ ResolvedPath resolve_under_root(const Root& root, const std::string& manifest_pa
       continue;
     }
     if (name == "..") {  // only from a symbolic link's target
+      if (walk.resolved.empty() && how.clamp_dotdot) continue;
       if (walk.resolved.empty()) {
         throw Error(ErrorKind::kBadInput, where, "path escapes the root through a symbolic link");
       }
@@ -156,7 +166,7 @@ ResolvedPath resolve_under_root(const Root& root, const std::string& manifest_pa
       throw SystemError(root.show(rel), "stat", errno);
     }
     if (S_ISLNK(st.st_mode)) {
-      if (at_end) {
+      if (at_end && !how.follow_last) {
         throw Error(ErrorKind::kBadInput, where,
                     "is a symbolic link on the target; only regular files are replaced");
       }
@@ -186,6 +196,19 @@ ResolvedPath resolve_under_root(const Root& root, const std::string& manifest_pa
   }
   result.relative = join(walk.resolved);
   return result;
+}
+
+}  // namespace
+
+ResolvedPath resolve_under_root(const Root& root, const std::string& manifest_path,
+                                bool fold_case) {
+  return resolve(root, manifest_path, {fold_case, false, false, false});
+}
+
+std::optional<std::string> resolve_to_read(const Root& root, const std::string& path) {
+  ResolvedPath p = resolve(root, path, {false, true, true, true});
+  if (!p.exists) return std::nullopt;
+  return p.relative;
 }
 
 }  // namespace hotfix

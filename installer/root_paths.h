@@ -3,6 +3,7 @@
 // spelling already on disk (the article says Appcmd.exe, the server has appcmd.exe).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,5 +26,12 @@ struct ResolvedPath {
 // directory or a special file. The result names only real directories: from then on the
 // transaction opens it without following any link. Throws Error(kBadInput) naming the path.
 ResolvedPath resolve_under_root(const Root& root, const std::string& manifest_path, bool fold_case);
+
+// The regular file at `path` as a chroot into the root would find it, for reading the
+// target's own files (etc/os-release, etc/hotfix/system.json): every link followed, the last
+// one too, under the same owner rule for directory links, and ".." at the root staying at the
+// root; nothing outside. The relative path of the file through real directories, or nullopt
+// when it does not exist. Throws Error(kBadInput) for a loop or something other than a file.
+std::optional<std::string> resolve_to_read(const Root& root, const std::string& path);
 
 }  // namespace hotfix

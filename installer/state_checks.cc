@@ -130,21 +130,4 @@ void check_journal(const Journal& j, std::string_view state_dir, const std::stri
   }
 }
 
-void check_record(const std::string& id, const InstalledFile& f, std::string_view state_dir,
-                  const std::string& source) {
-  const std::string where = source + " (" + id + ")";
-  check_state_path(f.path, state_dir, where, "file");
-  if (f.backup && !is_backup_name(*f.backup)) {
-    state_damaged(where, "backup \"" + *f.backup + "\" of \"" + f.path + "\" is not a backup name");
-  }
-}
-
-void check_hotfix(const InstalledHotfix& h, std::string_view state_dir, const std::string& source) {
-  if (!is_valid_id(h.id)) state_damaged(source, "hotfix id \"" + h.id + "\" is malformed");
-  for (const InstalledFile& f : h.files) check_record(h.id, f, state_dir, source);
-  for (const std::string& d : h.created_dirs) {
-    check_state_path(d, state_dir, source + " (" + h.id + ")", "created directory");
-  }
-}
-
 }  // namespace hotfix

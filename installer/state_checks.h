@@ -37,10 +37,4 @@ void check_state_dir(const Root& root, const std::string& state_dir);
 // Every field of a journal read back from `source`.
 void check_journal(const Journal& journal, std::string_view state_dir, const std::string& source);
 
-// One file record of hotfix `id` read from the database, and its directories.
-void check_record(const std::string& id, const InstalledFile& file, std::string_view state_dir,
-                  const std::string& source);
-void check_hotfix(const InstalledHotfix& hotfix, std::string_view state_dir,
-                  const std::string& source);
-
 }  // namespace hotfix

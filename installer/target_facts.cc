@@ -9,9 +9,9 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <utility>
 
+#include "installer/root_paths.h"
 #include "manifests/case_fold.h"
 #include "manifests/destination.h"
 #include "manifests/errors.h"
@@ -29,7 +29,6 @@ constexpr auto kSystemFactsFields = std::to_array<std::string_view>(
 constexpr int kMaxSystemFactsDepth = 8;
 constexpr std::size_t kMaxProductBytes = 256;
 constexpr std::uint64_t kMaxServicePack = 255;
-constexpr int kMaxSymlinks = 40;  // as the kernel's path walk allows
 
 constexpr std::string_view kExpectFamily = "\"windows\" or \"linux\"";
 constexpr std::string_view kExpectProduct =
@@ -47,84 +46,12 @@ std::string expected(std::string_view what) { return " (expected " + std::string
 
 std::string lower(std::string_view text) { return ascii_lower(text); }
 
-std::string join_root(const std::string& root, std::string_view relative) {
-  if (!root.empty() && root.back() == '/') return root + std::string(relative);
-  return root + "/" + std::string(relative);
-}
-
-std::vector<std::string> split_path(std::string_view path) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    std::size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    if (end > start) parts.emplace_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  return parts;
-}
-
-// Follows symbolic links as if `root` were "/", as chroot(2) would, so that an absolute link
-// inside the root (Debian's /etc/os-release may be one) never reaches the host's files.
-// nullopt when the path does not exist; SystemError for any other failure.
-std::optional<std::string> resolve_in_root(const std::string& root, std::string_view relative) {
-  std::vector<std::string> done;
-  std::deque<std::string> todo;
-  for (std::string& part : split_path(relative)) todo.push_back(std::move(part));
-  int links = 0;
-  auto current = [&] {
-    std::string path = root;
-    for (const std::string& part : done) path = join_root(path, part);
-    return path;
-  };
-  while (!todo.empty()) {
-    std::string part = std::move(todo.front());
-    todo.pop_front();
-    if (part == ".") continue;
-    if (part == "..") {
-      if (!done.empty()) done.pop_back();  // ".." at the root stays at the root
-      continue;
-    }
-    done.push_back(part);
-    const std::string path = current();
-    struct stat info {};
-    if (::lstat(path.c_str(), &info) != 0) {
-      if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
-      throw SystemError(path, "lstat", errno);
-    }
-    if (!S_ISLNK(info.st_mode)) continue;
-    if (++links > kMaxSymlinks) throw SystemError(path, "resolve", ELOOP);
-    std::string target(static_cast<std::size_t>(info.st_size > 0 ? info.st_size : 0) + 256, '\0');
-    while (true) {
-      ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
-      if (n < 0) throw SystemError(path, "readlink", errno);
-      if (static_cast<std::size_t>(n) < target.size()) {
-        target.resize(static_cast<std::size_t>(n));
-        break;
-      }
-      target.resize(target.size() * 2);  // the link grew since lstat
-    }
-    done.pop_back();
-    if (!target.empty() && target[0] == '/') done.clear();
-    std::vector<std::string> parts = split_path(target);
-    todo.insert(todo.begin(), parts.begin(), parts.end());
-  }
-  return current();
-}
-
-// The whole of a regular file of at most `limit` bytes. `shown` names it in errors.
-std::string read_small_file(const std::string& path, const std::string& shown, std::size_t limit,
+// The whole of the regular file `rel` under the root, of at most `limit` bytes. A FIFO or a
+// device is refused without being opened for a blocking read.
+std::string read_small_file(const Root& root, const std::string& rel, std::size_t limit,
                             std::string_view what) {
-  // O_NONBLOCK: a FIFO planted there must not hang the installer; it is refused below.
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
-  if (fd.get() < 0) throw SystemError(shown, "open", errno);
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) throw SystemError(shown, "fstat", errno);
-  if (!S_ISREG(info.st_mode)) {
-    throw Error(ErrorKind::kBadInput, shown,
-                "is not a regular file (expected " + std::string(what) + ")");
-  }
-  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  const std::string shown = root.show(rel);
+  FileDescriptor fd = root.open_file(rel);
   std::string text;
   char buffer[65536];
   while (text.size() <= limit) {
@@ -155,13 +82,6 @@ void check_root(const std::string& root) {
   if (!S_ISDIR(info.st_mode)) {
     throw Error(ErrorKind::kBadInput, root, "is not a directory (expected the target's root)");
   }
-}
-
-bool is_host_root(const std::string& root) {
-  struct stat a {};
-  struct stat b {};
-  return ::stat(root.c_str(), &a) == 0 && ::stat("/", &b) == 0 && a.st_dev == b.st_dev &&
-         a.st_ino == b.st_ino;
 }
 
 // Reads system.json's tree into facts, reporting each problem at its field.
@@ -241,18 +161,18 @@ TargetFacts read_facts(JsonContext& context, const Json& root) {
 }
 
 // Detects the facts of a Linux root that has no system.json.
-TargetFacts detect_linux(const std::string& root) {
+TargetFacts detect_linux(const Root& root) {
   TargetFacts facts;
   facts.family = "linux";
   facts.product = "unknown";
 
   std::string release_shown;
   for (std::string_view candidate : {"etc/os-release", "usr/lib/os-release"}) {
-    std::optional<std::string> path = resolve_in_root(root, candidate);
+    std::optional<std::string> path = resolve_to_read(root, std::string(candidate));
     if (!path) continue;
-    release_shown = join_root(root, candidate);
-    std::map<std::string, std::string> values = parse_os_release(
-        read_small_file(*path, release_shown, kMaxOsReleaseBytes, "an os-release file"));
+    release_shown = root.show(candidate);
+    std::map<std::string, std::string> values =
+        parse_os_release(read_small_file(root, *path, kMaxOsReleaseBytes, "an os-release file"));
     // os-release(5): both default to "Linux".
     facts.product = "Linux";
     if (auto it = values.find("NAME"); it != values.end() && !it->second.empty()) {
@@ -266,20 +186,20 @@ TargetFacts detect_linux(const std::string& root) {
     }
     break;
   }
-  facts.source = release_shown.empty()
-                     ? "detected: no " + join_root(root, "etc/os-release") + " or " +
-                           join_root(root, "usr/lib/os-release") + ", product unknown"
-                     : "detected from " + release_shown;
+  facts.source = release_shown.empty() ? "detected: no " + root.show("etc/os-release") + " or " +
+                                             root.show("usr/lib/os-release") + ", product unknown"
+                                       : "detected from " + release_shown;
 
   // A root other than "/" may be another machine's: its own executables say what it runs.
-  if (!is_host_root(root)) {
+  if (!root.live()) {
     for (std::string_view candidate : {"bin/sh", "usr/bin/env"}) {
       try {
-        std::optional<std::string> path = resolve_in_root(root, candidate);
+        std::optional<std::string> path = resolve_to_read(root, std::string(candidate));
         if (!path) continue;
-        if (std::optional<Arch> arch = identify_file(*path).arch()) {
+        FileDescriptor fd = root.open_file(*path);
+        if (std::optional<Arch> arch = identify_fd(fd.get(), root.show(*path)).arch()) {
           facts.architecture = *arch;
-          facts.source += "; architecture from " + join_root(root, candidate);
+          facts.source += "; architecture from " + root.show(candidate);
           return facts;
         }
       } catch (const Error&) {
@@ -322,14 +242,17 @@ TargetFacts parse_system_facts(std::string_view json_text, const std::string& so
   return facts;
 }
 
-TargetFacts load_target_facts(const std::string& root) {
-  check_root(root);
-  if (std::optional<std::string> path = resolve_in_root(root, kSystemFactsPath)) {
-    const std::string shown = join_root(root, kSystemFactsPath);
-    return parse_system_facts(read_small_file(*path, shown, kMaxSystemFactsBytes, "system.json"),
-                              shown);
+TargetFacts load_target_facts(const Root& root) {
+  if (std::optional<std::string> path = resolve_to_read(root, std::string(kSystemFactsPath))) {
+    return parse_system_facts(read_small_file(root, *path, kMaxSystemFactsBytes, "system.json"),
+                              root.show(kSystemFactsPath));
   }
   return detect_linux(root);
+}
+
+TargetFacts load_target_facts(const std::string& root) {
+  check_root(root);
+  return load_target_facts(Root::open(root));
 }
 
 std::map<std::string, std::string> parse_os_release(std::string_view text) {

@@ -4,6 +4,8 @@
 // Documented in docs/target-facts.md.
 #pragma once
 
+#include "installer/root.h"
+
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -42,6 +44,8 @@ struct TargetFacts {
 
 // Throws Error(kBadInput) when the root is not a directory or system.json is invalid (naming
 // the field), SystemError when a file that exists cannot be read.
+// Every file is read through the root's descriptor (installer/root_paths.h, resolve_to_read).
+TargetFacts load_target_facts(const Root& root);
 TargetFacts load_target_facts(const std::string& root);
 
 // system.json's text on its own; `source` names it in errors and becomes facts.source.

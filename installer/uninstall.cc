@@ -17,152 +17,188 @@
 
 namespace hotfix {
 
-UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id) {
-  Disk& disk = *ctx.disk;
-  const std::string& state = ctx.state_dir;
-  check_state_dir(ctx.root, state);
-  if (!disk.exists(ctx.state_file("state.db"))) {
-    throw Error(ErrorKind::kNotApplicable, id, "is not installed (no hotfix is)");
-  }
-  TargetFacts facts = load_target_facts(ctx.root.path());
-  const bool fold = facts.windows_paths();
-  std::optional<RootLock> lock;
-  if (!ctx.held_lock) lock.emplace(ctx.root, state, ctx.wait_for_lock);
-  StateDb db = StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadWrite);
-  recover_locked(ctx, db);
+namespace {
 
-  std::optional<InstalledHotfix> h = db.hotfix(id);
-  if (!h) throw Error(ErrorKind::kNotApplicable, id, "is not installed");
-  check_hotfix(*h, state, ctx.show_state("state.db"));
-  for (const InstalledHotfix& other : db.hotfixes(false, false)) {
-    if (other.id != id &&
-        std::count(other.requires_hotfixes.begin(), other.requires_hotfixes.end(), id)) {
-      HistoryEntry e{0,
-                     unix_now(),
-                     "uninstall",
-                     id,
-                     h->revision,
-                     "refused",
-                     "installed hotfix " + other.id + " requires it",
-                     ""};
-      db.add_history(e);
-      throw Error(ErrorKind::kNotApplicable, id,
+// One uninstall of one hotfix. Each step is a method, run in this order by run(): open the
+// state, check that no installed hotfix needs this one, draft what happens to each of its
+// files and directories (docs/state-database.md, "Layering"), then run the transaction and
+// commit.
+class UninstallRun {
+ public:
+  UninstallRun(const InstallerContext& ctx, const std::string& id)
+      : ctx_(ctx), id_(id), fold_(load_target_facts(ctx.root).windows_paths()) {
+    result_.id = id;
+  }
+
+  UninstallResult run() {
+    open_state();
+    check_not_required();
+    journal_.txid = new_txid();
+    journal_.action = "uninstall";
+    journal_.hotfix_id = id_;
+    for (std::size_t i = 0; i < hotfix_.files.size(); ++i) draft_file(i);
+    draft_dirs();
+    draft_restart();
+    commit();
+    return result_;
+  }
+
+ private:
+  void open_state() {
+    if (!ctx_.held_lock) lock_.emplace(ctx_.root, ctx_.state_dir, ctx_.wait_for_lock);
+    db_.emplace(StateDb::open(ctx_.show_state("state.db"), StateDb::Mode::kReadWrite));
+    recover_locked(ctx_, *db_);
+    std::optional<InstalledHotfix> h = db_->hotfix(id_);
+    if (!h) throw Error(ErrorKind::kNotApplicable, id_, "is not installed");
+    hotfix_ = std::move(*h);
+  }
+
+  HistoryEntry history(const std::string& outcome, const std::string& detail,
+                       const std::string& txid) const {
+    return HistoryEntry{0, unix_now(), "uninstall", id_, hotfix_.revision, outcome, detail, txid};
+  }
+
+  void check_not_required() {
+    for (const InstalledHotfix& other : db_->hotfixes(false, false)) {
+      if (other.id == id_ ||
+          !std::count(other.requires_hotfixes.begin(), other.requires_hotfixes.end(), id_)) {
+        continue;
+      }
+      db_->add_history(history("refused", "installed hotfix " + other.id + " requires it", ""));
+      throw Error(ErrorKind::kNotApplicable, id_,
                   "cannot be uninstalled: installed hotfix " + other.id +
                       " names it as a prerequisite (uninstall " + other.id + " first)");
     }
   }
 
-  const std::string txid = new_txid();
-  Journal journal;
-  journal.txid = txid;
-  journal.action = "uninstall";
-  journal.hotfix_id = id;
-  std::vector<FileLayer> updated;
-  std::map<std::string, std::string>
-      link_sources;  // stage (root-relative) -> backup (state-relative)
-  UninstallResult result;
-  result.id = id;
-  int i = 0;
-  for (const InstalledFile& f : h->files) {
-    std::string backup = "backups/" + txid + "/" + std::to_string(i++);
+  // What happens to the hotfix's record `i` and the file it answers for.
+  void draft_file(std::size_t i) {
+    const InstalledFile& f = hotfix_.files[i];
+    const std::string backup = "backups/" + journal_.txid + "/" + std::to_string(i);
+    Disk& disk = *ctx_.disk;
     if (f.action == FileAction::kKept) {
       std::string extra = f.path + ".hotfix-new";
       if (disk.exists(extra)) {
-        journal.ops.push_back({JournalOp::Kind::kRemove, extra, "", backup, false});
-        result.files.emplace_back(extra, "removed");
+        journal_.ops.push_back({JournalOp::Kind::kRemove, extra, "", backup, false});
+        result_.files.emplace_back(extra, "removed");
       }
     }
     if (!answers_for_path(f)) {
       if (f.action == FileAction::kSkipped) {
-        result.files.emplace_back(f.path, "left as it was (the hotfix had skipped it)");
+        result_.files.emplace_back(f.path, "left as it was (the hotfix had skipped it)");
       }
-      continue;
+      return;
     }
-    auto layers = db.layers(f.path, fold);
-    if (auto later = hand_on(layers, id, f, updated, journal.discard_after_commit)) {
+    auto layers = db_->layers(f.path, fold_);
+    if (auto later = hand_on(layers, id_, f, updated_, journal_.discard_after_commit)) {
       // A later hotfix layered over this file since: its file stays, and it now displaces
       // what this hotfix had displaced.
-      result.files.emplace_back(f.path, "kept " + *later + "'s version (installed later)");
-      continue;
+      result_.files.emplace_back(f.path, "kept " + *later + "'s version (installed later)");
+      return;
     }
     if (f.action == FileAction::kKept) {
       // The administrator changed the file after the hotfix put it there: it stays, as rpm
       // leaves a changed configuration file; what the hotfix had displaced is not needed.
-      if (f.backup) journal.discard_after_commit.push_back(*f.backup);
-      result.files.emplace_back(f.path, "left as the administrator changed it");
-      continue;
+      if (f.backup) journal_.discard_after_commit.push_back(*f.backup);
+      result_.files.emplace_back(f.path, "left as the administrator changed it");
+      return;
     }
-    bool present = disk.exists(f.path);
+    draft_restore(f, disk.exists(f.path), backup);
+  }
+
+  // The top layer goes: what it displaced comes back, or the file goes if there was none.
+  void draft_restore(const InstalledFile& f, bool present, const std::string& backup) {
     if (f.backup) {
-      JournalOp op{JournalOp::Kind::kPut, f.path, stage_name(f.path, txid),
+      JournalOp op{JournalOp::Kind::kPut, f.path, stage_name(f.path, journal_.txid),
                    present ? std::optional<std::string>(backup) : std::nullopt, false};
-      link_sources[op.stage] = *f.backup;
-      journal.ops.push_back(op);
-      journal.discard_after_commit.push_back(*f.backup);
-      result.files.emplace_back(f.path, "restored");
+      link_sources_[op.stage] = *f.backup;
+      journal_.ops.push_back(op);
+      journal_.discard_after_commit.push_back(*f.backup);
+      result_.files.emplace_back(f.path, "restored");
     } else if (present) {
-      journal.ops.push_back({JournalOp::Kind::kRemove, f.path, "", backup, false});
-      result.files.emplace_back(f.path, "removed (it did not exist before)");
+      journal_.ops.push_back({JournalOp::Kind::kRemove, f.path, "", backup, false});
+      result_.files.emplace_back(f.path, "removed (it did not exist before)");
     }
   }
+
   // The directories it created: one that still holds another installed hotfix's files is
   // handed on to that hotfix; the others are removed once committed, when empty, deepest
   // first (one that holds anything else stays).
-  std::vector<DirOwner> handed_dirs;
-  if (!h->created_dirs.empty()) {
-    std::vector<InstalledHotfix> others = db.hotfixes(true, false);
-    for (auto dir = h->created_dirs.rbegin(); dir != h->created_dirs.rend(); ++dir) {
+  void draft_dirs() {
+    if (hotfix_.created_dirs.empty()) return;
+    std::vector<InstalledHotfix> others = db_->hotfixes(true, false);
+    for (auto dir = hotfix_.created_dirs.rbegin(); dir != hotfix_.created_dirs.rend(); ++dir) {
       bool taken = false;
       for (const InstalledHotfix& other : others) {
-        if (other.id == id) continue;
+        if (other.id == id_) continue;
         bool needs = std::any_of(other.files.begin(), other.files.end(), [&](const auto& f) {
-          return f.path != *dir && path_under(f.path, *dir, fold);
+          return f.path != *dir && path_under(f.path, *dir, fold_);
         });
         if (needs) {
-          handed_dirs.emplace_back(other.id, *dir);
+          handed_dirs_.emplace_back(other.id, *dir);
           taken = true;
         }
       }
-      if (!taken) journal.remove_dirs_after_commit.push_back(*dir);
+      if (!taken) journal_.remove_dirs_after_commit.push_back(*dir);
     }
   }
 
-  RestartState restart = db.restart();
-  result.restart_required = !journal.ops.empty() && h->restart != RestartRequirement::kNone;
-  if (result.restart_required) check_reboot_required_place(ctx.root);
-  if (result.restart_required) {
-    restart.required = true;
-    restart.kind = std::max(restart.kind, h->restart);
-  }
-  restart.hotfixes.erase(std::remove(restart.hotfixes.begin(), restart.hotfixes.end(), id),
-                         restart.hotfixes.end());
-  if (result.restart_required) restart.hotfixes.push_back(id + " (uninstalled)");
-  HistoryEntry entry{0,
-                     unix_now(),
-                     "uninstall",
-                     id,
-                     h->revision,
-                     "uninstalled",
-                     std::to_string(result.files.size()) + " files handled",
-                     txid};
-
-  auto stager = [&](const Journal&) {
-    for (const auto& [stage, backup] : link_sources) {
-      link_or_copy(disk, state + "/" + backup, stage);
+  void draft_restart() {
+    restart_ = db_->restart();
+    result_.restart_required =
+        !journal_.ops.empty() && hotfix_.restart != RestartRequirement::kNone;
+    if (result_.restart_required) {
+      check_reboot_required_place(ctx_.root);
+      restart_.required = true;
+      restart_.kind = std::max(restart_.kind, hotfix_.restart);
     }
-  };
-  auto committer = [&] { db.record_uninstall(id, updated, entry, restart, handed_dirs); };
-  if (journal.ops.empty() && journal.discard_after_commit.empty() &&
-      journal.remove_dirs_after_commit.empty()) {
-    disk.commit(committer);
-  } else {
+    std::erase(restart_.hotfixes, id_);
+    if (result_.restart_required) restart_.hotfixes.push_back(id_ + " (uninstalled)");
+  }
+
+  void commit() {
+    HistoryEntry entry = history(
+        "uninstalled", std::to_string(result_.files.size()) + " files handled", journal_.txid);
+    auto committer = [&] { db_->record_uninstall(id_, updated_, entry, restart_, handed_dirs_); };
+    if (journal_.ops.empty() && journal_.discard_after_commit.empty() &&
+        journal_.remove_dirs_after_commit.empty()) {
+      ctx_.disk->commit(committer);
+      return;
+    }
     // Also without file operations: the backups this uninstall makes obsolete are removed
     // under the journal, so that a crash after the commit cannot leave them behind.
-    if (auto warning = run_transaction(disk, state, journal, stager, committer)) {
-      result.warnings.push_back(*warning);
+    auto stager = [this](const Journal&) {
+      for (const auto& [stage, backup] : link_sources_) {
+        link_or_copy(*ctx_.disk, ctx_.state_dir + "/" + backup, stage);
+      }
+    };
+    if (auto warning = run_transaction(*ctx_.disk, ctx_.state_dir, journal_, stager, committer)) {
+      result_.warnings.push_back(*warning);
     }
   }
-  return result;
+
+  const InstallerContext& ctx_;
+  const std::string id_;
+  const bool fold_;
+  std::optional<RootLock> lock_;
+  std::optional<StateDb> db_;
+  InstalledHotfix hotfix_;
+  UninstallResult result_;
+  Journal journal_;
+  std::vector<FileLayer> updated_;
+  std::map<std::string, std::string> link_sources_;  // stage (root-relative) -> backup
+  std::vector<DirOwner> handed_dirs_;
+  RestartState restart_;
+};
+
+}  // namespace
+
+UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id) {
+  check_state_dir(ctx.root, ctx.state_dir);
+  if (!ctx.disk->exists(ctx.state_file("state.db"))) {
+    throw Error(ErrorKind::kNotApplicable, id, "is not installed (no hotfix is)");
+  }
+  return UninstallRun(ctx, id).run();
 }
 
 }  // namespace hotfix

@@ -576,3 +576,16 @@ TEST_CASE("facts_to_json gives every fact, the description and the source, in or
   CHECK(u["architecture"] == "ia64");
   CHECK(u["hotfixes"] == nlohmann::ordered_json::array());
 }
+
+TEST_CASE("A FIFO where system.json goes is refused at once, not waited on") {
+  TempDir root;
+  fs::create_directories(root / "etc/hotfix");
+  REQUIRE(::mkfifo((root / "etc/hotfix/system.json").c_str(), 0600) == 0);
+  try {
+    load(root);
+    FAIL("no error");
+  } catch (const hotfix::Error& e) {
+    CHECK(e.where() == facts_path(root));
+    CHECK_THAT(e.message(), Contains("not a regular file"));
+  }
+}
