@@ -21,6 +21,7 @@
 #include "installer/target_facts.h"
 #include "installer/verify.h"
 #include "installer/writer_activity.h"
+#include "manifests/cli_shell.h"
 #include "manifests/errors.h"
 #include "manifests/manifest_json.h"
 
@@ -44,8 +45,6 @@ struct Options {
   std::string id;
   bool cancel_restart = false;
 };
-
-void print_json(const json& doc) { std::cout << doc.dump(2) << "\n"; }
 
 std::string utc(std::int64_t t) { return Timestamp(t).iso8601(); }
 
@@ -74,10 +73,6 @@ std::string root_display(const InstallerContext& ctx) { return ctx.root.path(); 
 StateDb open_db_readonly(const InstallerContext& ctx) {
   check_state_dir(ctx.root, ctx.state_dir);
   return StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadOnly);
-}
-
-void print_warnings(const std::vector<std::string>& warnings) {
-  for (const std::string& w : warnings) std::cerr << kProgram << ": warning: " << w << "\n";
 }
 
 json plan_json(const Plan& plan) {
@@ -164,7 +159,7 @@ int cmd_apply(const Options& o) {
       old_files.push_back({r.replaced_identities[i].first, r.replaced_identities[i].second,
                            ctx.root.show(r.replaced_paths[i])});
     }
-    print_warnings(r.warnings);
+    print_warnings(kProgram, r.warnings);
     const char* outcome = r.outcome == ApplyOutcome::kApplied            ? "applied"
                           : r.outcome == ApplyOutcome::kAlreadyInstalled ? "already installed"
                           : r.outcome == ApplyOutcome::kDryRun           ? "dry run"
@@ -230,7 +225,7 @@ int cmd_uninstall(const Options& o) {
   }
   lock_for_writing(ctx);  // the restart below is settled under the same lock
   UninstallResult r = uninstall_hotfix(ctx, o.id);
-  print_warnings(r.warnings);
+  print_warnings(kProgram, r.warnings);
   json restart_doc = nullptr;
   RestartState state = settle_restart_after_uninstall(ctx, request, r.id, r.restart_required);
   if (r.restart_required) restart_doc = restart_text(state);
@@ -459,16 +454,6 @@ int cmd_verify(const Options& o) {
   return in_change ? static_cast<int>(ExitCode::kBusy) : 0;
 }
 
-void print_error(const Error& e, bool as_json) {
-  std::vector<std::string> lines = e.lines();
-  for (const std::string& l : lines) std::cerr << kProgram << ": error: " << l << "\n";
-  if (as_json) {
-    print_json({{"ok", false},
-                {"exit_code", static_cast<int>(exit_code_for(e.kind()))},
-                {"errors", lines}});
-  }
-}
-
 }  // namespace
 
 int installer_main(int argc, char** argv) {
@@ -540,7 +525,7 @@ int installer_main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : static_cast<int>(ExitCode::kBadInput);
   }
-  try {
+  return run_command(kProgram, o.json, [&] {
     if (*apply) return cmd_apply(o);
     if (*uninstall) return cmd_uninstall(o);
     if (*list) return cmd_list(o);
@@ -549,14 +534,8 @@ int installer_main(int argc, char** argv) {
     if (*status) return cmd_status(o);
     if (*recover_cmd) return cmd_recover(o);
     if (*facts) return cmd_facts(o);
-  } catch (const Error& e) {
-    print_error(e, o.json);
-    return static_cast<int>(exit_code_for(e.kind()));
-  } catch (const std::exception& e) {
-    std::cerr << kProgram << ": internal error: " << e.what() << "\n";
     return static_cast<int>(ExitCode::kInternal);
-  }
-  return static_cast<int>(ExitCode::kInternal);
+  });
 }
 
 }  // namespace hotfix

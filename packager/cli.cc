@@ -7,6 +7,7 @@
 
 #include "manifests/bundle_format.h"
 #include "manifests/bundle_reader.h"
+#include "manifests/cli_shell.h"
 #include "manifests/errors.h"
 #include "manifests/manifest_json.h"
 #include "manifests/signature.h"
@@ -42,8 +43,6 @@ struct Options {
   int level = 3;
   int threads = 2;
 };
-
-void print_json(const json& doc) { std::cout << doc.dump(2) << "\n"; }
 
 Arch parse_arch_option(const std::string& text, const std::string& option) {
   auto arch = parse_arch(text);
@@ -309,16 +308,6 @@ int cmd_describe(const Options& o) {
   return 0;
 }
 
-void print_error(const Error& e, bool as_json) {
-  std::vector<std::string> lines = e.lines();
-  for (const std::string& l : lines) std::cerr << kProgram << ": error: " << l << "\n";
-  if (as_json) {
-    print_json({{"ok", false},
-                {"exit_code", static_cast<int>(exit_code_for(e.kind()))},
-                {"errors", lines}});
-  }
-}
-
 }  // namespace
 
 int packager_main(int argc, char** argv) {
@@ -385,21 +374,15 @@ int packager_main(int argc, char** argv) {
     return code == 0 ? 0 : static_cast<int>(ExitCode::kBadInput);
   }
 
-  try {
+  return run_command(kProgram, o.json, [&] {
     if (*keygen) return cmd_keygen(o);
     if (*scan) return cmd_scan(o);
     if (*build) return cmd_build(o);
     if (*inspect) return cmd_inspect(o);
     if (*verify) return cmd_verify(o);
     if (*describe) return cmd_describe(o);
-  } catch (const Error& e) {
-    print_error(e, o.json);
-    return static_cast<int>(exit_code_for(e.kind()));
-  } catch (const std::exception& e) {
-    std::cerr << kProgram << ": internal error: " << e.what() << "\n";
     return static_cast<int>(ExitCode::kInternal);
-  }
-  return static_cast<int>(ExitCode::kInternal);
+  });
 }
 
 }  // namespace hotfix
