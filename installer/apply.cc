@@ -14,6 +14,7 @@
 #include "installer/restart.h"
 #include "installer/state_checks.h"
 #include "installer/state_db.h"
+#include "installer/state_store.h"
 #include "installer/target_facts.h"
 #include "installer/transaction.h"
 #include "installer/writer_start.h"
@@ -133,17 +134,14 @@ class ApplyRun {
  private:
   // The lock (unless the command holds it), the database, and recovery first.
   void open_state() {
-    if (options_.dry_run) {
-      check_state_dir(ctx_.root, ctx_.state_dir);
-    } else {
+    if (!options_.dry_run) {
       // Refused before anything is made, the state directory included.
       if (m_.restart != RestartRequirement::kNone) check_reboot_required_place(ctx_.root);
       make_state_dir(ctx_);
       if (!ctx_.held_lock) lock_.emplace(ctx_.root, ctx_.state_dir, ctx_.wait_for_lock);
     }
-    db_.emplace(StateDb::open(ctx_.show_state("state.db"), options_.dry_run
-                                                               ? StateDb::Mode::kReadOnly
-                                                               : StateDb::Mode::kReadWrite));
+    db_.emplace(open_state_db(
+        ctx_, options_.dry_run ? StateDb::Mode::kReadOnly : StateDb::Mode::kReadWrite));
     if (!options_.dry_run) {
       recover_locked(ctx_, *db_);
     } else if (ctx_.disk->exists(ctx_.state_file("journal.json"))) {

@@ -18,6 +18,7 @@
 #include "installer/root_lock.h"
 #include "installer/state_checks.h"
 #include "installer/state_db.h"
+#include "installer/state_store.h"
 #include "installer/target_facts.h"
 #include "installer/verify.h"
 #include "installer/writer_activity.h"
@@ -71,8 +72,7 @@ InstallerContext context(const Options& o) {
 std::string root_display(const InstallerContext& ctx) { return ctx.root.path(); }
 
 StateDb open_db_readonly(const InstallerContext& ctx) {
-  check_state_dir(ctx.root, ctx.state_dir);
-  return StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadOnly);
+  return open_state_db(ctx, StateDb::Mode::kReadOnly);
 }
 
 json plan_json(const Plan& plan) {
@@ -219,11 +219,8 @@ int cmd_apply(const Options& o) {
 int cmd_uninstall(const Options& o) {
   InstallerContext ctx = context(o);
   RestartRequest request = restart_request(o);
-  check_state_dir(ctx.root, ctx.state_dir);
-  if (!ctx.disk->exists(ctx.state_file("state.db"))) {
-    throw Error(ErrorKind::kNotApplicable, o.id, "is not installed (no hotfix is)");
-  }
-  lock_for_writing(ctx);  // the restart below is settled under the same lock
+  require_state_db(ctx, o.id);  // before lock_for_writing makes the state directory
+  lock_for_writing(ctx);        // the restart below is settled under the same lock
   UninstallResult r = uninstall_hotfix(ctx, o.id);
   print_warnings(kProgram, r.warnings);
   json restart_doc = nullptr;

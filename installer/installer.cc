@@ -2,6 +2,7 @@
 
 #include "installer/root_trust.h"
 #include "installer/state_checks.h"
+#include "installer/state_store.h"
 #include "installer/writer_start.h"
 
 namespace hotfix {
@@ -34,14 +35,12 @@ TrustStore load_installer_trust(const InstallerContext& ctx,
 }
 
 std::string recover_root(const InstallerContext& ctx) {
-  check_state_dir(ctx.root, ctx.state_dir);
-  if (!ctx.disk->exists(ctx.state_file("state.db")) &&
-      !ctx.disk->exists(ctx.state_file("journal.json"))) {
+  if (!has_state_db(ctx) && !ctx.disk->exists(ctx.state_file("journal.json"))) {
     return "nothing to recover";
   }
   std::optional<RootLock> lock;
   if (!ctx.held_lock) lock.emplace(ctx.root, ctx.state_dir, ctx.wait_for_lock);
-  StateDb db = StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadWrite);
+  StateDb db = open_state_db(ctx, StateDb::Mode::kReadWrite);
   return recover_locked(ctx, db);
 }
 

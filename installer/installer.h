@@ -88,6 +88,9 @@ struct UninstallResult {
   std::vector<std::string> warnings;  // committed, but something after the commit failed
 };
 UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id);
+// Throws Error(kNotApplicable, id) when the root has no state database (no hotfix was ever
+// installed), before anything is made there.
+void require_state_db(const InstallerContext& ctx, const std::string& id);
 
 // Finishes or undoes a transaction a crash left behind; records it in the history.
 std::string recover_root(const InstallerContext& ctx);

@@ -2,6 +2,7 @@
 
 #include "installer/state_checks.h"
 #include "installer/state_db.h"
+#include "installer/state_store.h"
 #include "manifests/errors.h"
 
 namespace hotfix {
@@ -15,8 +16,7 @@ void require_lock(const InstallerContext& ctx) {
 }
 
 StateDb open_writable(const InstallerContext& ctx) {
-  check_state_dir(ctx.root, ctx.state_dir);
-  return StateDb::open(ctx.show_state("state.db"), StateDb::Mode::kReadWrite);
+  return open_state_db(ctx, StateDb::Mode::kReadWrite);
 }
 
 RestartEnvironment environment(const InstallerContext& ctx, const RestartRequest& request) {

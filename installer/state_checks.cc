@@ -65,7 +65,7 @@ void check_state_path(std::string_view path, std::string_view state_dir, const s
   }
 }
 
-void check_state_dir(const Root& root, const std::string& state_dir) {
+std::optional<FileDescriptor> check_state_dir(const Root& root, const std::string& state_dir) {
   const std::string shown = root.show(state_dir);
   std::optional<FileDescriptor> dir;
   try {
@@ -75,7 +75,7 @@ void check_state_dir(const Root& root, const std::string& state_dir) {
                   "a component of the state directory's path is a symbolic link or not "
                   "a directory, and none is followed here");
   }
-  if (!dir) return;
+  if (!dir) return std::nullopt;
   struct stat st {};
   if (::fstat(dir->get(), &st) != 0) throw SystemError(shown, "stat", errno);
   if (st.st_mode & 022) {
@@ -97,6 +97,7 @@ void check_state_dir(const Root& root, const std::string& state_dir) {
   if (::fstatat(dir->get(), "backups", &b, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(b.st_mode)) {
     state_damaged(shown + "/backups", "is not a directory");
   }
+  return dir;
 }
 
 void check_journal(const Journal& j, std::string_view state_dir, const std::string& source) {

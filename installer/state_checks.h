@@ -5,6 +5,7 @@
 // changed (docs/transaction.md, "The root is input").
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,8 +32,9 @@ void check_state_path(std::string_view path, std::string_view state_dir, const s
 
 // The state directory `state_dir` of `root`, when it exists: a real directory on a path of
 // real directories, writable by its owner alone, and each of the installer's own files in it
-// (the database and its companions, the journal, the lock) a regular file or absent.
-void check_state_dir(const Root& root, const std::string& state_dir);
+// (the database and its companions, the journal, the lock) a regular file or absent. Returns
+// the directory as checked (O_PATH), nullopt when it does not exist.
+std::optional<FileDescriptor> check_state_dir(const Root& root, const std::string& state_dir);
 
 // Every field of a journal read back from `source`.
 void check_journal(const Journal& journal, std::string_view state_dir, const std::string& source);

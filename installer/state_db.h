@@ -18,14 +18,16 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "installer/installed_state.h"
+#include "installer/state_schema.h"
+#include "manifests/file_descriptor.h"
 
 namespace hotfix {
 
-inline constexpr int kStateDbSchemaVersion = 2;
 inline constexpr std::chrono::milliseconds kStateDbBusyTimeout{10'000};
 
 // A record of one hotfix's file over a path: which hotfix, and what it did there.
@@ -42,8 +44,16 @@ class StateDb {
   // kReadOnly never creates the database: a missing file is an empty view, so that `list`
   // works on a fresh root. It also reads where it may not write the database's directory
   // (an unprivileged user, a read-only mount).
+  //
+  // The file `name` in the directory `dir` (opened from the root and checked by the caller:
+  // installer/state_store.h), named `shown` in messages.
+  static StateDb open(FileDescriptor dir, std::string_view name, std::string shown, Mode mode,
+                      std::chrono::milliseconds busy_timeout = kStateDbBusyTimeout);
+  // The same by path, for tools and tests: the directory is opened by its name.
   static StateDb open(const std::string& path, Mode mode,
                       std::chrono::milliseconds busy_timeout = kStateDbBusyTimeout);
+  // A read-only view of a database that does not exist (its directory does not either).
+  static StateDb none(std::string shown);
 
   StateDb(StateDb&&) noexcept;
   StateDb& operator=(StateDb&&) noexcept;

@@ -9,6 +9,7 @@
 #include "installer/restart.h"
 #include "installer/state_checks.h"
 #include "installer/state_db.h"
+#include "installer/state_store.h"
 #include "installer/target_facts.h"
 #include "installer/transaction.h"
 #include "installer/writer_start.h"
@@ -46,7 +47,7 @@ class UninstallRun {
  private:
   void open_state() {
     if (!ctx_.held_lock) lock_.emplace(ctx_.root, ctx_.state_dir, ctx_.wait_for_lock);
-    db_.emplace(StateDb::open(ctx_.show_state("state.db"), StateDb::Mode::kReadWrite));
+    db_.emplace(open_state_db(ctx_, StateDb::Mode::kReadWrite));
     recover_locked(ctx_, *db_);
     std::optional<InstalledHotfix> h = db_->hotfix(id_);
     if (!h) throw Error(ErrorKind::kNotApplicable, id_, "is not installed");
@@ -193,11 +194,13 @@ class UninstallRun {
 
 }  // namespace
 
-UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id) {
-  check_state_dir(ctx.root, ctx.state_dir);
-  if (!ctx.disk->exists(ctx.state_file("state.db"))) {
+void require_state_db(const InstallerContext& ctx, const std::string& id) {
+  if (!has_state_db(ctx))
     throw Error(ErrorKind::kNotApplicable, id, "is not installed (no hotfix is)");
-  }
+}
+
+UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id) {
+  require_state_db(ctx, id);
   return UninstallRun(ctx, id).run();
 }
 

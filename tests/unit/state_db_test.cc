@@ -1,5 +1,6 @@
 #include "installer/state_db.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -710,7 +711,7 @@ TEST_CASE("A file that is not a database is refused with a clear error") {
   std::string path = state_path(dir);
   test::write_file(path, std::string(8192, 'x'));
   for (Mode mode : {Mode::kReadOnly, Mode::kReadWrite}) {
-    require_error([&] { StateDb::open(path, mode); }, ErrorKind::kBadInput,
+    require_error([&] { StateDb::open(path, mode); }, ErrorKind::kStateDamaged,
                   {path, "not a hotfix state database"});
   }
 }
@@ -736,7 +737,7 @@ TEST_CASE("A damaged database is reported, not misread") {
           StateDb db = StateDb::open(path, mode);
           db.hotfixes(true);
         },
-        ErrorKind::kBadInput, {path, "damaged"});
+        ErrorKind::kStateDamaged, {path, "damaged"});
   }
 }
 
@@ -748,23 +749,23 @@ TEST_CASE("A database of another schema version or shape is refused") {
   SECTION("a newer schema version") {
     RawDb(path).exec("UPDATE meta SET value = '99' WHERE key = 'schema_version'");
     for (Mode mode : {Mode::kReadOnly, Mode::kReadWrite}) {
-      require_error([&] { StateDb::open(path, mode); }, ErrorKind::kBadInput,
+      require_error([&] { StateDb::open(path, mode); }, ErrorKind::kStateDamaged,
                     {path, "schema version \"99\"", "newer installer"});
     }
   }
   SECTION("no schema version") {
     RawDb(path).exec("DELETE FROM meta");
-    require_error([&] { StateDb::open(path, Mode::kReadOnly); }, ErrorKind::kBadInput,
+    require_error([&] { StateDb::open(path, Mode::kReadOnly); }, ErrorKind::kStateDamaged,
                   {"no schema_version"});
   }
   SECTION("some other program's database") {
     RawDb(path).exec("DROP TABLE meta");
-    require_error([&] { StateDb::open(path, Mode::kReadWrite); }, ErrorKind::kBadInput,
+    require_error([&] { StateDb::open(path, Mode::kReadWrite); }, ErrorKind::kStateDamaged,
                   {"not a hotfix state database"});
   }
   SECTION("a table without a column this program needs") {
     RawDb(path).exec("ALTER TABLE files DROP COLUMN backup");
-    require_error([&] { StateDb::open(path, Mode::kReadOnly); }, ErrorKind::kBadInput,
+    require_error([&] { StateDb::open(path, Mode::kReadOnly); }, ErrorKind::kStateDamaged,
                   {"table files", "backup"});
   }
 }
@@ -1049,4 +1050,75 @@ TEST_CASE("A schema version 1 database is read as it is, and migrated in place b
   StateDb again = StateDb::open(path, Mode::kReadWrite);
   CHECK(again.history().size() == 5);
   CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 2);
+}
+
+// The database is reached through the descriptor of the directory that was checked: a
+// directory swapped for a link afterwards, a link or a FIFO where the database goes, are not
+// followed, opened or waited on (installer/sqlite_directory.h).
+TEST_CASE("The database is opened through its directory's descriptor, never through a link") {
+  TempDir dir;
+  fs::path real = dir.path() / "state";
+  fs::path elsewhere = dir.path() / "elsewhere";
+  fs::create_directories(real);
+  fs::create_directories(elsewhere);
+  {
+    StateDb other = StateDb::open((elsewhere / "state.db").string(), Mode::kReadWrite);
+    other.record_apply(make_hotfix("KB-ELSEWHERE", 1), make_entry("apply", "KB-ELSEWHERE", ""), {});
+  }
+  auto open_dir = [](const fs::path& p) {
+    int fd = ::open(p.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    return FileDescriptor(fd);
+  };
+
+  SECTION("the directory swapped for a link after opening") {
+    StateDb db = StateDb::open(open_dir(real), "state.db", "shown/state.db", Mode::kReadWrite);
+    fs::rename(real, dir.path() / "moved");
+    fs::create_directory_symlink(elsewhere, real);
+    db.record_apply(make_hotfix("KB1", 1), make_entry("apply", "KB1", ""), {});
+    CHECK(db.has_hotfix("KB1"));
+    CHECK_FALSE(db.has_hotfix("KB-ELSEWHERE"));
+    StateDb reader = StateDb::open((elsewhere / "state.db").string(), Mode::kReadOnly);
+    CHECK_FALSE(reader.has_hotfix("KB1"));  // nothing was written through the link
+    CHECK(fs::exists(dir.path() / "moved/state.db"));
+  }
+  SECTION("a link where the database goes") {
+    fs::create_symlink(elsewhere / "state.db", real / "state.db");
+    for (Mode mode : {Mode::kReadOnly, Mode::kReadWrite}) {
+      CHECK_THROWS_AS(StateDb::open(open_dir(real), "state.db", "shown/state.db", mode),
+                      hotfix::Error);
+    }
+    StateDb reader = StateDb::open((elsewhere / "state.db").string(), Mode::kReadOnly);
+    CHECK(reader.hotfixes(false).size() == 1);
+  }
+  SECTION("a FIFO where the database or its log goes fails at once") {
+    std::string name = GENERATE("state.db", "state.db-wal", "state.db-shm");
+    if (name != "state.db") {  // a database in use, its companions replaced
+      StateDb db = StateDb::open((real / "state.db").string(), Mode::kReadWrite);
+      db.record_apply(make_hotfix("KB1", 1), make_entry("apply", "KB1", ""), {});
+    }
+    fs::remove(real / name);
+    REQUIRE(::mkfifo((real / name).c_str(), 0600) == 0);
+    auto result = std::async(std::launch::async, [&] {
+      try {
+        StateDb db = StateDb::open(open_dir(real), "state.db", "shown/state.db", Mode::kReadWrite);
+        db.hotfixes(false);
+        return std::string("opened");
+      } catch (const hotfix::Error& e) {
+        return std::string(e.what());
+      }
+    });
+    REQUIRE(result.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+    std::string what = result.get();
+    INFO(what);
+    CHECK(what.find("shown/state.db") != std::string::npos);
+    CHECK(what != "opened");
+  }
+  SECTION("names SQLite is given never reach the system") {
+    StateDb db = StateDb::open(open_dir(real), "state.db", "shown/state.db", Mode::kReadWrite);
+    CHECK(db.exists());
+    // Another process's view: the database is where the descriptor points.
+    CHECK(fs::is_regular_file(real / "state.db"));
+    CHECK_FALSE(fs::exists("/.hotfix-sqlite-dir"));
+  }
 }

@@ -1,0 +1,202 @@
+#include "installer/state_rows.h"
+
+#include <functional>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <string_view>
+
+#include "installer/state_checks.h"
+#include "manifests/destination.h"
+#include "manifests/errors.h"
+#include "manifests/json_context.h"
+
+namespace hotfix::state_rows {
+
+namespace {
+
+// Decoding what is stored: anything unexpected means the file was not written by this
+// program (or was edited by hand).
+class RowReader {
+ public:
+  // `row` names the row in errors; only called when there is one (a verify reads every file
+  // row, and spelling each name out up front cost more than decoding the row).
+  RowReader(const sqlite::Statement& statement, const std::string& path,
+            std::function<std::string()> row)
+      : statement_(statement), path_(path), row_(std::move(row)) {}
+
+  [[noreturn]] void bad(std::string_view column, const std::string& why) const {
+    throw Error(ErrorKind::kStateDamaged, path_,
+                "state damaged: " + row_() + ": column " + std::string(column) + ": " + why +
+                    " (the database was not written by this installer, or was edited)");
+  }
+
+  std::string text(int index) const { return statement_.text(index); }
+  std::optional<std::string> optional_text(int index) const {
+    return statement_.optional_text(index);
+  }
+  std::int64_t integer(int index, std::string_view column) const {
+    if (statement_.is_null(index)) bad(column, "NULL where a number is expected");
+    return statement_.integer(index);
+  }
+  std::uint64_t unsigned_integer(int index, std::string_view column) const {
+    std::int64_t value = integer(index, column);
+    if (value < 0) bad(column, std::to_string(value) + " is negative");
+    return static_cast<std::uint64_t>(value);
+  }
+  std::vector<std::string> string_array(int index, std::string_view column) const {
+    std::string text = statement_.text(index);
+    auto json = nlohmann::json::parse(text, nullptr, false);
+    if (json.is_discarded() || !json.is_array()) bad(column, quote(text) + " is not a JSON array");
+    std::vector<std::string> items;
+    for (const auto& item : json) {
+      if (!item.is_string()) bad(column, quote(text) + " holds something other than strings");
+      items.push_back(item.get<std::string>());
+    }
+    return items;
+  }
+  Arch arch(int index, std::string_view column) const {
+    std::string token = text(index);
+    auto arch = parse_arch(token);
+    if (!arch) bad(column, quote(token) + " is not an architecture");
+    return *arch;
+  }
+  RestartRequirement restart(int index, std::string_view column) const {
+    std::string token = text(index);
+    for (auto r :
+         {RestartRequirement::kNone, RestartRequirement::kServices, RestartRequirement::kReboot}) {
+      if (restart_token(r) == token) return r;
+    }
+    bad(column, quote(token) + " is not a restart requirement");
+  }
+
+ private:
+  const sqlite::Statement& statement_;
+  const std::string& path_;
+  std::function<std::string()> row_;
+};
+
+}  // namespace
+
+std::int64_t to_db_integer(std::uint64_t value, const std::string& path, const std::string& what) {
+  if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    throw Error(ErrorKind::kBadInput, path,
+                what + " " + std::to_string(value) + " is too large to record");
+  }
+  return static_cast<std::int64_t>(value);
+}
+
+std::string to_json_array(const std::vector<std::string>& items, const std::string& path,
+                          const std::string& what) {
+  try {
+    return nlohmann::json(items).dump();
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::kInternal, path, what + " cannot be recorded: " + e.what());
+  }
+}
+
+// Reads the kFileColumns starting at column `first`.
+InstalledFile read_file(const sqlite::Statement& s, int first, const std::string& path,
+                        const std::string& hotfix_id) {
+  InstalledFile f;
+  f.path = s.text(first);
+  RowReader row(s, path, [&] {
+    return "files row (hotfix " + quote(hotfix_id) + ", path " + quote(f.path) + ")";
+  });
+  // The database is input: a path it names is held to the manifest's rules before use.
+  if (auto problem = file_path_problem(f.path)) row.bad("path", quote(f.path) + " " + *problem);
+  f.manifest_path = row.text(first + 1);
+  std::string action = row.text(first + 2);
+  auto parsed_action = parse_file_action(action);
+  if (!parsed_action) row.bad("action", quote(action) + " is not a file action");
+  f.action = *parsed_action;
+  if (auto version = row.optional_text(first + 3)) {
+    f.version = Version::parse(*version);
+    if (!f.version) row.bad("version", quote(*version) + " is not a four-part file version");
+  }
+  f.size = row.unsigned_integer(first + 4, "size");
+  std::string hex = row.text(first + 5);
+  auto digest = parse_sha256_hex(hex);
+  if (!digest) row.bad("sha256", quote(hex) + " is not a SHA-256 in hex");
+  f.sha256 = *digest;
+  f.mtime = row.integer(first + 6, "mtime");
+  std::uint64_t mode = row.unsigned_integer(first + 7, "mode");
+  if (mode > 07777) row.bad("mode", std::to_string(mode) + " is not a file mode");
+  f.mode = static_cast<std::uint32_t>(mode);
+  f.backup = row.optional_text(first + 8);
+  if (f.backup && !is_backup_name(*f.backup)) {
+    row.bad("backup", quote(*f.backup) + " is not a backup's name in the state directory");
+  }
+  f.layer = row.integer(first + 9, "layer");
+  return f;
+}
+
+// Binds an InstalledFile to parameters first..first+9 in kFileColumns order.
+void bind_file(sqlite::Statement& s, int first, const InstalledFile& f, const std::string& path) {
+  s.bind(first, f.path)
+      .bind(first + 1, f.manifest_path)
+      .bind(first + 2, file_action_token(f.action))
+      .bind(first + 3, f.version ? std::optional<std::string>(f.version->to_string())
+                                 : std::optional<std::string>())
+      .bind(first + 4, to_db_integer(f.size, path, "size of " + quote(f.path)))
+      .bind(first + 5, to_hex(f.sha256))
+      .bind(first + 6, f.mtime)
+      .bind(first + 7, std::int64_t{f.mode})
+      .bind(first + 8, f.backup)
+      .bind(first + 9, f.layer);
+}
+
+InstalledHotfix read_hotfix(const sqlite::Statement& s, const std::string& path) {
+  InstalledHotfix h;
+  h.id = s.text(0);
+  RowReader row(s, path, [&] { return "hotfixes row " + quote(h.id); });
+  h.revision = row.unsigned_integer(1, "revision");
+  h.title = row.text(2);
+  h.arch = row.arch(3, "architecture");
+  h.language = row.text(4);
+  h.restart = row.restart(5, "restart");
+  h.installed_at = row.integer(6, "installed_at");
+  h.key_id = row.text(7);
+  h.manifest_json = row.text(8);
+  h.supersedes = row.string_array(9, "supersedes_json");
+  h.requires_hotfixes = row.string_array(10, "requires_json");
+  return h;
+}
+
+HistoryEntry read_history(const sqlite::Statement& s, const std::string& path) {
+  HistoryEntry e;
+  e.seq = s.integer(0);
+  RowReader row(s, path, [&] { return "history row " + std::to_string(e.seq); });
+  e.at = row.integer(1, "at");
+  e.action = row.text(2);
+  e.hotfix_id = row.text(3);
+  e.revision = row.unsigned_integer(4, "revision");
+  e.outcome = row.text(5);
+  e.detail = row.text(6);
+  e.txid = row.optional_text(7).value_or("");
+  return e;
+}
+
+RestartState read_restart(const sqlite::Statement& s, const std::string& path) {
+  RestartState r;
+  RowReader row(s, path, [] { return std::string("restart row"); });
+  std::int64_t required = row.integer(0, "required");
+  if (required != 0 && required != 1)
+    row.bad("required", std::to_string(required) + " is not 0 or 1");
+  r.required = required == 1;
+  r.kind = row.restart(1, "kind");
+  r.hotfixes = row.string_array(2, "hotfixes_json");
+  r.policy = row.text(3);
+  if (!s.is_null(4)) r.scheduled_at = s.integer(4);
+  r.mechanism = row.text(5);
+  return r;
+}
+
+void check_dir(const std::string& dir, const std::string& path, const std::string& hotfix_id) {
+  if (auto problem = file_path_problem(dir)) {
+    throw Error(ErrorKind::kStateDamaged, path,
+                "state damaged: dirs row (hotfix " + quote(hotfix_id) + "): " + quote(dir) + " " +
+                    *problem + " (the database was not written by this installer, or was edited)");
+  }
+}
+
+}  // namespace hotfix::state_rows
