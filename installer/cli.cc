@@ -385,7 +385,7 @@ int cmd_verify(const Options& o) {
     if (!o.id.empty()) options.only_hotfix = o.id;
     // All records even for one ID: later layers tell superseded promises apart.
     report = verify_installed(
-        root_display(ctx), [&](const FileSink& sink) { db.each_file(sink); }, options);
+        ctx.root, [&](const FileSink& sink) { db.each_file(sink); }, options);
     settled = report.intact() || observe_writers(ctx.root, ctx.state_dir).marks == writers.marks;
   }
   std::set<std::string> changing_paths = writers.changing_paths();

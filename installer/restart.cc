@@ -9,8 +9,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <tuple>
 
 #include "installer/atomic_write.h"

@@ -534,11 +534,8 @@ class WorkQueue {
 
 }  // namespace
 
-VerifyReport verify_installed(const std::string& root, const FileFeed& feed,
+VerifyReport verify_installed(const Root& root, const FileFeed& feed,
                               const VerifyOptions& options) {
-  Fd root_fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (root_fd.get() < 0) throw SystemError(root, "open", errno);
-
   WorkQueue queue(options.only_hotfix);
   std::size_t threads = options.threads > 0 ? static_cast<std::size_t>(options.threads)
                                             : std::thread::hardware_concurrency();
@@ -562,7 +559,7 @@ VerifyReport verify_installed(const std::string& root, const FileFeed& feed,
         for (WorkQueue::Item* item : batch) {
           std::uint64_t before = worker.bytes_hashed;
           try {
-            check_one(worker, root_fd.get(), item->file, item->check);
+            check_one(worker, root.fd(), item->file, item->check);
           } catch (const Error& e) {
             item->check.unreadable = true;
             add_detail(item->check, e.what());
@@ -598,7 +595,7 @@ VerifyReport verify_installed(const std::string& root, const FileFeed& feed,
   return queue.finish();
 }
 
-VerifyReport verify_installed(const std::string& root, const std::vector<InstalledHotfix>& hotfixes,
+VerifyReport verify_installed(const Root& root, const std::vector<InstalledHotfix>& hotfixes,
                               const VerifyOptions& options) {
   return verify_installed(
       root,

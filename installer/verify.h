@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "installer/installed_state.h"
+#include "installer/root.h"
 #include "manifests/version.h"
 
 namespace hotfix {
@@ -75,8 +76,8 @@ struct VerifyReport {
 // only the newest layer (largest `layer`; the later entry on a tie) is held to its promise;
 // the others are reported ok with detail "superseded by <id>".
 // Never follows a symbolic link inside the root: one in the path is reported as not a regular
-// file. Throws hotfix::SystemError when the root itself cannot be opened.
-VerifyReport verify_installed(const std::string& root, const std::vector<InstalledHotfix>& hotfixes,
+// file. Every file is reached through `root`'s descriptor, opened once by the caller.
+VerifyReport verify_installed(const Root& root, const std::vector<InstalledHotfix>& hotfixes,
                               const VerifyOptions& options);
 
 // The same over records handed out one by one (StateDb::each_file): checking starts on the
@@ -84,7 +85,6 @@ VerifyReport verify_installed(const std::string& root, const std::vector<Install
 // checks and is rethrown.
 using FileSink = std::function<void(const std::string& hotfix_id, InstalledFile&& file)>;
 using FileFeed = std::function<void(const FileSink& sink)>;
-VerifyReport verify_installed(const std::string& root, const FileFeed& feed,
-                              const VerifyOptions& options);
+VerifyReport verify_installed(const Root& root, const FileFeed& feed, const VerifyOptions& options);
 
 }  // namespace hotfix

@@ -169,9 +169,9 @@ int cmd_build(const Options& o) {
   for (const std::string& a : o.arches) request.only.push_back(parse_arch_option(a, "--arch"));
 
   BuildReport report = build_bundles(request);
-  for (const DropIssue& w : report.warnings) {
-    std::cerr << kProgram << ": warning: " << w.where << ": " << w.message << "\n";
-  }
+  std::vector<std::string> warnings;
+  for (const DropIssue& w : report.warnings) warnings.push_back(w.where + ": " + w.message);
+  print_warnings(kProgram, warnings);
   if (o.json) {
     json bundles = json::array();
     for (const BuiltBundle& b : report.bundles) {

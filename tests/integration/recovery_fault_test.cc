@@ -156,7 +156,7 @@ bool verify_passes(const std::string& root, std::string& detail) {
   StateDb db = StateDb::open(root + "/" + kStateDirectory + "/state.db", StateDb::Mode::kReadOnly);
   VerifyOptions options;
   options.threads = 1;
-  VerifyReport report = verify_installed(root, db.hotfixes(true, false), options);
+  VerifyReport report = verify_installed(Root::open(root), db.hotfixes(true, false), options);
   for (const FileCheck& f : report.files) {
     if (!f.ok()) detail += f.hotfix_id + " " + f.path + " " + f.codes() + " " + f.detail + "\n";
   }

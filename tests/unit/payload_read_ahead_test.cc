@@ -9,7 +9,8 @@
 
 #include "installer/payload_read_ahead.h"
 #include "manifests/errors.h"
-#include "packager/bundle_writer.h"
+#include "manifests/manifest_json.h"
+#include "manifests/signature.h"
 #include "tests/support/pseudo_random.h"
 #include "tests/support/raw_bundle.h"
 #include "tests/support/temp_dir.h"
@@ -49,21 +50,28 @@ struct Fixture {
     slice.id = "KB1";
     slice.title = "test";
     slice.languages = {"en-US"};
-    slice.bundle = BundleScope{Arch::kX64, std::nullopt, ""};
+    slice.bundle = BundleScope{Arch::kX64, std::nullopt, key.public_key().fingerprint()};
     auto& list = slice.architectures[Arch::kX64];
     std::vector<std::size_t> sizes = {0, 1, 4095, 70000, 20000, 5000};
     for (unsigned i = 0; i < 60; ++i) sizes.push_back(100 + i * 37);
+    std::vector<RawEntry> payloads;
     for (unsigned i = 0; i < sizes.size(); ++i) {
-      std::string name = "f" + std::to_string(i) + ".bin";
       std::string bytes = content(sizes[i], i + 1);
-      hotfix::test::write_file(dir / ("drop/data/" + name), bytes);
-      list.push_back(data_entry(name, sizes[i]));
       Sha256Digest d = Sha256::of(bytes.data(), bytes.size());
+      FileEntry entry = data_entry("f" + std::to_string(i) + ".bin", sizes[i]);
+      entry.sha256 = d;
+      list.push_back(entry);
+      payloads.push_back({"payload/" + to_hex(d), bytes});
       blobs[d] = bytes;
       order.push_back(d);
     }
+    // The bundle's layout, written directly: this layer's tests do not link the packager.
+    std::string manifest_json = write_manifest(slice);
+    std::vector<RawEntry> entries{{"manifest.json", manifest_json},
+                                  {"manifest.json.sig", key.sign(manifest_json)}};
+    entries.insert(entries.end(), payloads.begin(), payloads.end());
     bundle = (dir / "b.hotfix").string();
-    write_bundle(slice, (dir / "drop").string(), key, bundle);
+    hotfix::test::write_raw_archive(bundle, entries);
   }
 };
 

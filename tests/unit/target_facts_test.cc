@@ -10,6 +10,7 @@
 
 #include "installer/target_facts.h"
 #include "manifests/errors.h"
+#include "manifests/manifest_json.h"
 #include "samples/standins/sample_root.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
@@ -587,5 +588,25 @@ TEST_CASE("A FIFO where system.json goes is refused at once, not waited on") {
   } catch (const hotfix::Error& e) {
     CHECK(e.where() == facts_path(root));
     CHECK_THAT(e.message(), Contains("not a regular file"));
+  }
+}
+
+// Found with the manifest fuzzer's finding (every issue kept): system.json shares the
+// manifest's issue limit.
+TEST_CASE("system facts with many issues are reported in bounded space") {
+  std::string object = "{";
+  for (int i = 0; i < 500; ++i) object += std::string(i ? "," : "") + R"("product": "x")";
+  object += "}";
+  try {
+    hotfix::parse_system_facts(object, "system.json");
+    FAIL("accepted");
+  } catch (const hotfix::Error& error) {
+    std::string message = error.what();
+    std::size_t count = 0;
+    for (std::size_t p = 0; (p = message.find("duplicate key", p)) != std::string::npos; ++p) {
+      ++count;
+    }
+    CHECK(count == hotfix::kMaxManifestIssues);
+    CHECK(message.find("more issues not listed") != std::string::npos);
   }
 }

@@ -100,7 +100,7 @@ VerifyReport verify(const Root& root, const std::vector<InstalledHotfix>& hotfix
                     int threads = 0) {
   VerifyOptions options;
   options.threads = threads;
-  return verify_installed(root.path(), hotfixes, options);
+  return verify_installed(hotfix::Root::open(root.path()), hotfixes, options);
 }
 
 FileCheck only(const VerifyReport& report) {
@@ -148,11 +148,18 @@ TEST_CASE("verify: an empty state is intact", "[verify]") {
   CHECK(report.intact());
 }
 
-TEST_CASE("verify: a root that cannot be opened throws", "[verify]") {
+TEST_CASE("verify: files are reached through the root opened once, not its path", "[verify]") {
   Root root;
-  CHECK_THROWS_AS(verify_installed((root / "nowhere").string(), std::vector<InstalledHotfix>{},
-                                   VerifyOptions{}),
-                  hotfix::SystemError);
+  InstalledFile f = root.put("sys/zlib1.dll", zlib_bytes());
+  hotfix::Root opened = hotfix::Root::open(root.path());
+  // The root's path now names another tree, without the file.
+  std::filesystem::rename(root.path(), root.path() + ".moved");
+  std::filesystem::create_directories(root.path());
+  VerifyReport report = verify_installed(opened, {hotfix_with("KB1", {f})}, VerifyOptions{});
+  std::filesystem::remove_all(root.path());
+  std::filesystem::rename(root.path() + ".moved", root.path());
+  REQUIRE(report.files.size() == 1);
+  CHECK(report.intact());
 }
 
 TEST_CASE("verify: a missing file", "[verify]") {
@@ -566,7 +573,7 @@ TEST_CASE("verify: only the hotfix asked for is checked, the others still tell s
 
   VerifyOptions options;
   options.only_hotfix = "KB1";
-  VerifyReport report = verify_installed(root.path(), {first, second}, options);
+  VerifyReport report = verify_installed(hotfix::Root::open(root.path()), {first, second}, options);
   REQUIRE(report.files.size() == 2);
   CHECK(report.intact());
   CHECK(report.files[0].hotfix_id == "KB1");
@@ -577,14 +584,14 @@ TEST_CASE("verify: only the hotfix asked for is checked, the others still tell s
   CHECK(report.bytes_hashed == own.size);  // the superseded one is not read
 
   options.only_hotfix = "KB2";
-  report = verify_installed(root.path(), {first, second}, options);
+  report = verify_installed(hotfix::Root::open(root.path()), {first, second}, options);
   REQUIRE(report.files.size() == 2);
   CHECK(report.failed == 1);
   CHECK(report.files[0].ok());
   CHECK(report.files[1].codes() == "missing");
 
   options.only_hotfix = "KB3";
-  CHECK(verify_installed(root.path(), {first, second}, options).files.empty());
+  CHECK(verify_installed(hotfix::Root::open(root.path()), {first, second}, options).files.empty());
 }
 
 TEST_CASE("verify: records fed one by one give the report of the whole list", "[verify]") {
@@ -605,7 +612,7 @@ TEST_CASE("verify: records fed one by one give the report of the whole list", "[
     options.threads = threads;
     // Slow records: the workers must wait for more instead of taking the list as complete.
     VerifyReport fed = verify_installed(
-        root.path(),
+        hotfix::Root::open(root.path()),
         [&](const hotfix::FileSink& sink) {
           for (const InstalledHotfix& hotfix : hotfixes) {
             for (InstalledFile file : hotfix.files) {
@@ -640,6 +647,7 @@ TEST_CASE("verify: a feed that fails stops the checks and its error comes out", 
       for (int i = 0; i < 10; ++i) sink("KB1", InstalledFile(files[static_cast<std::size_t>(i)]));
       throw hotfix::Error(hotfix::ErrorKind::kSystem, "state.db", "disk I/O error");
     };
-    CHECK_THROWS_WITH(verify_installed(root.path(), feed, options), Contains("disk I/O error"));
+    CHECK_THROWS_WITH(verify_installed(hotfix::Root::open(root.path()), feed, options),
+                      Contains("disk I/O error"));
   }
 }
