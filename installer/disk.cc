@@ -64,6 +64,12 @@ class RootDisk : public Disk {
     int fd = ::openat(p.fd(), p.name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
                       static_cast<mode_t>(mode));
     if (fd < 0) throw SystemError(root_.show(path), "create", errno);
+    // The mode asked for, not what the caller's umask leaves of it.
+    if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+      int error = errno;
+      ::close(fd);
+      throw SystemError(root_.show(path), "chmod", error);
+    }
     return std::make_unique<RootFile>(fd, root_.show(path));
   }
   void rename(const std::string& from, const std::string& to) override {

@@ -43,7 +43,7 @@ class Disk {
  public:
   virtual ~Disk() = default;
   virtual const Root& root() const = 0;
-  // Creates a new file exclusively; fails if it exists.
+  // Creates a new file exclusively, with exactly `mode` (whatever the umask); fails if it exists.
   virtual std::unique_ptr<WritableFile> create(const std::string& path, std::uint32_t mode) = 0;
   virtual void rename(const std::string& from, const std::string& to) = 0;  // atomic replace
   virtual void link(const std::string& from, const std::string& to) = 0;    // hard link

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "installer/atomic_write.h"
 #include "installer/disk.h"
 #include "installer/root.h"
 #include "installer/root_paths.h"
@@ -178,4 +179,20 @@ TEST_CASE("Names match ignoring case on Windows-family roots, keeping the spelli
   hotfix::test::write_file(fs::path(t.root) / "app/bin/CORE.dll", "twin");
   CHECK_THROWS_WITH(hotfix::resolve_under_root(r, "app/bin/Core.dll", true),
                     Catch::Contains("match 'Core.dll' ignoring case"));
+}
+
+TEST_CASE("A Disk creates files with the mode asked for, whatever the umask") {
+  TempDir dir;
+  hotfix::Root root = hotfix::Root::open(dir.path().string());
+  auto disk = hotfix::make_root_disk(root);
+  mode_t old = ::umask(077);
+  disk->create("flag", 0644)->close();
+  hotfix::write_atomically(*disk, "written", "x", 0644);
+  ::umask(old);
+  for (const char* name : {"flag", "written"}) {
+    INFO(name);
+    CHECK((fs::status(dir.path() / name).permissions() & fs::perms::mask) ==
+          (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+           fs::perms::others_read));
+  }
 }
