@@ -10,6 +10,7 @@
 #include <string>
 
 #include "manifests/errors.h"
+#include "manifests/read_to_end.h"
 
 namespace hotfix {
 
@@ -231,18 +232,9 @@ std::string Root::read_file(std::string_view relative, std::uint64_t max_size) c
                 "is " + std::to_string(st.st_size) + " bytes, more than the " +
                     std::to_string(max_size) + " expected here");
   }
-  std::string out;
-  out.reserve(static_cast<std::size_t>(st.st_size));
-  char buf[1 << 16];
-  while (true) {
-    ssize_t n = ::read(file.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw SystemError(show(relative), "read", errno);
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > max_size) {
-      throw Error(ErrorKind::kBadInput, show(relative), "grew while it was read");
-    }
+  std::string out = read_to_end(file.get(), static_cast<std::size_t>(max_size), show(relative));
+  if (out.size() > max_size) {
+    throw Error(ErrorKind::kBadInput, show(relative), "grew while it was read");
   }
   return out;
 }

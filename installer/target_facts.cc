@@ -19,6 +19,7 @@
 #include "manifests/file_identity.h"
 #include "manifests/json_context.h"
 #include "manifests/json_prescan.h"
+#include "manifests/read_to_end.h"
 
 namespace hotfix {
 
@@ -52,15 +53,7 @@ std::string read_small_file(const Root& root, const std::string& rel, std::size_
                             std::string_view what) {
   const std::string shown = root.show(rel);
   FileDescriptor fd = root.open_file(rel);
-  std::string text;
-  char buffer[65536];
-  while (text.size() <= limit) {
-    ssize_t n = ::read(fd.get(), buffer, std::min(sizeof buffer, limit + 1 - text.size()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw SystemError(shown, "read", errno);
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-  }
+  std::string text = read_to_end(fd.get(), limit, shown);
   if (text.size() > limit) {
     throw Error(
         ErrorKind::kBadInput, shown,

@@ -2,6 +2,8 @@
 
 #include "installer/root_lock.h"
 #include "installer/state_checks.h"
+#include "manifests/errors.h"
+#include "manifests/read_to_end.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -23,9 +25,11 @@ std::string look(int dir, const char* name, std::string* content) {
   struct stat st {};
   std::string data;
   if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= (64 << 20)) {
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) data.append(buf, static_cast<std::size_t>(n));
+    try {
+      data = read_to_end(fd, 64 << 20, name);
+    } catch (const SystemError&) {
+      data = "?";  // unreadable: still a mark, compared like any other
+    }
   }
   ::close(fd);
   if (content) *content = data;

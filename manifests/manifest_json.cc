@@ -17,6 +17,7 @@
 #include "manifests/file_descriptor.h"
 #include "manifests/json_context.h"
 #include "manifests/json_prescan.h"
+#include "manifests/read_to_end.h"
 
 namespace hotfix {
 
@@ -737,15 +738,8 @@ std::string read_limited(const std::string& path, std::size_t limit) {
   if (::fstat(fd.get(), &info) == 0 && S_ISDIR(info.st_mode)) {
     throw Error(ErrorKind::kBadInput, path, "is a directory (expected a manifest file)");
   }
-  std::string text;
-  char buffer[65536];
-  while (text.size() < limit) {
-    ssize_t n = ::read(fd.get(), buffer, std::min(sizeof buffer, limit - text.size()));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw SystemError(path, "read", errno);
-    if (n == 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-  }
+  std::string text = read_to_end(fd.get(), limit, path);
+  if (text.size() > limit) text.resize(limit);
   return text;
 }
 

@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "manifests/errors.h"
+#include "manifests/file_descriptor.h"
+#include "manifests/read_to_end.h"
 #include "manifests/sha256.h"
 
 namespace hotfix {
@@ -38,13 +40,19 @@ std::string openssl_error() {
   return buf;
 }
 
+// A key file: regular (a FIFO given by mistake must not hang the command), at most 64 KiB,
+// and never read past that.
 std::string read_small_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw SystemError(path, "cannot open key file", errno);
-  std::ostringstream out;
-  out << in.rdbuf();
-  std::string text = out.str();
-  if (text.size() > 64 * 1024) {
+  constexpr std::size_t kMaxKeyFile = 64 * 1024;
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+  if (!fd) throw SystemError(path, "cannot open key file", errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) throw SystemError(path, "stat", errno);
+  if (!S_ISREG(st.st_mode)) {
+    throw Error(ErrorKind::kBadInput, path, "not a PEM key file (not a regular file)");
+  }
+  std::string text = read_to_end(fd.get(), kMaxKeyFile, path);
+  if (text.size() > kMaxKeyFile) {
     throw Error(ErrorKind::kBadInput, path, "not a PEM key file (larger than 64 KiB)");
   }
   return text;
@@ -137,10 +145,9 @@ bool PublicKey::verify(std::string_view message, std::string_view signature) con
   if (signature.size() != kSignatureSize) return false;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   bool ok = ctx && EVP_DigestVerifyInit(ctx, nullptr, nullptr, nullptr, key_->pkey) == 1 &&
-            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size(),
-                             reinterpret_cast<const unsigned char*>(message.data()),
-                             message.size()) == 1;
+            EVP_DigestVerify(
+                ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+                reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
   EVP_MD_CTX_free(ctx);
   ERR_clear_error();
   return ok;
@@ -181,10 +188,10 @@ std::string PrivateKey::sign(std::string_view message) const {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   std::string sig(kSignatureSize, '\0');
   std::size_t len = sig.size();
-  bool ok = ctx && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key_->pkey) == 1 &&
-            EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
-                           reinterpret_cast<const unsigned char*>(message.data()),
-                           message.size()) == 1;
+  bool ok =
+      ctx && EVP_DigestSignInit(ctx, nullptr, nullptr, nullptr, key_->pkey) == 1 &&
+      EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok || len != kSignatureSize) {
     throw Error(ErrorKind::kInternal, "ed25519", "signing failed: " + openssl_error());
@@ -228,8 +235,6 @@ void write_key_pair(const PrivateKey& key, const std::string& prefix, bool overw
   write_file_atomically(pub_path, key.public_key().pem(), 0644, overwrite);
 }
 
-std::string short_fingerprint(const std::string& fingerprint) {
-  return fingerprint.substr(0, 16);
-}
+std::string short_fingerprint(const std::string& fingerprint) { return fingerprint.substr(0, 16); }
 
 }  // namespace hotfix

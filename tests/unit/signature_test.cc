@@ -1,9 +1,13 @@
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <functional>
 
 #include "manifests/errors.h"
+#include "manifests/file_descriptor.h"
 #include "manifests/signature.h"
 #include "manifests/trust_store.h"
 #include "tests/support/temp_dir.h"
@@ -115,4 +119,30 @@ TEST_CASE("A trust store loads files and directories of public keys") {
   CHECK(store.find(a.fingerprint()) != nullptr);
   CHECK(store.find(std::string(64, '0')) == nullptr);
   CHECK_THROWS_AS(store.add_path((dir / "nowhere").string()), Error);
+}
+
+TEST_CASE("A key file that is a FIFO, or larger than 64 KiB, is refused without being read") {
+  TempDir dir;
+  std::string fifo = (dir / "fifo.pub").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto refused = [](const std::function<void()>& load, const std::string& why) {
+    try {
+      load();
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::kBadInput);
+      CHECK(std::string(e.what()).find(why) != std::string::npos);
+    }
+  };
+  // Without O_NONBLOCK these would wait for a writer for ever.
+  refused([&] { PublicKey::load_pem_file(fifo); }, "not a regular file");
+  refused([&] { PrivateKey::load_pem_file(fifo); }, "not a regular file");
+  // A sparse file of 1 GiB: read whole, it would take a second and a gigabyte of memory.
+  std::string big = (dir / "big.pub").string();
+  {
+    FileDescriptor fd(::open(big.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+    REQUIRE(fd);
+    REQUIRE(::ftruncate(fd.get(), off_t{1} << 30) == 0);
+  }
+  refused([&] { PublicKey::load_pem_file(big); }, "larger than 64 KiB");
 }

@@ -1,0 +1,26 @@
+#include "manifests/read_to_end.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "manifests/errors.h"
+
+namespace hotfix {
+
+std::string read_to_end(int fd, std::size_t limit, const std::string& shown) {
+  std::string text;
+  char buffer[65536];
+  while (text.size() <= limit) {
+    std::size_t want = std::min(sizeof buffer, limit + 1 - text.size());
+    ssize_t n = ::read(fd, buffer, want);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw SystemError(shown, "read", errno);
+    if (n == 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  return text;
+}
+
+}  // namespace hotfix
