@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 
 #include "manifests/errors.h"
@@ -13,7 +12,8 @@ std::string read_to_end(int fd, std::size_t limit, const std::string& shown) {
   std::string text;
   char buffer[65536];
   while (text.size() <= limit) {
-    std::size_t want = std::min(sizeof buffer, limit + 1 - text.size());
+    std::size_t left = limit - text.size();  // one more than this is still read
+    std::size_t want = left >= sizeof buffer ? sizeof buffer : left + 1;
     ssize_t n = ::read(fd, buffer, want);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) throw SystemError(shown, "read", errno);
