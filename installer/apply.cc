@@ -37,7 +37,9 @@ FileMetadata metadata_for(const PlannedFile& f) {
   if (f.entry.mode) {
     m.mode = *f.entry.mode;
   } else if (f.current) {
-    m.mode = f.current->st_mode & 07777;
+    // Setuid, setgid and sticky only where the manifest asks for them: a new build is not
+    // privileged because the file it replaces was.
+    m.mode = f.current->st_mode & 0777;
   } else {
     m.mode = 0644;
   }
@@ -417,16 +419,24 @@ class ApplyRun {
     result_.reason = what;
   }
 
-  // Writes every blob to each of its staged copies while the bundle streams; skipped files'
-  // blobs are read and checked, not written.
+  // Writes every blob to its staged copies while the bundle streams, at most kOpenStages of
+  // them at once (a thousand files of one content must not run out of descriptors); further
+  // copies are written from the first once the blob is checked. Skipped files' blobs are read
+  // and checked, not written.
+  static constexpr std::size_t kOpenStages = 16;
+
   void stage() {
     Disk& disk = *ctx_.disk;
     const std::vector<Staged>* staged = nullptr;
+    std::uint64_t blob_size = 0;
     std::vector<std::unique_ptr<WritableFile>> outs;
     PayloadHandler handler;
-    handler.begin = [&](const Sha256Digest& digest, std::uint64_t) {
+    handler.begin = [&](const Sha256Digest& digest, std::uint64_t size) {
       staged = &by_content_.at(digest);
-      for (const Staged& s : *staged) outs.push_back(disk.create(s.stage, 0600));
+      blob_size = size;
+      for (std::size_t i = 0; i < staged->size() && i < kOpenStages; ++i) {
+        outs.push_back(disk.create((*staged)[i].stage, 0600));
+      }
     };
     handler.data = [&](std::span<const char> bytes) {
       for (auto& out : outs) out->append(bytes.data(), bytes.size());
@@ -439,11 +449,25 @@ class ApplyRun {
         out->close();
       }
       outs.clear();
+      if (staged->size() > kOpenStages) copy_first_stage(*staged, blob_size);
       for (const Staged& s : *staged) disk.set_metadata(s.stage, s.metadata);
     };
     for_each_payload_read_ahead(
         reader_, [&](const Sha256Digest& digest) { return by_content_.count(digest) > 0; },
         handler);
+  }
+
+  // The stages past the first kOpenStages, one at a time, from the first (still 0600, written
+  // and checked).
+  void copy_first_stage(const std::vector<Staged>& staged, std::uint64_t size) {
+    Disk& disk = *ctx_.disk;
+    const std::string data = disk.read_file(staged.front().stage, size);
+    for (std::size_t i = kOpenStages; i < staged.size(); ++i) {
+      auto out = disk.create(staged[i].stage, 0600);
+      out->append(data.data(), data.size());
+      out->start_writeback();
+      out->close();
+    }
   }
 
   const InstallerContext& ctx_;

@@ -25,6 +25,7 @@
 #include "manifests/cli_shell.h"
 #include "manifests/errors.h"
 #include "manifests/manifest_json.h"
+#include "manifests/terminal_text.h"
 
 namespace hotfix {
 
@@ -49,8 +50,12 @@ struct Options {
 
 std::string utc(std::int64_t t) { return Timestamp(t).iso8601(); }
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
+// Cells come from input (paths, titles, reasons that quote them): printed terminal-safe.
+void print_table(std::vector<std::vector<std::string>> rows) {
   if (rows.empty()) return;
+  for (auto& r : rows) {
+    for (auto& cell : r) cell = terminal_safe(cell);
+  }
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& r : rows) {
     for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
@@ -123,7 +128,9 @@ RestartRequest restart_request(const Options& o) {
 int cmd_apply(const Options& o) {
   InstallerContext ctx = context(o);
   RestartRequest request = restart_request(o);
-  TrustStore trust = load_installer_trust(ctx, o.trust);
+  std::vector<std::string> trust_warnings;
+  TrustStore trust = load_installer_trust(ctx, o.trust, &trust_warnings);
+  print_warnings(kProgram, trust_warnings);
   BundleOrder order = order_bundles(o.bundles, trust);
   if (!o.dry_run) {
     // Refused before anything is made, the state directory included.
@@ -148,7 +155,8 @@ int cmd_apply(const Options& o) {
     }
     if (r.outcome == ApplyOutcome::kNotApplicable) {
       refused = true;
-      std::cerr << kProgram << ": error: " << b << ": " << r.id << ": not applicable: " << r.reason
+      std::cerr << kProgram
+                << ": error: " << terminal_safe(b + ": " + r.id + ": not applicable: " + r.reason)
                 << "\n";
     }
     if (r.restart_required) {
@@ -173,8 +181,9 @@ int cmd_apply(const Options& o) {
                          {"restart_required", r.restart_required},
                          {"files", plan_json(r.plan)}});
     } else {
-      std::cout << r.id << " (revision " << r.revision << ") from " << b << ": " << outcome
-                << (r.reason.empty() ? "" : ": " + r.reason) << "\n";
+      std::cout << terminal_safe(r.id + " (revision " + std::to_string(r.revision) + ") from " + b +
+                                 ": " + outcome + (r.reason.empty() ? "" : ": " + r.reason))
+                << "\n";
       if (!r.plan.files.empty()) print_plan(r.plan);
       if (r.plan.files.size() && r.outcome == ApplyOutcome::kDryRun) {
         std::cout << "(dry run: nothing was changed)\n";
@@ -188,7 +197,7 @@ int cmd_apply(const Options& o) {
   if (restart_needed && !o.dry_run) {
     RestartState state = settle_restart_after_apply(ctx, request, kind, restart_ids);
     restart_doc = {{"required", true}, {"description", restart_text(state)}};
-    if (!o.json) std::cout << "Restart: " << restart_text(state) << "\n";
+    if (!o.json) std::cout << "Restart: " << terminal_safe(restart_text(state)) << "\n";
   }
   if (failure) std::rethrow_exception(failure);
   if (!old_files.empty()) {
@@ -199,10 +208,11 @@ int cmd_apply(const Options& o) {
                        {"how", p.how},
                        {"files", p.paths}});
       if (!o.json) {
-        std::cout << "Still using an old file: pid " << p.pid << " (" << p.command_line << ")"
-                  << (p.unit.empty() ? "" : " unit " + p.unit) << ", " << p.how << ": ";
-        for (std::size_t i = 0; i < p.paths.size(); ++i) std::cout << (i ? ", " : "") << p.paths[i];
-        std::cout << "\n";
+        std::string line = "Still using an old file: pid " + std::to_string(p.pid) + " (" +
+                           p.command_line + ")" + (p.unit.empty() ? "" : " unit " + p.unit) + ", " +
+                           p.how + ": ";
+        for (std::size_t i = 0; i < p.paths.size(); ++i) line += (i ? ", " : "") + p.paths[i];
+        std::cout << terminal_safe(line) << "\n";
       }
     }
   }
@@ -231,11 +241,13 @@ int cmd_uninstall(const Options& o) {
     for (const auto& [path, what] : r.files) files.push_back({{"path", path}, {"result", what}});
     print_json({{"id", r.id}, {"files", files}, {"restart", restart_doc}});
   } else {
-    std::cout << r.id << " uninstalled\n";
+    std::cout << terminal_safe(r.id) << " uninstalled\n";
     std::vector<std::vector<std::string>> rows{{"File", "Result"}};
     for (const auto& [path, what] : r.files) rows.push_back({path, what});
     print_table(rows);
-    if (r.restart_required) std::cout << "Restart: " << restart_doc.get<std::string>() << "\n";
+    if (r.restart_required) {
+      std::cout << "Restart: " << terminal_safe(restart_doc.get<std::string>()) << "\n";
+    }
   }
   return r.restart_required ? static_cast<int>(ExitCode::kRestartRequired) : 0;
 }
@@ -267,7 +279,7 @@ int cmd_list(const Options& o) {
                     utc(h.installed_at), h.title});
   }
   if (hotfixes.empty()) {
-    std::cout << "no hotfixes installed under " << root_display(ctx) << "\n";
+    std::cout << "no hotfixes installed under " << terminal_safe(root_display(ctx)) << "\n";
   } else {
     print_table(rows);
   }
@@ -330,11 +342,11 @@ int cmd_status(const Options& o) {
          {"interrupted_transaction", journal},
          {"transaction_in_progress", in_progress}});
   } else {
-    std::cout << "Restart: " << restart_text(state) << "\n";
+    std::cout << "Restart: " << terminal_safe(restart_text(state)) << "\n";
     if (journal)
       std::cout << "An interrupted transaction is pending: run `hotfix-installer recover`.\n";
     if (in_progress) {
-      std::cout << "A transaction is in progress" << holder_text(writers) << ".\n";
+      std::cout << "A transaction is in progress" << terminal_safe(holder_text(writers)) << ".\n";
     }
   }
   return state.required ? static_cast<int>(ExitCode::kRestartRequired) : 0;
@@ -348,7 +360,8 @@ int cmd_facts(const Options& o) {
   } else {
     json j = facts_to_json(facts);
     for (auto& [k, v] : j.items())
-      std::cout << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+      std::cout << k << ": " << terminal_safe(v.is_string() ? v.get<std::string>() : v.dump())
+                << "\n";
   }
   return 0;
 }
@@ -359,7 +372,7 @@ int cmd_recover(const Options& o) {
   if (o.json) {
     print_json({{"result", what}});
   } else {
-    std::cout << what << "\n";
+    std::cout << terminal_safe(what) << "\n";
   }
   return 0;
 }
@@ -436,11 +449,12 @@ int cmd_verify(const Options& o) {
   } else {
     for (const FileCheck* f : shown) {
       if (changing(*f)) {
-        std::cout << "changing  " << f->path << "  (" << f->hotfix_id << ": " << transaction
+        std::cout << "changing  "
+                  << terminal_safe(f->path + "  (" + f->hotfix_id + ": " + transaction)
                   << " is changing it)\n";
       } else if (!f->ok()) {
-        std::cout << f->codes() << "  " << f->path << "  (" << f->hotfix_id << ": " << f->detail
-                  << ")\n";
+        std::cout << f->codes() << "  "
+                  << terminal_safe(f->path + "  (" + f->hotfix_id + ": " + f->detail) << ")\n";
       }
     }
     std::cout << shown.size() << " files checked, " << failed << " differ"

@@ -144,8 +144,8 @@ class RootDisk : public Disk {
     if (errno == ENOENT) return std::nullopt;
     throw SystemError(root_.show(path), "stat", errno);
   }
-  std::string read_file(const std::string& path) override {
-    return root_.read_file(path, std::numeric_limits<std::uint64_t>::max());
+  std::string read_file(const std::string& path, std::uint64_t max_size) override {
+    return root_.read_file(path, max_size);
   }
   void commit(const std::function<void()>& durable_commit) override { durable_commit(); }
 

@@ -62,7 +62,9 @@ class Disk {
   // directory is never taken for a missing file.
   virtual std::optional<struct stat> status(const std::string& path) = 0;
   bool exists(const std::string& path) { return status(path).has_value(); }
-  virtual std::string read_file(const std::string& path) = 0;  // a regular file, whole
+  // A regular file, whole, of at most `max_size` bytes (a FIFO, link or device is refused
+  // without blocking, a larger file before it is read: Error kBadInput).
+  virtual std::string read_file(const std::string& path, std::uint64_t max_size) = 0;
   // Runs a commit that is atomic and durable when it returns (the state database's
   // transaction: SQLite in WAL mode with synchronous=FULL). It is not a filesystem call, but it
   // is the transaction's commit point, so it is one operation of the seam: tests fail, stop or

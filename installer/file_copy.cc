@@ -12,7 +12,7 @@ void copy_file(Disk& disk, const std::string& from, const std::string& to) {
     throw Error(ErrorKind::kStateDamaged, disk.root().show(from),
                 st ? "is not a regular file" : "is missing");
   }
-  std::string data = disk.read_file(from);
+  std::string data = disk.read_file(from, static_cast<std::uint64_t>(st->st_size));
   auto mode = static_cast<std::uint32_t>(st->st_mode & 07777);
   auto file = disk.create(to, 0600);
   file->append(data.data(), data.size());

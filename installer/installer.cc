@@ -26,11 +26,12 @@ void lock_for_writing(InstallerContext& ctx) {
   ctx.held_lock = std::make_shared<RootLock>(ctx.root, ctx.state_dir, ctx.wait_for_lock);
 }
 
-TrustStore load_installer_trust(const InstallerContext& ctx,
-                                const std::vector<std::string>& extra) {
+TrustStore load_installer_trust(const InstallerContext& ctx, const std::vector<std::string>& extra,
+                                std::vector<std::string>* warnings) {
   TrustStore trust;
   for (const std::string& p : extra) trust.add_path(p);
-  add_root_trusted_keys(ctx.root, trust);
+  std::vector<std::string> skipped = add_root_trusted_keys(ctx.root, trust);
+  if (warnings) warnings->insert(warnings->end(), skipped.begin(), skipped.end());
   return trust;
 }
 

@@ -40,7 +40,9 @@ struct InstallerContext {
 void lock_for_writing(InstallerContext& ctx);
 
 // Keys from --trust and from <root>/etc/hotfix/trusted.d/.
-TrustStore load_installer_trust(const InstallerContext& ctx, const std::vector<std::string>& extra);
+// Files of trusted.d that are not public keys are skipped, each with a line in `warnings`.
+TrustStore load_installer_trust(const InstallerContext& ctx, const std::vector<std::string>& extra,
+                                std::vector<std::string>* warnings = nullptr);
 
 enum class ApplyOutcome {
   kApplied,

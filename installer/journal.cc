@@ -116,7 +116,7 @@ std::optional<Journal> read_journal(Disk& disk, const std::string& state_dir) {
     state_damaged(shown, "the journal is " + std::to_string(st->st_size) +
                              " bytes, more than any this installer writes");
   }
-  Journal journal = journal_from_json(disk.read_file(path), shown);
+  Journal journal = journal_from_json(disk.read_file(path, kMaxJournalBytes), shown);
   check_journal(journal, state_dir, shown);
   return journal;
 }

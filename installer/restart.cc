@@ -183,7 +183,7 @@ std::vector<std::string> read_pkgs(Disk& disk, const std::string& path) {
                 "is " + std::to_string(st->st_size) + " bytes, more than a list of packages");
   }
   std::vector<std::string> lines;
-  std::string text = disk.read_file(path);
+  std::string text = disk.read_file(path, kMaxPkgsBytes);
   std::size_t pos = 0;
   while (pos < text.size()) {
     std::size_t end = text.find('\n', pos);

@@ -267,7 +267,8 @@ StateDb StateDb::none(std::string shown) {
 }
 
 StateDb StateDb::open(FileDescriptor dir, std::string_view name, std::string shown, Mode mode,
-                      std::chrono::milliseconds busy_timeout) {
+                      std::chrono::milliseconds busy_timeout,
+                      const std::function<void()>& on_empty) {
   auto impl = std::make_unique<Impl>();
   impl->path = std::move(shown);
   impl->dir = std::make_unique<SqliteDirectory>(std::move(dir));
@@ -278,6 +279,7 @@ StateDb StateDb::open(FileDescriptor dir, std::string_view name, std::string sho
     impl->connect(impl->dir->name(impl->file), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     impl->configure_writer();
     impl->version = impl->check_schema();
+    if (impl->version == 0 && on_empty) on_empty();
     if (impl->version == 0) impl->version = state_schema::create(impl->conn, impl->path);
     if (impl->version < kStateDbSchemaVersion) {
       impl->version = state_schema::migrate(impl->conn, impl->path);
@@ -286,12 +288,18 @@ StateDb StateDb::open(FileDescriptor dir, std::string_view name, std::string sho
   }
   struct stat st {};
   if (::fstatat(impl->dir->fd(), impl->file.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return none(impl->path);  // nothing installed yet
+    if (errno == ENOENT) {
+      if (on_empty) on_empty();
+      return none(impl->path);  // nothing installed yet
+    }
     throw SystemError(impl->path, "opening the installed-state database", errno);
   }
   impl->connect_read_only();
   impl->version = impl->check_schema();
-  if (impl->version == 0) impl->close();  // created but never given a schema: nothing installed yet
+  if (impl->version == 0) {  // created but never given a schema: nothing installed yet
+    if (on_empty) on_empty();
+    impl->close();
+  }
   return StateDb(std::move(impl));
 }
 

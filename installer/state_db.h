@@ -47,8 +47,12 @@ class StateDb {
   //
   // The file `name` in the directory `dir` (opened from the root and checked by the caller:
   // installer/state_store.h), named `shown` in messages.
+  // `on_empty` runs when the file has no schema yet (new, or created by a writer that stopped
+  // before giving it one), before a writer creates it or a reader takes it for "nothing
+  // installed": the caller may know that it cannot be empty, and throw.
   static StateDb open(FileDescriptor dir, std::string_view name, std::string shown, Mode mode,
-                      std::chrono::milliseconds busy_timeout = kStateDbBusyTimeout);
+                      std::chrono::milliseconds busy_timeout = kStateDbBusyTimeout,
+                      const std::function<void()>& on_empty = {});
   // The same by path, for tools and tests: the directory is opened by its name.
   static StateDb open(const std::string& path, Mode mode,
                       std::chrono::milliseconds busy_timeout = kStateDbBusyTimeout);

@@ -40,6 +40,18 @@ std::string backup_dir(const std::string& state_dir, const Journal& j) {
   return state_dir + "/backups/" + j.txid;
 }
 
+// Removes a stage file; false when there is none. A stage whose name the file system cannot
+// hold (too long) or whose directory is not one was never created: absent, so that no name
+// can make a rollback fail and wedge the root.
+bool remove_stage(Disk& disk, const std::string& stage) {
+  try {
+    return disk.remove(stage);
+  } catch (const SystemError& e) {
+    if (e.error_number() == ENAMETOOLONG || e.error_number() == ENOTDIR) return false;
+    throw;
+  }
+}
+
 // Undoes whatever part of `j` happened. Idempotent: a crash while rolling back is recovered
 // by rolling back again.
 void roll_back(Disk& disk, const std::string& state_dir, const Journal& j) {
@@ -48,7 +60,7 @@ void roll_back(Disk& disk, const std::string& state_dir, const Journal& j) {
     const JournalOp& op = *it;
     const std::string& dest = op.path;
     if (op.kind == JournalOp::Kind::kPut) {
-      if (!op.stage.empty() && disk.remove(op.stage)) continue;  // not swapped
+      if (!op.stage.empty() && remove_stage(disk, op.stage)) continue;  // not swapped
       if (!may_have_swapped) continue;
       if (op.backup) {
         std::string backup = state_dir + "/" + *op.backup;
@@ -82,7 +94,7 @@ void roll_back(Disk& disk, const std::string& state_dir, const Journal& j) {
 
 void finish(Disk& disk, const std::string& state_dir, const Journal& j) {
   for (const JournalOp& op : j.ops) {
-    if (!op.stage.empty()) disk.remove(op.stage);  // none after a full swap
+    if (!op.stage.empty()) remove_stage(disk, op.stage);  // none after a full swap
     if (op.backup && !op.keep_backup) disk.remove(state_dir + "/" + *op.backup);
   }
   for (const std::string& f : j.discard_after_commit) {

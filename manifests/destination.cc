@@ -72,6 +72,24 @@ std::optional<std::string> reserved_path_problem(std::string_view path) {
   return std::nullopt;
 }
 
+std::optional<std::string> installable_length_problem(std::string_view path) {
+  std::string_view name = path.substr(path.find_last_of('/') + 1);
+  if (name.size() > kMaxInstallableNameBytes) {
+    return "has a name of " + std::to_string(name.size()) + " bytes; at most " +
+           std::to_string(kMaxInstallableNameBytes) +
+           " fit, since the name staged beside it during an apply adds " +
+           std::to_string(kInstallerNameOverhead) + " to the " + std::to_string(kMaxNameBytes) +
+           " a file system allows";
+  }
+  if (path.size() > kMaxInstallablePathBytes) {
+    return "is " + std::to_string(path.size()) + " bytes long; at most " +
+           std::to_string(kMaxInstallablePathBytes) + " fit, since the staged name adds " +
+           std::to_string(kInstallerNameOverhead) + " to the " + std::to_string(kMaxPathBytes - 1) +
+           " a path may have";
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> file_path_problem(std::string_view path) {
   if (path.empty()) return "is empty";
   if (auto problem = relative_path_problem(path)) return problem;

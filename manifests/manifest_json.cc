@@ -430,6 +430,10 @@ std::optional<FileEntry> ManifestReader::read_file(const Json& value, Arch archi
     context_.report("the file " + quote(file.path()) + " " + *problem);
     return std::nullopt;
   }
+  if (auto problem = installable_length_problem(file.path())) {
+    context_.report("the file " + quote(file.path()) + " " + *problem);
+    return std::nullopt;
+  }
   return file;
 }
 

@@ -123,6 +123,14 @@ void write_file_atomically(const std::string& path, const std::string& data, mod
 }  // namespace
 
 PublicKey PublicKey::from_pem(std::string_view pem, const std::string& source) {
+  // PEM_read_bio_PUBKEY skips what comes before a public key block: a file holding the
+  // private key as well must not be taken for a trust key quietly.
+  if (pem.find("PRIVATE KEY-----") != std::string_view::npos) {
+    throw Error(ErrorKind::kBadInput, source,
+                "holds a private key: a trust key is the public half alone (keygen writes it "
+                "as NAME.pub); keep private keys off the servers, and treat this one as "
+                "disclosed");
+  }
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "manifests/bundle_format.h"
 #include "manifests/bundle_reader.h"
@@ -11,6 +12,7 @@
 #include "manifests/errors.h"
 #include "manifests/manifest_json.h"
 #include "manifests/signature.h"
+#include "manifests/terminal_text.h"
 #include "manifests/trust_store.h"
 #include "packager/bundle_builder.h"
 #include "packager/bundle_verify.h"
@@ -122,9 +124,9 @@ int cmd_scan(const Options& o) {
   rows.push_back(
       {"File name", "File version", "File size", "Date", "Time", "Platform", "Destination"});
   for (const FileEntry& f : files) {
-    rows.push_back({f.name, format_file_version(f.version), format_thousands(f.size),
+    rows.push_back({terminal_safe(f.name), format_file_version(f.version), format_thousands(f.size),
                     f.timestamp.kb_date(), f.timestamp.kb_time(),
-                    std::string(arch_display(f.platform)), f.destination});
+                    std::string(arch_display(f.platform)), terminal_safe(f.destination)});
   }
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& r : rows) {
@@ -193,7 +195,7 @@ int cmd_build(const Options& o) {
                   b.path.c_str(), r.manifest.architectures.begin()->second.size(), r.blobs,
                   format_thousands(r.input_bytes).c_str(), format_thousands(r.bundle_bytes).c_str(),
                   ratio);
-    std::cout << line << "\n";
+    std::cout << terminal_safe(line) << "\n";
   }
   return 0;
 }
@@ -225,7 +227,8 @@ int cmd_inspect(const Options& o) {
     print_json(doc);
     return 0;
   }
-  std::cout << "Hotfix:        " << m.id << " (revision " << m.revision << ")\n"
+  std::ostringstream out;
+  out << "Hotfix:        " << m.id << " (revision " << m.revision << ")\n"
             << "Title:         " << m.title << "\n"
             << "Architecture:  " << arch_display(m.bundle->arch) << "\n"
             << "Language:      "
@@ -240,12 +243,14 @@ int cmd_inspect(const Options& o) {
             << (m.prerequisites.is_always() ? "none" : m.prerequisites.describe()) << "\n"
             << "Restart:       " << restart_token(m.restart) << "\n"
             << "Supersedes:    ";
-  if (m.supersedes.empty()) std::cout << "nothing";
+  if (m.supersedes.empty()) out << "nothing";
   for (std::size_t i = 0; i < m.supersedes.size(); ++i) {
-    std::cout << (i ? ", " : "") << m.supersedes[i];
+    out << (i ? ", " : "") << m.supersedes[i];
   }
-  std::cout << "\nSignature:     " << signature << "\n\n";
-  std::cout << render_kb_table_markdown(m);
+  out << "\nSignature:     " << signature << "\n\n";
+  // Title, languages and file names come from the bundle, verified or not.
+  out << render_kb_table_markdown(m);
+  std::cout << terminal_safe_lines(out.str());
   return 0;
 }
 
@@ -266,8 +271,10 @@ int cmd_verify(const Options& o) {
                 {"problems", report.problems},
                 {"ok", ok}});
   } else {
-    for (const std::string& p : report.problems) std::cerr << kProgram << ": " << p << "\n";
-    std::cout << o.bundle << ": signature valid (key "
+    for (const std::string& p : report.problems) {
+      std::cerr << kProgram << ": " << terminal_safe(p) << "\n";
+    }
+    std::cout << terminal_safe(o.bundle) << ": signature valid (key "
               << short_fingerprint(report.signer_fingerprint) << "), " << report.blobs_checked
               << " payloads, " << format_thousands(report.bytes_checked)
               << " bytes: " << (ok ? "OK" : std::to_string(report.problems.size()) + " problem(s)")
@@ -304,7 +311,7 @@ int cmd_describe(const Options& o) {
     print_json({{"id", manifest.id}, {"intro", table.intro}, {"sections", sections}});
     return 0;
   }
-  std::cout << render_kb_table_markdown(manifest, options);
+  std::cout << terminal_safe_lines(render_kb_table_markdown(manifest, options));
   return 0;
 }
 

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <set>
+#include <vector>
 
 #include "manifests/file_identity.h"
 
@@ -47,6 +49,20 @@ std::string describe_platform(const FileIdentity& id) {
   return "unknown";
 }
 
+// The manifest's mode asks for setuid, setgid or sticky: say what that does on every server.
+std::string special_bits_warning(std::uint32_t mode) {
+  std::vector<std::string> bits;
+  if (mode & 04000) bits.push_back("setuid (it runs as its owner, root, whoever starts it)");
+  if (mode & 02000) bits.push_back("setgid (it runs with its group)");
+  if (mode & 01000) bits.push_back("sticky");
+  std::string text;
+  for (std::size_t i = 0; i < bits.size(); ++i) text += (i ? ", " : "") + bits[i];
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
+  return std::string("mode ") + octal + " sets " + text +
+         " on every server that installs it; make sure the manifest means it";
+}
+
 }  // namespace
 
 DropCheckResult check_drop(Arch arch, const std::vector<FileEntry>& files,
@@ -66,6 +82,9 @@ DropCheckResult check_drop(Arch arch, const std::vector<FileEntry>& files,
     const std::string path = drop_dir + "/" + entry.path();
     expected.insert(entry.path());
     auto issue = [&](std::string message) { result.errors.push_back({where, std::move(message)}); };
+    if (entry.mode && (*entry.mode & 07000)) {
+      result.warnings.push_back({where, special_bits_warning(*entry.mode)});
+    }
 
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {

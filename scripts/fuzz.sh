@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
-targets=(${FUZZ_TARGETS:-manifest_fuzzer file_identity_fuzzer bundle_reader_fuzzer})
+targets=(${FUZZ_TARGETS:-manifest_fuzzer file_identity_fuzzer bundle_reader_fuzzer journal_fuzzer
+  system_facts_fuzzer})
 
 scripts/setup.sh
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \

@@ -277,3 +277,126 @@ TEST_CASE("a run that is a link is refused before a hotfix that needs a reboot c
   CHECK(hotfix::test::snapshot_tree(outside) == sentinel);
   CHECK(hotfix::test::snapshot_tree(root, kState) == before);
 }
+
+// Backups exist only for what the database records: a database truncated or removed while
+// they are kept is damage, and taken for "nothing installed" it would orphan the originals.
+TEST_CASE("a database emptied or removed while backups are kept is state damaged") {
+  const std::string variant = GENERATE("emptied", "removed");
+  Attack a;
+  const std::string db = a.root + "/" + kState + "/state.db";
+  for (const char* companion : {"-wal", "-shm"}) fs::remove(db + companion);
+  if (variant == "emptied") {
+    fs::resize_file(db, 0);
+  } else {
+    fs::remove(db);
+  }
+  auto whole = [&] {
+    Snapshot s = hotfix::test::snapshot_tree(a.root);
+    s.erase(kState + "/lock");
+    return s;
+  };
+  const Snapshot before = whole();
+  const std::vector<std::vector<std::string>> commands = {
+      {"list"},
+      {"verify"},
+      {"history"},
+      {"status"},
+      {"recover"},
+      {"uninstall", "KB500001"},
+      {"apply", second_bundle(), "--trust", factory().pub()},
+      {"apply", second_bundle(), "--trust", factory().pub(), "--dry-run"}};
+  for (const auto& command : commands) {
+    INFO(variant << ": " << command[0]);
+    check_refusal(a.installer(command), kStateDamaged,
+                  "the database is missing or empty, but backups/ holds the originals");
+    Snapshot now = whole();
+    INFO(hotfix::test::describe_difference(before, now));
+    CHECK(now == before);
+  }
+  a.check_outside();
+}
+
+// The root's trusted.d is held to sshd's StrictModes: whoever can write there can make the
+// installer trust a key. One file there that is not a public key is skipped, not a veto.
+TEST_CASE("trusted.d is trusted only when root's alone, and a bad file in it is skipped") {
+  Attack a;
+  const fs::path trusted = fs::path(a.root) / "etc/hotfix/trusted.d";
+  fs::create_directories(trusted);
+  fs::permissions(fs::path(a.root) / "etc/hotfix", fs::perms(0755));
+  fs::permissions(trusted, fs::perms(0755));
+  const fs::path key_dir = fs::path(factory().pub()).parent_path();
+  const std::string apply_second[] = {"apply", second_bundle()};
+
+  SECTION("a group- or world-writable directory on the way") {
+    const char* where = GENERATE("etc/hotfix/trusted.d", "etc/hotfix", "etc");
+    fs::permissions(fs::path(a.root) / where, fs::perms(0777));
+    const Snapshot before = a.tree();
+    check_refusal(a.installer({"apply", second_bundle(), "--trust", factory().pub()}), kBadInput,
+                  std::string(where) + ": is writable by everyone (mode 0777)");
+    CHECK(a.tree() == before);
+  }
+  SECTION("a key owned by another user, or writable by its group") {
+    fs::copy_file(factory().pub(), trusted / "release.pub");
+    const bool chown_it = GENERATE(true, false);
+    if (chown_it) {
+      REQUIRE(::chown((trusted / "release.pub").c_str(), 1234, 1234) == 0);
+    } else {
+      fs::permissions(trusted / "release.pub", fs::perms(0664));
+    }
+    const Snapshot before = a.tree();
+    check_refusal(a.installer({apply_second[0], apply_second[1]}), kBadInput,
+                  chown_it ? "release.pub: is owned by uid 1234, not by root"
+                           : "release.pub: is writable by its group (mode 0664)");
+    CHECK(a.tree() == before);
+  }
+  SECTION("garbage or a private key in trusted.d is skipped with a warning naming it") {
+    fs::copy_file(factory().pub(), trusted / "release.pub");
+    hotfix::test::write_file(trusted / "garbage.pub", "not a key\n");
+    fs::copy_file(key_dir / "k.key", trusted / "leaked.pem");
+    fs::permissions(trusted / "leaked.pem", fs::perms(0644));
+    RunResult r = a.installer({apply_second[0], apply_second[1]});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(r.err.find("trusted.d/garbage.pub: not a PEM public key") != std::string::npos);
+    CHECK(r.err.find("trusted.d/leaked.pem: holds a private key") != std::string::npos);
+    CHECK(r.err.find("skipped: it is not trusted") != std::string::npos);
+  }
+  SECTION("a file holding the private and the public key given as --trust") {
+    const std::string both = (a.tmp / "both.pem").string();
+    hotfix::test::write_file(both, hotfix::test::read_file(key_dir / "k.key") +
+                                       hotfix::test::read_file(factory().pub()));
+    const Snapshot before = a.tree();
+    check_refusal(a.installer({"apply", second_bundle(), "--trust", both}), kBadInput,
+                  "both.pem: holds a private key");
+    CHECK(a.tree() == before);
+  }
+  a.check_outside();
+}
+
+// A replaced file keeps its permission bits but not its privilege: setuid, setgid and sticky
+// come only from the manifest's mode.
+TEST_CASE("setuid, setgid and sticky bits are installed only where the manifest asks") {
+  TempDir tmp;
+  const std::string root = (tmp / "root").string();
+  hotfix::test::make_linux_root(root);
+  hotfix::test::write_tree(root, {{"usr/bin/tool", "old tool\n", 1600000020, 04755},
+                                  {"usr/bin/other", "old other\n", 1600000020, 02755}});
+  ::chmod((root + "/usr/bin/tool").c_str(), 04755);  // as a package manager would have left it
+  ::chmod((root + "/usr/bin/other").c_str(), 02755);
+  const std::string bundle =
+      factory().build("KB500003", {{"usr/bin/tool", "new tool\n", 1700000040, {}},
+                                   {"usr/bin/other", "new other\n", 1700000040, 02755}});
+  RunResult r = hotfix::test::run({hotfix::test::installer_path(), "apply", bundle, "--trust",
+                                   factory().pub(), "--root", root});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  auto mode = [&](const char* rel) {
+    struct stat st {};
+    REQUIRE(::stat((root + "/" + rel).c_str(), &st) == 0);
+    return st.st_mode & 07777;
+  };
+  CHECK(mode("usr/bin/tool") == 0755);    // the old file's bits, not its setuid
+  CHECK(mode("usr/bin/other") == 02755);  // the manifest asked for setgid
+  CHECK(hotfix::test::run({hotfix::test::installer_path(), "verify", "--root", root}).exit_code ==
+        0);
+}

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "tests/support/hotfix_kit.h"
 #include "tests/support/tree_snapshot.h"
@@ -423,4 +424,77 @@ TEST_CASE("apply --force overrides the version rule, and only that") {
     CHECK(snapshot_tree(root, "var") == before);
     CHECK(list_of(root).empty());
   }
+}
+
+// The stager writes a blob to a bounded number of its destinations at once: under a limit of
+// 64 descriptors, 1,000 files of one content install, each its own file.
+TEST_CASE("a thousand files of one content install under a low descriptor limit") {
+  HotfixKit kit;
+  std::string root = kit.make_root("root", {});
+  KitHotfix h{"KB300", 1, hotfix::RestartRequirement::kNone, {}, {}, hotfix::Arch::kX64, {}};
+  for (int i = 0; i < 1000; ++i) {
+    KitFile f;
+    f.path = "app/same/f" + std::to_string(i) + ".txt";
+    f.text = "one content\n";
+    h.files.push_back(f);
+  }
+  std::string bundle = kit.build(h);
+  RunResult r = hotfix::test::run({"/bin/sh", "-c", "ulimit -n 64 && exec \"$@\"", "sh",
+                                   hotfix::test::installer_path(), "apply", bundle, "--trust",
+                                   kit.pub(), "--root", root});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::set<ino_t> inodes;
+  for (int i = 0; i < 1000; ++i) {
+    fs::path p = fs::path(root) / ("app/same/f" + std::to_string(i) + ".txt");
+    CHECK(hotfix::test::read_file(p) == "one content\n");
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    inodes.insert(st.st_ino);
+  }
+  CHECK(inodes.size() == 1000);
+  CHECK(run_installer({"verify", "--root", root}).exit_code == 0);
+}
+
+// Names are printed terminal-safe (manifests/terminal_text.h); --json keeps them exact.
+TEST_CASE("names holding escape sequences or newlines are printed visibly, never raw") {
+  HotfixKit kit;
+  std::string root = kit.make_root("root", {});
+  const std::string evil = "app/x\x1b]0;owned\x07.txt";
+  const std::string forged = "app/y\nhotfix-installer: error: forged.txt";
+  KitHotfix h{"KB301", 1, hotfix::RestartRequirement::kNone, {}, {}, hotfix::Arch::kX64, {}};
+  for (const std::string& p : {evil, forged}) {
+    KitFile f;
+    f.path = p;
+    f.text = "content\n";
+    h.files.push_back(f);
+  }
+  std::string bundle = kit.build(h);
+  auto raw = [](const RunResult& r) {
+    std::string all = r.out + r.err;
+    return all.find('\x1b') != std::string::npos || all.find('\x07') != std::string::npos ||
+           all.find("\nhotfix-installer: error: forged") != std::string::npos;
+  };
+  RunResult dry =
+      run_installer({"apply", bundle, "--trust", kit.pub(), "--root", root, "--dry-run"});
+  INFO(dry.out << dry.err);
+  CHECK_FALSE(raw(dry));
+  CHECK(dry.out.find("x\\x1b]0;owned\\x07.txt") != std::string::npos);
+  CHECK(dry.out.find("y\\nhotfix-installer: error: forged.txt") != std::string::npos);
+  REQUIRE(run_installer({"apply", bundle, "--trust", kit.pub(), "--root", root}).exit_code == 0);
+  hotfix::test::write_file(fs::path(root) / evil, "changed\n");
+  RunResult verify = run_installer({"verify", "--root", root});
+  INFO(verify.out << verify.err);
+  CHECK(verify.exit_code == 4);
+  CHECK_FALSE(raw(verify));
+  CHECK(verify.out.find("x\\x1b]0;owned\\x07.txt") != std::string::npos);
+  RunResult as_json = run_installer({"verify", "--root", root, "--json"});
+  INFO(as_json.out);
+  bool exact = false;
+  const json doc = json::parse(as_json.out);
+  for (const json& f : doc["files"]) exact = exact || f["path"] == evil;
+  CHECK(exact);
+  RunResult described = hotfix::test::run({hotfix::test::packager_path(), "describe", bundle});
+  INFO(described.out << described.err);
+  CHECK_FALSE(raw(described));
 }

@@ -319,9 +319,9 @@ std::optional<struct stat> FaultDisk::status(const std::string& path) {
   return base_->status(path);
 }
 
-std::string FaultDisk::read_file(const std::string& path) {
+std::string FaultDisk::read_file(const std::string& path, std::uint64_t max_size) {
   step(path, "read");
-  return base_->read_file(path);
+  return base_->read_file(path, max_size);
 }
 
 void FaultDisk::commit(const std::function<void()>& durable_commit) {

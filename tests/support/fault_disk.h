@@ -82,7 +82,7 @@ class FaultDisk : public Disk {
   void sync_filesystem(const std::string& path) override;
   void set_metadata(const std::string& path, const FileMetadata& metadata) override;
   std::optional<struct stat> status(const std::string& path) override;
-  std::string read_file(const std::string& path) override;
+  std::string read_file(const std::string& path, std::uint64_t max_size) override;
   void commit(const std::function<void()>& durable_commit) override;
 
   struct Node;  // one inode: a directory or a file, its content and metadata

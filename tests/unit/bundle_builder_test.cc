@@ -131,6 +131,23 @@ TEST_CASE("Files in a drop that the manifest does not name are warned about, not
   CHECK(report.warnings[0].where == "x64: app/stray.dll");
 }
 
+TEST_CASE("A mode with setuid, setgid or sticky bits is built, with a warning saying so") {
+  Fixture fx;
+  fx.m.architectures[Arch::kX64][0].mode = 07755;
+  hotfix::test::write_file(fx.dir / "hotfix.json", write_manifest(fx.m));
+  BuildReport report = build_bundles(fx.request);
+  REQUIRE(report.warnings.size() == 1);
+  CHECK(report.warnings[0].where == "x64: app/app.xml");
+  CHECK(report.warnings[0].message ==
+        "mode 7755 sets setuid (it runs as its owner, root, whoever starts it), setgid (it runs "
+        "with its group), sticky on every server that installs it; make sure the manifest "
+        "means it");
+  fx.m.architectures[Arch::kX64][0].mode = 0755;
+  hotfix::test::write_file(fx.dir / "hotfix.json", write_manifest(fx.m));
+  fs::remove_all(fx.dir / "out");
+  CHECK(build_bundles(fx.request).warnings.empty());
+}
+
 TEST_CASE("A versioned entry whose file has no version resource is a mismatch") {
   Fixture fx;
   fx.m.architectures[Arch::kX64][0].version = Version(7, 0, 6001, 22329);

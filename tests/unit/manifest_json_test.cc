@@ -595,9 +595,29 @@ TEST_CASE("name must be one path component of at most 255 bytes") {
                     {"\xc3\xa9" + std::string(254, 'a'), "is 256 bytes long"},
                     {12, "found number 12"}});
   check_good_values("/architectures/x86/files/0/name",
-                    {std::string(255, 'a'), "...", ".hidden", "Admwprox.dll",
+                    {std::string(210, 'a'), "...", ".hidden", "Admwprox.dll",
                      "Gr\xc3\xb6\xc3\x9f"
                      "e.dll"});
+}
+
+// The installer stages each file beside its destination under a longer name
+// (".NAME.hotfix-new.hotfix-<transaction>"): a name or path that fits the file system but not
+// its staged form would fail only once staged (kMaxInstallableNameBytes,
+// kMaxInstallablePathBytes).
+TEST_CASE("a file's name and path must fit the installer's staged name") {
+  Json doc = with(kb967131(), "/architectures/x86/files/0/name", std::string(211, 'a'));
+  require_single_issue(doc, "architectures.x86.files[0]",
+                       {"has a name of 211 bytes; at most 210 fit",
+                        "the name staged beside it during an apply adds 45"});
+  // A path of 4050 bytes fits; one more does not (components of at most 255 bytes).
+  std::string destination;
+  while (destination.size() < 4050 - 1 - 12 - 256) destination += std::string(255, 'd') + "/";
+  destination += std::string(4050 - 1 - 12 - destination.size(), 'e');  // name: Admwprox.dll
+  Json fits = with(kb967131(), "/architectures/x86/files/0/destination", destination);
+  CHECK(parse(fits).architectures.at(Arch::kX86)[0].path().size() == 4050);
+  Json too_long = with(kb967131(), "/architectures/x86/files/0/destination", destination + "e");
+  require_single_issue(too_long, "architectures.x86.files[0]",
+                       {"is 4051 bytes long; at most 4050 fit"});
 }
 
 TEST_CASE("destination must be a safe relative directory") {
@@ -621,9 +641,8 @@ TEST_CASE("destination must be a safe relative directory") {
                     {std::string("Windows\0/x", 10), "contains a NUL character"},
                     {std::string(4097, 'a'), "is 4097 bytes long, more than 4096"},
                     {nullptr, "found null"}});
-  check_good_values(
-      "/architectures/x86/files/0/destination",
-      {"", "Windows", "Windows/System32/inetsrv", "..a/b..", "ab:c/d", std::string(4096, 'a')});
+  check_good_values("/architectures/x86/files/0/destination",
+                    {"", "Windows", "Windows/System32/inetsrv", "..a/b..", "ab:c/d"});
   CHECK(parse(with_file_field("destination", "")).architectures.at(Arch::kX86)[0].path() ==
         "Admwprox.dll");
 }

@@ -148,6 +148,27 @@ TEST_CASE("A failing stager rolls back before anything was swapped") {
   CHECK(no_leftovers(fx.root));
 }
 
+// A name the file system cannot hold once staged (the manifest rules refuse it now, but a
+// journal of an older installer may hold one) must not make the rollback fail for good.
+TEST_CASE("A stage whose name is too long to exist is absent to the rollback, not a wedge") {
+  Fixture fx;
+  Tree before = snapshot(fx.root);
+  std::string long_name(240, 'n');  // its stage, "." + name + ".hotfix-" + txid, is 274 bytes
+  fx.journal.ops.push_back({JournalOp::Kind::kPut, "app/" + long_name,
+                            stage_name("app/" + long_name, fx.journal.txid), std::nullopt, true});
+  auto stage = fx.stager();
+  try {
+    run_transaction(fx.disk(), fx.state, fx.journal, stage, [] {});
+    FAIL("the stage of a 240-byte name was created");
+  } catch (const hotfix::SystemError& e) {
+    CHECK(e.error_number() == ENAMETOOLONG);
+  }
+  CHECK(snapshot(fx.root) == before);  // rolled back whole, the journal gone
+  CHECK(no_leftovers(fx.root));
+  CHECK(recover(fx.disk(), fx.state, [](const std::string&) { return false; }) ==
+        RecoveryOutcome::kNothing);
+}
+
 TEST_CASE("A crash or a power loss at every operation recovers to the complete old or new set") {
   std::uint64_t operations = 0;
   {
