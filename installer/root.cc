@@ -224,7 +224,11 @@ FileDescriptor Root::open_file(std::string_view relative) const {
 }
 
 std::string Root::read_file(std::string_view relative, std::uint64_t max_size) const {
-  FileDescriptor file = open_file(relative);
+  return read_opened(open_file(relative), relative, max_size);
+}
+
+std::string Root::read_opened(const FileDescriptor& file, std::string_view relative,
+                              std::uint64_t max_size) const {
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) throw SystemError(show(relative), "stat", errno);
   if (static_cast<std::uint64_t>(st.st_size) > max_size) {

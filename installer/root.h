@@ -57,6 +57,9 @@ class Root {
   FileDescriptor open_file(std::string_view relative) const;
   // The whole of a regular file of at most `max_size` bytes (checked before reading).
   std::string read_file(std::string_view relative, std::uint64_t max_size) const;
+  // The same for a file open_file already opened (and the caller examined).
+  std::string read_opened(const FileDescriptor& file, std::string_view relative,
+                          std::uint64_t max_size) const;
 
  private:
   Root(std::string path, std::shared_ptr<FileDescriptor> fd, bool live);

@@ -68,15 +68,14 @@ void check_strict(const Root& root, int fd, const std::string& rel) {
 std::vector<std::string> add_root_trusted_keys(const Root& root, TrustStore& trust) {
   std::optional<FileDescriptor> dir = root.open_dir_if_exists(kTrustedDir);
   if (!dir) return {};
-  for (const char* rel : {"etc", "etc/hotfix", kTrustedDir}) {
-    check_strict(root, root.open_dir(rel).get(), rel);
-  }
+  for (const char* rel : {"etc", "etc/hotfix"}) check_strict(root, root.open_dir(rel).get(), rel);
+  check_strict(root, dir->get(), kTrustedDir);
   std::vector<std::string> warnings;
   for (const std::string& name : key_names(root, *dir)) {
     const std::string rel = std::string(kTrustedDir) + "/" + name;
     FileDescriptor file = root.open_file(rel);
     check_strict(root, file.get(), rel);
-    std::string pem = root.read_file(rel, kMaxKeyFileBytes);
+    std::string pem = root.read_opened(file, rel, kMaxKeyFileBytes);  // the file checked
     try {
       trust.add(PublicKey::from_pem(pem, root.show(rel)));
     } catch (const Error& e) {

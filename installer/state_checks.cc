@@ -9,6 +9,7 @@
 #include "manifests/case_fold.h"
 #include "manifests/destination.h"
 #include "manifests/errors.h"
+#include "manifests/manifest_json.h"
 
 namespace hotfix {
 
@@ -79,10 +80,8 @@ std::optional<FileDescriptor> check_state_dir(const Root& root, const std::strin
   struct stat st {};
   if (::fstat(dir->get(), &st) != 0) throw SystemError(shown, "stat", errno);
   if (st.st_mode & 022) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    state_damaged(
-        shown, std::string("the state directory is writable by other users (mode ") + mode + ")");
+    state_damaged(shown, "the state directory is writable by other users (mode " +
+                             format_mode(st.st_mode) + ")");
   }
   for (const char* name : {"state.db", "state.db-wal", "state.db-shm", "state.db-journal",
                            "journal.json", "journal.json.tmp", "lock"}) {

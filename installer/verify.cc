@@ -24,6 +24,7 @@
 
 #include "manifests/errors.h"
 #include "manifests/file_identity.h"
+#include "manifests/manifest_json.h"
 #include "manifests/sha256.h"
 #include "manifests/timestamp.h"
 
@@ -272,12 +273,6 @@ std::optional<std::string> scan(Worker& worker, int fd, std::uint64_t size, bool
   return std::nullopt;
 }
 
-std::string octal_mode(std::uint32_t mode) {
-  char text[16];
-  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
-  return text;
-}
-
 std::string version_text(const std::optional<Version>& version,
                          const std::optional<std::string>& bad_image) {
   if (bad_image) return "unreadable (" + *bad_image + ")";
@@ -353,7 +348,7 @@ void check_content(Worker& worker, int root_fd, const InstalledFile& promise, Fi
   std::uint32_t mode = opened.st.st_mode & 07777;
   if (mode != (promise.mode & 07777)) {
     check.mode_differs = true;
-    add_detail(check, "mode " + octal_mode(mode) + ", expected " + octal_mode(promise.mode));
+    add_detail(check, "mode " + format_mode(mode) + ", expected " + format_mode(promise.mode));
   }
 }
 

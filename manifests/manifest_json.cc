@@ -130,12 +130,6 @@ bool looks_zoned_but_not_utc(std::string_view text) {
   return rest.empty() || rest[0] == '+' || rest[0] == '-';
 }
 
-std::string format_mode(std::uint32_t mode) {
-  char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%04o", static_cast<unsigned>(mode));
-  return buffer;
-}
-
 // Reads one manifest tree. Each section is a small function; all report into one context.
 class ManifestReader {
  public:
@@ -871,6 +865,12 @@ std::string write_manifest(const Manifest& m) {
   } catch (const nlohmann::json::exception&) {
     throw Error(ErrorKind::kBadInput, m.id, "manifest text is not valid UTF-8");
   }
+}
+
+std::string format_mode(std::uint32_t mode) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%04o", static_cast<unsigned>(mode & 07777));
+  return buffer;
 }
 
 std::string write_file_entries(const std::vector<FileEntry>& files) {

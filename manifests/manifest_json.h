@@ -88,6 +88,9 @@ Manifest read_manifest_file(const std::string& path, ManifestReadOptions options
 // equal manifests, so bundles built from it are reproducible.
 std::string write_manifest(const Manifest& manifest);
 
+// Permission bits as the manifest writes them and messages show them: "0644", "4755".
+std::string format_mode(std::uint32_t mode);
+
 // File entries alone, as a JSON array in the same canonical form (for `scan --json`).
 std::string write_file_entries(const std::vector<FileEntry>& files);
 

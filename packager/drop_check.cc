@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "manifests/file_identity.h"
+#include "manifests/manifest_json.h"
 
 namespace hotfix {
 
@@ -57,9 +58,7 @@ std::string special_bits_warning(std::uint32_t mode) {
   if (mode & 01000) bits.push_back("sticky");
   std::string text;
   for (std::size_t i = 0; i < bits.size(); ++i) text += (i ? ", " : "") + bits[i];
-  char octal[8];
-  std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode));
-  return std::string("mode ") + octal + " sets " + text +
+  return "mode " + format_mode(mode) + " sets " + text +
          " on every server that installs it; make sure the manifest means it";
 }
 
