@@ -165,6 +165,10 @@ class ApplyRun {
       return refuse("the bundle is for " + std::string(arch_display(arch)) + "; the target is " +
                     std::string(arch_display(facts_.architecture)));
     }
+    if (!m_.family.empty() && m_.family != facts_.family) {
+      return refuse("the hotfix is for " + m_.family + "-family targets; the target is " +
+                    facts_.family + "-family");
+    }
     if (installed_ && installed_->revision == m_.revision) {
       result_.outcome = ApplyOutcome::kAlreadyInstalled;
       result_.reason = m_.id + " revision " + std::to_string(m_.revision) + " is already installed";

@@ -9,6 +9,7 @@
 #include "manifests/destination.h"
 #include "manifests/errors.h"
 #include "manifests/file_identity.h"
+#include "manifests/windows_names.h"
 
 namespace hotfix {
 
@@ -105,10 +106,17 @@ void decide(PlannedFile& f, const Root& root, const PlanOptions& options) {
 
 Plan make_plan(const std::vector<FileEntry>& files, const Root& root, const PlanOptions& options) {
   Plan plan;
+  NameIndex index;
   for (const FileEntry& e : files) {
     PlannedFile f;
     f.entry = e;
-    f.target = resolve_under_root(root, e.path(), options.fold_case);
+    if (options.fold_case) {
+      if (auto problem = windows_path_problem(e.path())) {
+        throw Error(ErrorKind::kBadInput, e.path(),
+                    "cannot be written on a Windows-family target: it " + *problem);
+      }
+    }
+    f.target = resolve_under_root(root, e.path(), options.fold_case, &index);
     // A link on the way may lead into the installer's own places: the signed manifest says
     // nothing about where links in the image point.
     if (auto problem = reserved_path_problem(f.target.relative)) {

@@ -37,13 +37,7 @@ std::string join(const std::vector<std::string>& parts) {
   return out;
 }
 
-// The entry of directory `dir` named `name`, or its case-insensitive match; empty if none.
-std::string find_entry(const Root& root, int dir, const std::string& dir_rel,
-                       const std::string& name, bool fold_case, const std::string& where) {
-  struct stat st {};
-  if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return name;
-  if (errno != ENOENT) throw SystemError(root.show(dir_rel + "/" + name), "stat", errno);
-  if (!fold_case) return {};
+NameIndex::Listing list_directory(const Root& root, int dir, const std::string& dir_rel) {
   int listing = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (listing < 0) throw SystemError(root.show(dir_rel), "open directory", errno);
   DIR* d = ::fdopendir(listing);
@@ -51,21 +45,30 @@ std::string find_entry(const Root& root, int dir, const std::string& dir_rel,
     ::close(listing);
     throw SystemError(root.show(dir_rel), "read directory", errno);
   }
-  std::string found;
-  int matches = 0;
+  NameIndex::Listing names;
   while (dirent* e = ::readdir(d)) {
     std::string entry = e->d_name;
-    if (equal_fold(entry, name)) {
-      found = entry;
-      ++matches;
-    }
+    if (entry == "." || entry == "..") continue;
+    names[fold_name(entry)].push_back(std::move(entry));
   }
   ::closedir(d);
-  if (matches > 1) {
+  return names;
+}
+
+// The entry of directory `dir` named `name`, or its match ignoring case; empty if none.
+std::string find_entry(const Root& root, int dir, const std::string& dir_rel,
+                       const std::string& name, bool fold_case, const std::string& where,
+                       NameIndex& index) {
+  struct stat st {};
+  if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) return name;
+  if (errno != ENOENT) throw SystemError(root.show(dir_rel + "/" + name), "stat", errno);
+  if (!fold_case) return {};
+  const std::vector<std::string>& found = index.matches(root, dir, dir_rel, fold_name(name));
+  if (found.size() > 1) {
     throw Error(ErrorKind::kBadInput, where,
                 "several names in " + root.show(dir_rel) + " match '" + name + "' ignoring case");
   }
-  return found;
+  return found.empty() ? std::string() : found.front();
 }
 
 std::string read_link(const Root& root, int dir, const std::string& rel, const std::string& name) {
@@ -92,6 +95,18 @@ struct Walk {
 
 }  // namespace
 
+const std::vector<std::string>& NameIndex::matches(const Root& root, int dir,
+                                                   const std::string& dir_rel,
+                                                   const std::string& key) {
+  static const std::vector<std::string> kNone;
+  struct stat st {};
+  if (::fstat(dir, &st) != 0) throw SystemError(root.show(dir_rel), "stat", errno);
+  auto [it, fresh] = listings_.try_emplace({st.st_dev, st.st_ino});
+  if (fresh) it->second = list_directory(root, dir, dir_rel);
+  auto found = it->second.find(key);
+  return found == it->second.end() ? kNone : found->second;
+}
+
 namespace {
 
 struct Resolution {
@@ -101,7 +116,8 @@ struct Resolution {
   bool show_root = false;     // errors name the path with the root, not as the manifest does
 };
 
-ResolvedPath resolve(const Root& root, const std::string& manifest_path, const Resolution& how) {
+ResolvedPath resolve(const Root& root, const std::string& manifest_path, const Resolution& how,
+                     NameIndex& index) {
   const bool fold_case = how.fold_case;
   const std::string where = how.show_root ? root.show(manifest_path) : manifest_path;
   std::deque<std::string> pending;
@@ -153,7 +169,7 @@ ResolvedPath resolve(const Root& root, const std::string& manifest_path, const R
       continue;
     }
     const std::string here = join(walk.resolved);
-    std::string entry = find_entry(root, walk.dir.get(), here, name, fold_case, where);
+    std::string entry = find_entry(root, walk.dir.get(), here, name, fold_case, where, index);
     if (entry.empty()) {
       missing = true;
       walk.resolved.push_back(name);
@@ -200,13 +216,15 @@ ResolvedPath resolve(const Root& root, const std::string& manifest_path, const R
 
 }  // namespace
 
-ResolvedPath resolve_under_root(const Root& root, const std::string& manifest_path,
-                                bool fold_case) {
-  return resolve(root, manifest_path, {fold_case, false, false, false});
+ResolvedPath resolve_under_root(const Root& root, const std::string& manifest_path, bool fold_case,
+                                NameIndex* index) {
+  NameIndex once;
+  return resolve(root, manifest_path, {fold_case, false, false, false}, index ? *index : once);
 }
 
 std::optional<std::string> resolve_to_read(const Root& root, const std::string& path) {
-  ResolvedPath p = resolve(root, path, {false, true, true, true});
+  NameIndex unused;  // exact names only
+  ResolvedPath p = resolve(root, path, {false, true, true, true}, unused);
   if (!p.exists) return std::nullopt;
   return p.relative;
 }

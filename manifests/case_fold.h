@@ -1,5 +1,6 @@
-// Case folding as Windows-family targets compare names, in one place: ASCII letters only,
-// independent of the locale (std::tolower depends on it). Hotfix ids are compared the same way.
+// Case folding as Windows-family targets compare names, in one place. Hotfix ids are ASCII and
+// compare by ASCII letters only, independent of the locale (std::tolower depends on it); file
+// and directory names compare by fold_name, which folds Unicode case and normalization.
 #pragma once
 
 #include <string>
@@ -23,5 +24,12 @@ bool equal_fold(std::string_view a, std::string_view b);
 // True when `path` is `dir` or lies below it ("a/b" is under "a"), compared exactly or
 // ignoring ASCII case.
 bool path_under(std::string_view path, std::string_view dir, bool fold_case);
+
+// The key under which two names (or paths) are one on a Windows-family target: Unicode simple
+// case folding (what NTFS's upcase table does, one code point for one) of the canonical
+// decomposition, recomposed (NFC), so that "É.dll", "é.dll" and "e\u0301.dll" share one key.
+// Text that is not valid UTF-8 (a name read from a directory) keeps its bytes, ASCII letters
+// lowered. Pure ASCII never reaches the Unicode tables.
+std::string fold_name(std::string_view text);
 
 }  // namespace hotfix

@@ -64,6 +64,7 @@ struct Manifest {
   Prerequisite prerequisites = Prerequisite::always();
   RestartRequirement restart = RestartRequirement::kNone;
   std::vector<std::string> supersedes;  // ids of hotfixes this one replaces
+  std::string family;  // "windows" or "linux": the targets it is for; "" for any
   std::map<Arch, std::vector<FileEntry>> architectures;  // in article order per architecture
   std::optional<BundleScope> bundle;
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <unordered_map>
 #include <utility>
 
 #include "manifests/case_fold.h"
@@ -18,6 +19,7 @@
 #include "manifests/json_context.h"
 #include "manifests/json_prescan.h"
 #include "manifests/read_to_end.h"
+#include "manifests/windows_names.h"
 
 namespace hotfix {
 
@@ -145,6 +147,7 @@ class ManifestReader {
   void read_languages(const Json& value);
   void read_restart(const Json& value);
   void read_supersedes(const Json& value);
+  void read_family(const Json& value);
   void read_bundle(const Json& value);
   std::optional<std::string> read_key_id(const Json& value);
   void read_architectures(const Json& value);
@@ -196,6 +199,7 @@ Manifest ManifestReader::read(const Json& root) {
   object.required("restart", "one of \"none\", \"services\", \"reboot\"",
                   [&](const Json& v) { read_restart(v); });
   object.optional("supersedes", [&](const Json& v) { read_supersedes(v); });
+  object.optional("family", [&](const Json& v) { read_family(v); });
   object.optional("prerequisites",
                   [&](const Json& v) { m.prerequisites = read_prerequisite(v, 1); });
   if (options_.bundle) {
@@ -281,6 +285,17 @@ void ManifestReader::read_restart(const Json& value) {
     }
   }
   context_.report(quote(*text) + " is not a restart requirement" + expected(kExpect));
+}
+
+void ManifestReader::read_family(const Json& value) {
+  constexpr std::string_view kExpect = "\"windows\" or \"linux\"";
+  auto text = read_string(context_, value, kExpect);
+  if (!text) return;
+  if (*text != "windows" && *text != "linux") {
+    context_.report(quote(*text) + " is not a family" + expected(kExpect));
+    return;
+  }
+  manifest_.family = *text;
 }
 
 void ManifestReader::read_supersedes(const Json& value) {
@@ -428,6 +443,13 @@ std::optional<FileEntry> ManifestReader::read_file(const Json& value, Arch archi
     context_.report("the file " + quote(file.path()) + " " + *problem);
     return std::nullopt;
   }
+  if (manifest_.family == "windows") {
+    if (auto problem = windows_path_problem(file.path())) {
+      context_.report("the file " + quote(file.path()) + " " + *problem +
+                      " (the manifest's family is windows)");
+      return std::nullopt;
+    }
+  }
   return file;
 }
 
@@ -538,20 +560,49 @@ std::optional<std::string> ManifestReader::read_declared_language(const Json& va
   return tag;
 }
 
-// Windows paths ignore case, so "Admwprox.dll" and "ADMWPROX.DLL" are one file there.
+// Windows paths ignore case, so "Admwprox.dll" and "ADMWPROX.DLL" are one file there, and
+// "App/a.dll" and "app/b.dll" are in one directory: within one architecture each file path
+// is used once, each directory is spelled one way, and no path is both a file and a
+// directory, all compared by fold_name (case and Unicode normalization folded).
 void ManifestReader::check_unique_destinations(
     const std::vector<std::pair<std::size_t, FileEntry>>& files) {
-  std::map<std::string, std::pair<std::size_t, std::string>> seen;  // folded path -> first
+  struct First {
+    std::size_t index;
+    std::string spelling;
+  };
+  std::unordered_map<std::string, First> file_paths, directories;  // folded path -> first use
+  auto where = [](const First& first) {
+    return "files[" + std::to_string(first.index) + "] (" + quote(first.spelling) + ")";
+  };
   for (const auto& [index, file] : files) {
-    std::string path = file.path();
-    auto [it, fresh] = seen.emplace(ascii_lower(path), std::make_pair(index, path));
-    if (fresh) continue;
     auto scope = context_.at(index);
-    const auto& [first_index, first_path] = it->second;
-    context_.report("destination " + quote(path) + " is already used by files[" +
-                    std::to_string(first_index) + "] (" + quote(first_path) +
-                    "); expected each destination path once per architecture, compared "
-                    "case-insensitively");
+    const std::string path = file.path();
+    std::string problem;
+    for (std::size_t slash = path.find('/'); slash != std::string::npos && problem.empty();
+         slash = path.find('/', slash + 1)) {
+      const std::string directory = path.substr(0, slash);
+      const std::string key = fold_name(directory);
+      if (auto f = file_paths.find(key); f != file_paths.end()) {
+        problem =
+            "has the directory " + quote(directory) + ", which is the file of " + where(f->second);
+      } else if (auto [d, fresh] = directories.try_emplace(key, First{index, directory});
+                 !fresh && d->second.spelling != directory) {
+        problem = "spells the directory " + quote(directory) + " otherwise than " +
+                  where(d->second) +
+                  "; expected one spelling of each directory, compared ignoring case";
+      }
+    }
+    const std::string key = fold_name(path);
+    if (problem.empty()) {
+      if (auto d = directories.find(key); d != directories.end()) {
+        problem = "is a directory of " + where(d->second) + "; a path cannot be both";
+      } else if (auto [f, fresh] = file_paths.try_emplace(key, First{index, path}); !fresh) {
+        problem = "is already used by " + where(f->second) +
+                  "; expected each destination path once per architecture, compared "
+                  "ignoring case";
+      }
+    }
+    if (!problem.empty()) context_.report("destination " + quote(path) + " " + problem);
   }
 }
 
@@ -843,6 +894,7 @@ std::string write_manifest(const Manifest& m) {
   j["languages"] = m.languages;
   j["restart"] = restart_token(m.restart);
   j["supersedes"] = m.supersedes;
+  if (!m.family.empty()) j["family"] = m.family;
   // A labelled empty all_of is not "no prerequisite": only the exact default is omitted.
   if (m.prerequisites != Prerequisite::always())
     j["prerequisites"] = write_prerequisite(m.prerequisites);

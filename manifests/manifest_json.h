@@ -28,7 +28,7 @@ inline constexpr std::size_t kMaxManifestIssues = 100;
 // docs/manifest.schema.json lists the same; a test keeps the two in step.
 inline constexpr auto kManifestFields = std::to_array<std::string_view>(
     {"schema", "id", "title", "description", "revision", "languages", "restart", "supersedes",
-     "prerequisites", "bundle", "architectures"});
+     "family", "prerequisites", "bundle", "architectures"});
 inline constexpr auto kFileFields = std::to_array<std::string_view>(
     {"name", "destination", "version", "size", "timestamp", "platform", "kind", "only_if_present",
      "sha256", "mode", "language"});

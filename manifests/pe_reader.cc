@@ -1,5 +1,6 @@
 #include "manifests/pe_reader.h"
 
+#include <set>
 #include <vector>
 
 #include "manifests/byte_view.h"
@@ -52,8 +53,10 @@ class PeReader {
   PeReader(std::span<const std::uint8_t> bytes, const std::string& source) : view_(bytes, source) {}
 
   std::optional<PeInfo> read() {
-    if (view_.size() < kDosHeaderSize || view_.u8(0) != 'M' || view_.u8(1) != 'Z') {
-      return std::nullopt;
+    if (view_.size() < 2 || view_.u8(0) != 'M' || view_.u8(1) != 'Z') return std::nullopt;
+    if (view_.size() < kDosHeaderSize) {
+      fail("starts with \"MZ\" but is " + std::to_string(view_.size()) +
+           " bytes, shorter than the 64-byte DOS header of an executable");
     }
     std::uint32_t lfanew = view_.u32le(kLfanewOffset);
     if (!view_.contains(lfanew, 4)) {
@@ -167,6 +170,7 @@ class PeReader {
     }
     root_ = root->offset;
     area_ = root->available;
+    check_tree(0, 0, 0);
 
     std::uint64_t types = read_directory(0);
     std::optional<std::uint32_t> version_dir;
@@ -215,6 +219,66 @@ class PeReader {
     info.file_version = resource.file_version;
     info.product_version = resource.product_version;
     info.strings = std::move(resource.strings);
+  }
+
+  // The whole tree, not only the path to RT_VERSION: every directory in the section and
+  // entered once, no loop, three levels (type, name, language), every name string and data
+  // entry inside the section. A tree that is broken anywhere is broken.
+  void check_tree(std::uint32_t directory, int level, std::uint32_t type) {
+    if (checked_.count(directory)) return;
+    std::uint64_t count = read_directory(directory);
+    // Directories that overlap could make the walk quadratic; in a real tree they cannot.
+    entries_ += count;
+    if (entries_ * kResourceEntrySize > area_) {
+      fail("resource directories from offset " + format_hex(root_) + " declare " +
+           std::to_string(entries_) +
+           " entries, more than the resource section holds: they "
+           "overlap");
+    }
+    for (std::uint64_t i = 0; i < count; ++i) {
+      std::uint64_t entry = entry_offset(directory, i);
+      std::uint32_t name = view_.u32le(entry);
+      if (name & kHighBit) check_name(name & ~kHighBit, entry);
+      if (level == 0) type = name;
+      std::uint32_t target = view_.u32le(entry + 4);
+      const std::string what = type_label(type, level);
+      if (level < 2) {
+        check_tree(subdirectory(target, directory, entry, what), level + 1, type);
+      } else if (target & kHighBit) {
+        check_loop(target & ~kHighBit, directory);
+        fail("resource entry at offset " + format_hex(entry) +
+             " points to a fourth directory level; a resource tree has only type, name and "
+             "language");
+      } else if (target > area_ || area_ - target < kResourceDataEntrySize) {
+        fail("resource data entry at offset " + format_hex(root_ + target) +
+             " is outside the resource section");
+      }
+    }
+    visited_.pop_back();  // pushed by read_directory: the path above the next directory
+    checked_.insert(directory);
+  }
+
+  // A name string: a 16-bit length, then that many UTF-16 units, inside the section.
+  void check_name(std::uint32_t relative, std::uint64_t entry) const {
+    if (relative > area_ || area_ - relative < 2) {
+      fail("resource entry at offset " + format_hex(entry) + " has its name at offset " +
+           format_hex(root_ + relative) + ", outside the resource section");
+    }
+    std::uint64_t units = view_.u16le(root_ + relative);
+    if (area_ - relative - 2 < units * 2) {
+      fail("resource entry at offset " + format_hex(entry) + " has a name of " +
+           std::to_string(units) + " UTF-16 units at offset " + format_hex(root_ + relative) +
+           ", which extends past the resource section");
+    }
+  }
+
+  // "RT_VERSION type", "resource type 3 name": as the messages name an entry by its level.
+  static std::string type_label(std::uint32_t type, int level) {
+    std::string label = type == kRtVersion  ? "RT_VERSION type"
+                        : (type & kHighBit) ? "named resource type"
+                                            : "resource type " + std::to_string(type);
+    if (level == 1) label = (type == kRtVersion ? "RT_VERSION" : label) + " name";
+    return label;
   }
 
   std::uint64_t entry_offset(std::uint32_t directory, std::uint64_t index) const {
@@ -276,6 +340,8 @@ class PeReader {
   std::uint64_t root_ = 0;              // file offset of the resource root directory
   std::uint64_t area_ = 0;              // bytes of the resource section from the root on
   std::vector<std::uint32_t> visited_;  // directories on the path walked so far
+  std::set<std::uint32_t> checked_;     // directories check_tree has finished
+  std::uint64_t entries_ = 0;           // entries of the directories check_tree entered
 };
 
 }  // namespace

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libarchive-dev libzstd-dev libssl-dev nlohmann-json3-dev libcli11-dev catch2 libsqlite3-dev sqlite3
+  libarchive-dev libzstd-dev libssl-dev libicu-dev nlohmann-json3-dev libcli11-dev catch2 libsqlite3-dev sqlite3
   libimage-exiftool-perl zstd openssl
   libz-mingw-w64 mingw-w64-x86-64-dev mingw-w64-i686-dev
   clang libclang-rt-14-dev llvm

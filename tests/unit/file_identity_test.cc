@@ -472,9 +472,6 @@ TEST_CASE("Files that are neither PE nor ELF are data") {
   dos_program[0] = 'M';
   dos_program[1] = 'Z';
   put32(dos_program, 0x3c, 0x100);  // inside the file, but no "PE\0\0" there
-  Bytes mz_header_only(63, 0);
-  mz_header_only[0] = 'M';
-  mz_header_only[1] = 'Z';
   Bytes pe_signature_without_mz = versioned_pe().bytes;
   pe_signature_without_mz[0] = 'Z';
   Bytes ne_executable = versioned_pe().bytes;  // 16-bit Windows: "NE" where PE would be
@@ -483,8 +480,6 @@ TEST_CASE("Files that are neither PE nor ELF are data") {
   for (const auto& [name, bytes] : std::vector<std::pair<std::string, Bytes>>{
            {"empty", {}},
            {"one byte", {0x4d}},
-           {"MZ alone", bytes_of("MZ")},
-           {"MZ and a short header", mz_header_only},
            {"DOS program", dos_program},
            {"PE signature without MZ", pe_signature_without_mz},
            {"NE executable", ne_executable},
@@ -506,13 +501,21 @@ TEST_CASE("Files that are neither PE nor ELF are data") {
 // ---------------------------------------------------------------------------
 // Broken PE images
 
-TEST_CASE("A PE truncated at any header boundary is an error, below the DOS header it is data") {
+TEST_CASE("A PE truncated at any header boundary is an error, below the DOS header too") {
   PeImage pe = versioned_pe();
   const std::size_t size = pe.bytes.size();
   for (std::size_t length : {std::size_t{2}, std::size_t{0x3c}, std::size_t{0x3f}}) {
     INFO("length " << length);
-    CHECK(identify(Bytes(pe.bytes.begin(), pe.bytes.begin() + length)).format == Format::kData);
+    expect_bad(Bytes(pe.bytes.begin(), pe.bytes.begin() + length),
+               "starts with \"MZ\" but is " + std::to_string(length) +
+                   " bytes, shorter than the 64-byte DOS header");
   }
+  Bytes mz_header_only(63, 0);  // "MZ" and a DOS header one byte short
+  mz_header_only[0] = 'M';
+  mz_header_only[1] = 'Z';
+  expect_bad(mz_header_only, "is 63 bytes, shorter than the 64-byte DOS header");
+  CHECK(identify(bytes_of("M")).format == Format::kData);
+  CHECK(identify(bytes_of("MX short")).format == Format::kData);
   struct Cut {
     std::size_t length;
     std::string fragment;
@@ -689,6 +692,58 @@ TEST_CASE("Broken resource trees are errors, never loops") {
   SECTION("version data RVA not in any section") {
     put32(b, pe.data_entry, 0x50000);
     expect_bad(b, "version resource data RVA 0x50000 is not inside any section");
+  }
+  SECTION("a later root entry loops back to the root") {
+    put32(b, pe.rsrc + 16 + 8 * 3 + 4, 0x80000000u);  // a fourth type after RT_VERSION
+    put16(b, pe.root + 14, 3);
+    expect_bad(b, "PE resource directory at offset 0x400 loops back to itself");
+  }
+  SECTION("a type the reader does not need loops back through its own directory") {
+    put16(b, pe.other_dir + 14, 1);  // MUI and RT_ICON's directory: one entry, to itself
+    put32(b, pe.other_dir + 16 + 4, 0x80000000u | rel(pe.other_dir));
+    expect_bad(b, "loops back to itself");
+  }
+  SECTION("a named type whose name lies past the end of the section and the file") {
+    put32(b, pe.rsrc + 16, 0x80000000u | 0x7ffffff0u);
+    expect_bad(b,
+               "resource entry at offset 0x410 has its name at offset 0x800003f0, outside the "
+               "resource section");
+  }
+  SECTION("a name whose length runs past the end of the section") {
+    const std::size_t mui_name = pe.other_dir + 16;
+    put16(b, mui_name, 0xffff);
+    expect_bad(b, "resource entry at offset 0x410 has a name of 65535 UTF-16 units at offset");
+  }
+  SECTION("a named language entry whose name lies outside the section") {
+    put32(b, pe.lang_entry, 0x80000000u | 0x00fffff0u);
+    expect_bad(b, "has its name at offset");
+  }
+  SECTION("data where a directory is expected, under a type the reader does not need") {
+    put32(b, pe.rsrc + 16 + 8 + 4, rel(pe.data_entry));  // RT_ICON: data at the name level
+    expect_bad(b, "resource type 3 entry at offset 0x418 points to data where a directory");
+  }
+  SECTION("overlapping directories declaring more entries than the section holds") {
+    // One type, whose name directory leads to language directories 8 bytes apart, each
+    // declaring 16 entries over the same bytes: a walk over such a tree grows with the
+    // square of the section's size. Every directory is in bounds; together they overlap.
+    const std::size_t area = b.size() - pe.rsrc;
+    std::fill(b.begin() + static_cast<std::ptrdiff_t>(pe.rsrc), b.end(), 0);
+    put16(b, pe.rsrc + 14, 1);                   // root: one type
+    put32(b, pe.rsrc + 16, 5);                   // RT_DIALOG
+    put32(b, pe.rsrc + 20, 0x80000000u | 0x20);  // its name directory at 0x20
+    const std::size_t first = 0x100;
+    for (std::size_t slot = first; slot + 8 <= area; slot += 8) {
+      put32(b, pe.rsrc + slot, 0x409);   // a language id
+      put32(b, pe.rsrc + slot + 4, 16);  // data at 16; read as a count, 16 entries
+    }
+    const std::size_t names = std::min((first - 0x30) / 8, (area - first - 16 - 16 * 8) / 8);
+    put16(b, pe.rsrc + 0x20 + 14, static_cast<std::uint32_t>(names));
+    for (std::size_t i = 0; i < names; ++i) {
+      put32(b, pe.rsrc + 0x30 + 8 * i, static_cast<std::uint32_t>(1 + i));
+      put32(b, pe.rsrc + 0x30 + 8 * i + 4, 0x80000000u | static_cast<std::uint32_t>(first + 8 * i));
+    }
+    REQUIRE(0x30 + 8 * names <= first);
+    expect_bad(b, "more than the resource section holds: they overlap");
   }
   SECTION("version data size absurd") {
     put32(b, pe.data_entry + 4, 0xfffffff0u);

@@ -381,10 +381,11 @@ TEST_CASE("Several problems in one document are all reported") {
 
 TEST_CASE("Unknown fields are errors in every kind of object") {
   SECTION("top level") {
-    require_single_issue(with(kb967131(), "/colour", "blue"), "colour",
-                         {"unknown field (expected one of: schema, id, title, description, "
-                          "revision, languages, restart, supersedes, prerequisites, bundle, "
-                          "architectures)"});
+    require_single_issue(
+        with(kb967131(), "/colour", "blue"), "colour",
+        {"unknown field (expected one of: schema, id, title, description, "
+         "revision, languages, restart, supersedes, family, prerequisites, bundle, "
+         "architectures)"});
   }
   SECTION("a key that is not a plain word is quoted in the path") {
     require_single_issue(with(kb967131(), "/weird key.x", 1), "[\"weird key.x\"]",
@@ -841,15 +842,62 @@ TEST_CASE("Two files in one architecture may not share a destination path") {
     require_single_issue(doc, "architectures.x64.files[4]",
                          {"destination \"Windows/SysWOW64/inetsrv/Admwprox.dll\" is already used "
                           "by files[1] (\"Windows/SysWOW64/inetsrv/Admwprox.dll\")",
-                          "case-insensitively"});
+                          "compared ignoring case"});
   }
   SECTION("paths that differ only in case") {
     Json doc = kb967131();
     doc = with(doc, "/architectures/x64/files/3/name", "APPCMD.XML");
-    doc = with(doc, "/architectures/x64/files/3/destination", "windows/system32/INETSRV");
+    doc = with(doc, "/architectures/x64/files/3/destination", "Windows/System32/inetsrv");
     require_single_issue(doc, "architectures.x64.files[3]",
-                         {"destination \"windows/system32/INETSRV/APPCMD.XML\" is already used by "
+                         {"destination \"Windows/System32/inetsrv/APPCMD.XML\" is already used by "
                           "files[2] (\"Windows/System32/inetsrv/Appcmd.xml\")"});
+  }
+  SECTION("names that differ in Unicode case or normalization only") {
+    const std::vector<std::pair<std::string, std::string>> pairs = {
+        {"\xc3\x89.dll", "\xc3\xa9.dll"},                  // É, é
+        {"\xc3\xa9.dll", "e\xcc\x81.dll"},                 // é precomposed, e + combining acute
+        {"\xc3\x89.dll", "e\xcc\x81.DLL"},                 // both at once
+        {"\xce\xa3\xce\xb1.dll", "\xcf\x83\xce\xb1.dll"},  // Σα, σα
+        {"\xe2\x84\xa6.dll", "\xcf\x89.dll"},              // OHM SIGN is Ω canonically, then ω
+    };
+    for (const auto& [first, second] : pairs) {
+      INFO(first << " / " << second);
+      Json doc = kb967131();
+      doc = with(doc, "/architectures/x86/files/0/name", first);
+      doc = with(doc, "/architectures/x86/files/1/name", second);
+      doc = with(doc, "/architectures/x86/files/1/destination", "Windows/System32/inetsrv");
+      require_single_issue(doc, "architectures.x86.files[1]",
+                           {"is already used by files[0]", "compared ignoring case"});
+    }
+  }
+  SECTION("a directory spelled two ways, in case or in normalization") {
+    Json doc = kb967131();
+    doc = with(doc, "/architectures/x86/files/1/destination", "Windows/system32/inetsrv/config");
+    require_single_issue(doc, "architectures.x86.files[1]",
+                         {"destination \"Windows/system32/inetsrv/config/Applicationhost.config\" "
+                          "spells the "
+                          "directory \"Windows/system32\" otherwise than files[0] "
+                          "(\"Windows/System32\")"});
+    doc = kb967131();
+    doc = with(doc, "/architectures/x86/files/0/destination", "Caf\xc3\xa9");
+    doc = with(doc, "/architectures/x86/files/1/destination", "Cafe\xcc\x81/sub");
+    require_single_issue(doc, "architectures.x86.files[1]", {"spells the directory"});
+  }
+  SECTION("a path that is a file of one entry and a directory of another") {
+    Json doc = kb967131();
+    doc = with(doc, "/architectures/x86/files/1/destination",
+               "Windows/System32/inetsrv/admwprox.DLL");
+    require_single_issue(doc, "architectures.x86.files[1]",
+                         {"has the directory \"Windows/System32/inetsrv/admwprox.DLL\", which is "
+                          "the file of files[0]"});
+    doc = kb967131();  // the directory first, then the file
+    doc = with(doc, "/architectures/x86/files/0/destination",
+               "Windows/System32/inetsrv/config/Applicationhost.config");
+    require_single_issue(doc, "architectures.x86.files[1]",
+                         {"destination \"Windows/System32/inetsrv/config/Applicationhost.config\" "
+                          "is a directory of "
+                          "files[0]",
+                          "a path cannot be both"});
   }
   SECTION("every later duplicate names the first entry") {
     Json doc = kb967131();
@@ -873,6 +921,62 @@ TEST_CASE("Two files in one architecture may not share a destination path") {
   }
   SECTION("one name in two directories, and one path in two architectures, are fine") {
     require_valid(kb967131());  // Appcmd.xml twice in x64; Admwprox.dll in every architecture
+  }
+}
+
+TEST_CASE("A manifest for the Windows family names only what Windows can hold") {
+  const auto kb967131 = [] { return with(::kb967131(), "/family", "windows"); };
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"CON", "reserved device name con"},
+      {"nul.dll", "reserved device name nul"},
+      {"Com1.txt.bak", "reserved device name com1"},
+      {"LPT9", "reserved device name lpt9"},
+      {"aux .dll", "reserved device name aux"},
+      {"COM\xc2\xb9.dll", "reserved device name com"},
+      {"CONOUT$", "reserved device name conout$"},
+      {"a.dll.", "ends with a dot"},
+      {"a.dll ", "ends with a space"},
+      {"a:b.dll", "contains ':'"},
+      {"a<b", "contains '<'"},
+      {"a>b", "contains '>'"},
+      {"a\"b", "contains '\"'"},
+      {"a|b", "contains '|'"},
+      {"a?b", "contains '?'"},
+      {"a*b", "contains '*'"},
+      {"a\tb", "contains the control character 0x09"},
+      {"a\x1f", "contains the control character 0x1f"},
+  };
+  for (const auto& [name, says] : bad) {
+    INFO(name);
+    SECTION("the name " + name) {
+      require_single_issue(
+          with(kb967131(), "/architectures/x86/files/0/name", name), "architectures.x86.files[0]",
+          {"has the component \"" + name + "\", which", says, "the manifest's family is windows"});
+    }
+  }
+  SECTION("a directory on the way") {
+    require_single_issue(with(kb967131(), "/architectures/x86/files/0/destination", "Windows/COM1"),
+                         "architectures.x86.files[0]",
+                         {"has the component \"COM1\"", "reserved device name com1"});
+  }
+  SECTION("names near the reserved ones are fine") {
+    for (const char* name :
+         {"CONSOLE.dll", "nul_x.dll", "COM10", "LPT", "a.dll.bak", ".dll", "con-x", "x.con"}) {
+      INFO(name);
+      require_valid(with(kb967131(), "/architectures/x86/files/0/name", name));
+    }
+  }
+  SECTION("a manifest for the Linux family, or of no family, keeps Linux's rules") {
+    for (Json family : {Json("linux"), Json()}) {
+      Json doc = with(::kb967131(), "/architectures/x86/files/0/name", "Foo::Bar.3pm");
+      doc = family.is_null() ? without(doc, "/family") : with(doc, "/family", family);
+      require_valid(with(doc, "/architectures/x64/files/0/name", "CON"));
+    }
+  }
+  SECTION("the family is one of two words") {
+    require_single_issue(with(kb967131(), "/family", "Windows"), "family",
+                         {"\"Windows\" is not a family", "\"windows\" or \"linux\""});
+    require_single_issue(with(kb967131(), "/family", 1), "family", {"expected"});
   }
 }
 
@@ -1156,6 +1260,7 @@ hotfix::Manifest every_field_manifest(bool bundle) {
   m.languages = {"en-US", "de-DE"};
   m.restart = hotfix::RestartRequirement::kServices;
   m.supersedes = {"KB955136", "KB1"};
+  m.family = "windows";
   auto leaf = [](Type type) {
     Prerequisite p;
     p.type = type;
@@ -1487,6 +1592,7 @@ TEST_CASE("The JSON Schema's required fields are the ones the reader requires") 
   auto schema_required = strings_of(schema.at("required"));
   Json full = with(kb967131(), "/description", "d");
   full["supersedes"] = {"KB1"};
+  full["family"] = "windows";
   for (auto field : hotfix::kManifestFields) {
     if (field == "bundle") continue;  // required or forbidden by the reader's mode, not the schema
     std::string name(field);

@@ -196,3 +196,24 @@ TEST_CASE("A Disk creates files with the mode asked for, whatever the umask") {
            fs::perms::others_read));
   }
 }
+
+TEST_CASE("Matching ignoring case lists each directory once for a whole plan") {
+  TempDir dir;
+  const std::string root = (dir / "root").string();
+  for (int i = 0; i < 200; ++i) {
+    hotfix::test::write_file(fs::path(root) / "big" / ("File" + std::to_string(i) + ".dll"), "x");
+  }
+  hotfix::test::write_file(fs::path(root) / "big/Caf\xc3\xa9.dll", "x");
+  Root r = Root::open(root);
+  hotfix::NameIndex index;
+  for (int i = 0; i < 200; ++i) {
+    auto p = hotfix::resolve_under_root(r, "BIG/file" + std::to_string(i) + ".DLL", true, &index);
+    CHECK(p.exists);
+    auto missing = hotfix::resolve_under_root(r, "big/new" + std::to_string(i), true, &index);
+    CHECK_FALSE(missing.exists);
+  }
+  CHECK(index.listings() == 2);  // the root (for "BIG") and big
+  auto decomposed = hotfix::resolve_under_root(r, "big/CAFE\xcc\x81.DLL", true, &index);
+  CHECK(decomposed.relative == "big/Caf\xc3\xa9.dll");  // case and normalization folded
+  CHECK(decomposed.exists);
+}
