@@ -57,6 +57,8 @@ class Statement {
   void reset();                           // ready to run again with new parameters
 
   bool is_null(int column) const;
+  int type(
+      int column) const;  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL
   std::int64_t integer(int column) const;
   std::string text(int column) const;
   std::optional<std::string> optional_text(int column) const;

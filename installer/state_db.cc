@@ -92,6 +92,12 @@ struct StateDb::Impl {
     }
     sqlite3_extended_result_codes(conn.db, 1);
     sqlite3_busy_timeout(conn.db, static_cast<int>(busy_timeout.count()));
+    // The database is input (docs/state-database.md, "The database is input"): nothing in its
+    // schema may run a function with side effects, and no SQL may corrupt it on purpose.
+    sqlite3_db_config(conn.db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+    sqlite3_db_config(conn.db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+    sqlite3_db_config(conn.db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+    sqlite3_limit(conn.db, SQLITE_LIMIT_ATTACHED, 0);
   }
 
   // Opens a reader. SQLite reads a write-ahead-log database only where its -shm companion

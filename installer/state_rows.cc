@@ -30,13 +30,28 @@ class RowReader {
                     " (the database was not written by this installer, or was edited)");
   }
 
-  std::string text(int index) const { return statement_.text(index); }
-  std::optional<std::string> optional_text(int index) const {
-    return statement_.optional_text(index);
+  // Each column holds the type this installer writes there, or the row is not ours: SQLite
+  // would otherwise read 'top' as the number 0 and 1.5 as 1.
+  std::string text(int index, std::string_view column) const {
+    expect(index, column, SQLITE_TEXT, "text");
+    return statement_.text(index);
+  }
+  std::optional<std::string> optional_text(int index, std::string_view column) const {
+    if (statement_.is_null(index)) return std::nullopt;
+    return text(index, column);
   }
   std::int64_t integer(int index, std::string_view column) const {
-    if (statement_.is_null(index)) bad(column, "NULL where a number is expected");
+    expect(index, column, SQLITE_INTEGER, "an integer");
     return statement_.integer(index);
+  }
+  std::optional<std::int64_t> optional_integer(int index, std::string_view column) const {
+    if (statement_.is_null(index)) return std::nullopt;
+    return integer(index, column);
+  }
+  std::string id(int index, std::string_view column) const {
+    std::string value = text(index, column);
+    if (!is_valid_id(value)) bad(column, quote(value) + " is not a hotfix id");
+    return value;
   }
   std::uint64_t unsigned_integer(int index, std::string_view column) const {
     std::int64_t value = integer(index, column);
@@ -44,7 +59,7 @@ class RowReader {
     return static_cast<std::uint64_t>(value);
   }
   std::vector<std::string> string_array(int index, std::string_view column) const {
-    std::string text = statement_.text(index);
+    std::string text = this->text(index, column);
     auto json = nlohmann::json::parse(text, nullptr, false);
     if (json.is_discarded() || !json.is_array()) bad(column, quote(text) + " is not a JSON array");
     std::vector<std::string> items;
@@ -54,14 +69,21 @@ class RowReader {
     }
     return items;
   }
+  std::vector<std::string> id_array(int index, std::string_view column) const {
+    std::vector<std::string> ids = string_array(index, column);
+    for (const std::string& id : ids) {
+      if (!is_valid_id(id)) bad(column, quote(id) + " is not a hotfix id");
+    }
+    return ids;
+  }
   Arch arch(int index, std::string_view column) const {
-    std::string token = text(index);
+    std::string token = text(index, column);
     auto arch = parse_arch(token);
     if (!arch) bad(column, quote(token) + " is not an architecture");
     return *arch;
   }
   RestartRequirement restart(int index, std::string_view column) const {
-    std::string token = text(index);
+    std::string token = text(index, column);
     for (auto r :
          {RestartRequirement::kNone, RestartRequirement::kServices, RestartRequirement::kReboot}) {
       if (restart_token(r) == token) return r;
@@ -70,6 +92,15 @@ class RowReader {
   }
 
  private:
+  void expect(int index, std::string_view column, int type, std::string_view what) const {
+    int found = statement_.type(index);
+    if (found == type) return;
+    static constexpr std::string_view kNames[] = {"",     "an integer", "a real number",
+                                                  "text", "a blob",     "NULL"};
+    std::string_view name = found >= 1 && found <= 5 ? kNames[found] : "a value";
+    bad(column, std::string(name) + " where " + std::string(what) + " is expected");
+  }
+
   const sqlite::Statement& statement_;
   const std::string& path_;
   std::function<std::string()> row_;
@@ -98,23 +129,24 @@ std::string to_json_array(const std::vector<std::string>& items, const std::stri
 InstalledFile read_file(const sqlite::Statement& s, int first, const std::string& path,
                         const std::string& hotfix_id) {
   InstalledFile f;
-  f.path = s.text(first);
   RowReader row(s, path, [&] {
     return "files row (hotfix " + quote(hotfix_id) + ", path " + quote(f.path) + ")";
   });
+  if (!is_valid_id(hotfix_id)) row.bad("hotfix_id", quote(hotfix_id) + " is not a hotfix id");
+  f.path = row.text(first, "path");
   // The database is input: a path it names is held to the manifest's rules before use.
   if (auto problem = file_path_problem(f.path)) row.bad("path", quote(f.path) + " " + *problem);
-  f.manifest_path = row.text(first + 1);
-  std::string action = row.text(first + 2);
+  f.manifest_path = row.text(first + 1, "manifest_path");
+  std::string action = row.text(first + 2, "action");
   auto parsed_action = parse_file_action(action);
   if (!parsed_action) row.bad("action", quote(action) + " is not a file action");
   f.action = *parsed_action;
-  if (auto version = row.optional_text(first + 3)) {
+  if (auto version = row.optional_text(first + 3, "version")) {
     f.version = Version::parse(*version);
     if (!f.version) row.bad("version", quote(*version) + " is not a four-part file version");
   }
   f.size = row.unsigned_integer(first + 4, "size");
-  std::string hex = row.text(first + 5);
+  std::string hex = row.text(first + 5, "sha256");
   auto digest = parse_sha256_hex(hex);
   if (!digest) row.bad("sha256", quote(hex) + " is not a SHA-256 in hex");
   f.sha256 = *digest;
@@ -122,7 +154,7 @@ InstalledFile read_file(const sqlite::Statement& s, int first, const std::string
   std::uint64_t mode = row.unsigned_integer(first + 7, "mode");
   if (mode > 07777) row.bad("mode", std::to_string(mode) + " is not a file mode");
   f.mode = static_cast<std::uint32_t>(mode);
-  f.backup = row.optional_text(first + 8);
+  f.backup = row.optional_text(first + 8, "backup");
   if (f.backup && !is_backup_name(*f.backup)) {
     row.bad("backup", quote(*f.backup) + " is not a backup's name in the state directory");
   }
@@ -147,32 +179,34 @@ void bind_file(sqlite::Statement& s, int first, const InstalledFile& f, const st
 
 InstalledHotfix read_hotfix(const sqlite::Statement& s, const std::string& path) {
   InstalledHotfix h;
-  h.id = s.text(0);
   RowReader row(s, path, [&] { return "hotfixes row " + quote(h.id); });
+  h.id = row.text(0, "id");  // named in the row's errors, the id's own included
+  h.id = row.id(0, "id");
   h.revision = row.unsigned_integer(1, "revision");
-  h.title = row.text(2);
+  if (h.revision == 0) row.bad("revision", "0 is not a revision (they count from 1)");
+  h.title = row.text(2, "title");
   h.arch = row.arch(3, "architecture");
-  h.language = row.text(4);
+  h.language = row.text(4, "language");
   h.restart = row.restart(5, "restart");
   h.installed_at = row.integer(6, "installed_at");
-  h.key_id = row.text(7);
-  h.manifest_json = row.text(8);
-  h.supersedes = row.string_array(9, "supersedes_json");
-  h.requires_hotfixes = row.string_array(10, "requires_json");
+  h.key_id = row.text(7, "key_id");
+  h.manifest_json = row.text(8, "manifest_json");
+  h.supersedes = row.id_array(9, "supersedes_json");
+  h.requires_hotfixes = row.id_array(10, "requires_json");
   return h;
 }
 
 HistoryEntry read_history(const sqlite::Statement& s, const std::string& path) {
   HistoryEntry e;
-  e.seq = s.integer(0);
+  e.seq = s.integer(0);  // the rowid: always an integer
   RowReader row(s, path, [&] { return "history row " + std::to_string(e.seq); });
   e.at = row.integer(1, "at");
-  e.action = row.text(2);
-  e.hotfix_id = row.text(3);
+  e.action = row.text(2, "action");
+  e.hotfix_id = row.id(3, "hotfix_id");
   e.revision = row.unsigned_integer(4, "revision");
-  e.outcome = row.text(5);
-  e.detail = row.text(6);
-  e.txid = row.optional_text(7).value_or("");
+  e.outcome = row.text(5, "outcome");
+  e.detail = row.text(6, "detail");
+  e.txid = row.optional_text(7, "txid").value_or("");
   return e;
 }
 
@@ -185,9 +219,15 @@ RestartState read_restart(const sqlite::Statement& s, const std::string& path) {
   r.required = required == 1;
   r.kind = row.restart(1, "kind");
   r.hotfixes = row.string_array(2, "hotfixes_json");
-  r.policy = row.text(3);
-  if (!s.is_null(4)) r.scheduled_at = s.integer(4);
-  r.mechanism = row.text(5);
+  for (const std::string& entry : r.hotfixes) {  // an id, or "ID (uninstalled)"
+    constexpr std::string_view kUninstalled = " (uninstalled)";
+    std::string_view id = entry;
+    if (id.ends_with(kUninstalled)) id.remove_suffix(kUninstalled.size());
+    if (!is_valid_id(id)) row.bad("hotfixes_json", quote(entry) + " is not a hotfix id");
+  }
+  r.policy = row.text(3, "policy");
+  r.scheduled_at = row.optional_integer(4, "scheduled_at");
+  r.mechanism = row.text(5, "mechanism");
   return r;
 }
 

@@ -125,6 +125,21 @@ std::optional<std::string> schema_version_text(Connection& c, const std::string&
   return std::nullopt;
 }
 
+// Only what this installer creates: its tables and its indexes. A view in a table's place,
+// or a trigger (which would run on the installer's own writes), is not ours: code read from
+// the root is never run.
+void check_objects(Connection& c, const std::string& path, int version) {
+  Statement s(c, path,
+              "SELECT type, name FROM sqlite_master WHERE type NOT IN ('table', 'index') OR "
+              "(type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN "
+              "('meta', 'hotfixes', 'files', 'history', 'restart', 'dirs')) ORDER BY name LIMIT 1",
+              "reading the installed-state database's schema");
+  if (s.step()) {
+    not_ours(path, "it holds the " + s.text(0) + " " + quote(s.text(1)) +
+                       ", which schema version " + std::to_string(version) + " does not have");
+  }
+}
+
 void check_columns(Connection& c, const std::string& path, int version) {
   for (const auto& [table, columns] : kTables) {
     if (table == "dirs" && version < 2) continue;
@@ -157,6 +172,7 @@ int check(Connection& c, const std::string& path) {
                     std::to_string(kStateDbSchemaVersion) +
                     "): was it written by a newer installer? Nothing was changed");
   }
+  check_objects(c, path, found);
   check_columns(c, path, found);
   return found;
 }

@@ -768,6 +768,84 @@ TEST_CASE("A database of another schema version or shape is refused") {
     require_error([&] { StateDb::open(path, Mode::kReadOnly); }, ErrorKind::kStateDamaged,
                   {"table files", "backup"});
   }
+  SECTION("a trigger, which would run on the installer's own writes") {
+    RawDb(path).exec(
+        "CREATE TRIGGER rewrite AFTER INSERT ON history BEGIN UPDATE files SET backup = "
+        "'../../etc/shadow'; END");
+    for (Mode mode : {Mode::kReadOnly, Mode::kReadWrite}) {
+      require_error([&] { StateDb::open(path, mode); }, ErrorKind::kStateDamaged,
+                    {"it holds the trigger \"rewrite\"", "schema version 2 does not have"});
+    }
+  }
+  SECTION("a view in a table's place") {
+    RawDb(path).exec("DROP TABLE dirs; CREATE VIEW dirs AS SELECT hotfix_id, path FROM files");
+    require_error([&] { StateDb::open(path, Mode::kReadOnly); }, ErrorKind::kStateDamaged,
+                  {"it holds the view \"dirs\""});
+  }
+  SECTION("a table of its own") {
+    RawDb(path).exec("CREATE TABLE extra(x)");
+    require_error([&] { StateDb::open(path, Mode::kReadOnly); }, ErrorKind::kStateDamaged,
+                  {"it holds the table \"extra\""});
+  }
+}
+
+TEST_CASE("Each column holds the type this program writes there") {
+  TempDir dir;
+  std::string path = state_path(dir);
+  StateDb db = StateDb::open(path, Mode::kReadWrite);
+  RestartState restart;
+  restart.hotfixes = {"KB1", "KB0 (uninstalled)"};
+  db.record_apply(make_hotfix("KB1", 1, {make_file("a/b.dll", 1, 1)}),
+                  make_entry("apply", "KB1", "t1"), restart);
+  struct Case {
+    std::string sql;
+    std::function<void()> read;
+    std::vector<std::string> says;
+  };
+  auto hotfixes = [&] { db.hotfixes(true); };
+  auto history = [&] { db.history(); };
+  auto restart_row = [&] { db.restart(); };
+  const std::vector<Case> cases = {
+      {"UPDATE files SET layer = 'top'", hotfixes, {"column layer", "text where an integer"}},
+      {"UPDATE files SET size = 1.5", hotfixes, {"column size", "a real number where an integer"}},
+      {"UPDATE files SET mtime = x'00'", hotfixes, {"column mtime", "a blob where an integer"}},
+      {"UPDATE files SET manifest_path = x'61'",
+       hotfixes,
+       {"column manifest_path", "a blob where text"}},
+      {"UPDATE files SET version = x'372e30'", hotfixes, {"column version", "a blob where text"}},
+      {"DROP TABLE restart; CREATE TABLE restart(id, required, kind, hotfixes_json, policy, "
+       "scheduled_at, mechanism); INSERT INTO restart VALUES (1, 0, 'none', '[]', NULL, NULL, '')",
+       restart_row,
+       {"column policy", "NULL where text"}},
+      {"PRAGMA foreign_keys = OFF; UPDATE hotfixes SET id = 'KB 1; reboot'",
+       hotfixes,
+       {"column id", "\"KB 1; reboot\" is not a hotfix id"}},
+      {"UPDATE hotfixes SET revision = 0", hotfixes, {"column revision", "0 is not a revision"}},
+      {"UPDATE hotfixes SET supersedes_json = '[\"../x\"]'",
+       hotfixes,
+       {"column supersedes_json", "\"../x\" is not a hotfix id"}},
+      {"UPDATE history SET hotfix_id = ''", history, {"history row 1", "column hotfix_id"}},
+      {"UPDATE history SET at = '2026-01-01'", history, {"column at", "text where an integer"}},
+      {"UPDATE restart SET scheduled_at = 'soon'",
+       restart_row,
+       {"restart row", "column scheduled_at", "text where an integer"}},
+      {"UPDATE restart SET hotfixes_json = '[\"KB1 (later)\"]'",
+       restart_row,
+       {"column hotfixes_json", "\"KB1 (later)\" is not a hotfix id"}},
+      {"PRAGMA ignore_check_constraints = 1; UPDATE restart SET required = 'yes'",
+       restart_row,
+       {"column required", "text where an integer"}},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.sql) {
+      RawDb(path).exec(c.sql);
+      require_error(c.read, ErrorKind::kStateDamaged, c.says);
+    }
+  }
+  SECTION("what this program writes reads back") {
+    CHECK(db.restart().hotfixes == restart.hotfixes);
+    CHECK(db.hotfixes(true).size() == 1);
+  }
 }
 
 TEST_CASE("A stored value this program would never write is reported with its row and column") {

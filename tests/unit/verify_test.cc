@@ -224,7 +224,8 @@ TEST_CASE("verify: a different file version read from the PE image", "[verify]")
 
 TEST_CASE("verify: a version promised for a file that has none", "[verify]") {
   Root root;
-  InstalledFile file = root.put("data.bin", "MZ but no PE header");
+  // A DOS program: "MZ" and a DOS header, but no PE header where e_lfanew points.
+  InstalledFile file = root.put("data.bin", "MZ" + std::string(126, '\0'));
   file.version = Version{7, 0, 6001, 22329};
   FileCheck check = only(verify(root, {hotfix_with("KB1", {file})}));
   CHECK(check.codes() == "..V..");

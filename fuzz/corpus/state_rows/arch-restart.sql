@@ -1,0 +1,1 @@
+UPDATE hotfixes SET architecture = 'sparc', restart = 'later', language = '';

@@ -1,0 +1,1 @@
+UPDATE files SET backup = '../../../root/.ssh/authorized_keys';

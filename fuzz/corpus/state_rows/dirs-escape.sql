@@ -1,0 +1,1 @@
+UPDATE dirs SET path = '..';

@@ -1,0 +1,1 @@
+DELETE FROM files; DELETE FROM hotfixes; DELETE FROM history;

@@ -1,0 +1,1 @@
+UPDATE files SET layer = 'top';

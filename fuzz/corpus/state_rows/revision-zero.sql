@@ -1,0 +1,1 @@
+UPDATE hotfixes SET revision = 0, installed_at = -5;

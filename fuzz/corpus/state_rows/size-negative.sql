@@ -1,0 +1,1 @@
+UPDATE files SET size = -1, mtime = 9223372036854775807, mode = 4294967296;

@@ -1,0 +1,1 @@
+UPDATE files SET size = 1.5;

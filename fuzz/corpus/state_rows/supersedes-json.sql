@@ -1,0 +1,1 @@
+UPDATE hotfixes SET supersedes_json = '["KB1", 1, {}]', requires_json = '{';

@@ -1,0 +1,1 @@
+DROP TABLE dirs; CREATE VIEW dirs AS SELECT hotfix_id, path FROM files;
