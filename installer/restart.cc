@@ -453,6 +453,21 @@ void check_reboot_required_place(const Root& root) {
                                 "through one, so the hotfix was not applied"
                               : "is not a directory, so the restart flags cannot be kept there");
   }
+  // The flags themselves, read and rewritten after the commit: checked now, so that a FIFO
+  // or a giant there stops the hotfix before it changes anything, not after.
+  for (const char* flag : {"run/reboot-required", "run/reboot-required.pkgs"}) {
+    std::optional<struct stat> f = st ? root.status(flag) : std::nullopt;
+    if (f && !S_ISREG(f->st_mode)) {
+      throw UnsafePathError(root.show(flag),
+                            "is not a regular file, so the restart flags cannot be kept there; "
+                            "the hotfix was not applied");
+    }
+    if (f && static_cast<std::uint64_t>(f->st_size) > kMaxPkgsBytes) {
+      throw Error(ErrorKind::kBadInput, root.show(flag),
+                  "is " + std::to_string(f->st_size) +
+                      " bytes, more than a list of packages; the hotfix was not applied");
+    }
+  }
 }
 
 void write_reboot_required_files(Disk& disk, const RestartState& state,

@@ -92,8 +92,9 @@ RestartState cancel_restart(const RestartState& current, RestartEnvironment& env
 // When no reboot is required and .pkgs ends up empty, both files are removed; if other
 // entries remain, reboot-required is left to whoever wrote them. Files are replaced
 // atomically (temporary file and rename); <root>/run is created when missing.
-// Before a change that will need the files: <root>/run is a real directory or absent, so
-// that the change is refused before it is made rather than its flags after (UnsafePathError).
+// Before a change that will need the files: <root>/run is a real directory or absent, and the
+// flags in it regular files of a sane size or absent, so that the change is refused before it
+// is made rather than its flags after (UnsafePathError, or Error(kBadInput) for the size).
 void check_reboot_required_place(const Root& root);
 
 // The files are read and written through `disk`'s root like every other file in it.

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 
@@ -171,6 +172,16 @@ ResolvedPath resolve(const Root& root, const std::string& manifest_path, const R
     const std::string here = join(walk.resolved);
     std::string entry = find_entry(root, walk.dir.get(), here, name, fold_case, where, index);
     if (entry.empty()) {
+      // A link's target that does not exist: following it would create directories where
+      // the link points, which no one asked for.
+      const bool in_link = std::any_of(pending.begin(), pending.end(),
+                                       [](const std::string& p) { return p[0] == kLinkCheck; });
+      if (in_link && !how.follow_last) {
+        throw Error(ErrorKind::kBadInput, where,
+                    "a symbolic link on the way leads to '" +
+                        (here.empty() ? name : here + "/" + name) +
+                        "', which does not exist in the root; no directory is made through a link");
+      }
       missing = true;
       walk.resolved.push_back(name);
       if (!at_end) result.missing_dirs.push_back(join(walk.resolved));

@@ -235,10 +235,30 @@ TargetFacts parse_system_facts(std::string_view json_text, const std::string& so
   return facts;
 }
 
+namespace {
+
+// True when something is at `path` itself, not following it: a link that leads nowhere.
+bool entry_exists(const Root& root, std::string_view path) {
+  try {
+    return root.status(path).has_value();
+  } catch (const UnsafePathError&) {
+    return false;  // a link among the directories: resolve_to_read has followed it already
+  }
+}
+
+}  // namespace
+
 TargetFacts load_target_facts(const Root& root) {
   if (std::optional<std::string> path = resolve_to_read(root, std::string(kSystemFactsPath))) {
     return parse_system_facts(read_small_file(root, *path, kMaxSystemFactsBytes, "system.json"),
                               root.show(kSystemFactsPath));
+  }
+  // The administrator put facts there: a link to nothing in the root (perhaps to a file of
+  // the machine running the installer) is a mistake to name, not a reason to guess.
+  if (entry_exists(root, kSystemFactsPath)) {
+    throw Error(ErrorKind::kBadInput, root.show(kSystemFactsPath),
+                "is a symbolic link that leads to nothing inside the root (links are followed "
+                "as in a chroot); the facts are not guessed instead");
   }
   return detect_linux(root);
 }

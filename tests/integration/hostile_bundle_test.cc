@@ -158,17 +158,31 @@ TEST_CASE("every hostile bundle is refused with its documented exit code and the
             << std::endl;
 }
 
-TEST_CASE("an absolute symbolic link in the root is resolved inside the root and never outside") {
+TEST_CASE("an absolute symbolic link in the root is never followed out of it") {
   const Fixture& f = fixture();
   TempDir tmp;
   std::string root = f.fresh_root(tmp);
   std::string outside = fs::absolute(tmp / "outside").string();
-  fs::create_symlink(outside, root + "/app/data");
-  Snapshot outside_before = hotfix::test::snapshot_tree(outside);
-  RunResult r = f.apply(root, f.corpus.good_bundle);
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  // The link's target is taken relative to the root, as for an offline image mounted there.
-  CHECK(fs::file_size(root + outside + "/new.bin") == 300 << 10);
-  CHECK(hotfix::test::snapshot_tree(outside) == outside_before);
+  SECTION("to a directory of the root: written there") {
+    fs::create_directories(root + "/srv/data");
+    fs::create_symlink("/srv/data", root + "/app/data");
+    RunResult r = f.apply(root, f.corpus.good_bundle);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    // The link's target is taken relative to the root, as for an offline image mounted there.
+    CHECK(fs::file_size(root + "/srv/data/new.bin") == 300 << 10);
+  }
+  SECTION("to the machine's own directory, which the root does not have: refused") {
+    fs::create_symlink(outside, root + "/app/data");
+    Snapshot outside_before = hotfix::test::snapshot_tree(outside);
+    hotfix::test::RootState before = hotfix::test::capture_root_state(root);
+    RunResult r = f.apply(root, f.corpus.good_bundle);
+    INFO(r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(r.err.find("app/data/new.bin: a symbolic link on the way leads to") != std::string::npos);
+    CHECK(r.err.find("no directory is made through a link") != std::string::npos);
+    CHECK(hotfix::test::compare_root_states(before, hotfix::test::capture_root_state(root), 0)
+              .empty());
+    CHECK(hotfix::test::snapshot_tree(outside) == outside_before);
+  }
 }

@@ -7,14 +7,21 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <iostream>
+#include <set>
 
 #include "installer/journal.h"
 #include "tests/support/bundle_factory.h"
+#include "tests/support/child_process.h"
+#include "tests/support/hostile_roots.h"
 #include "tests/support/hotfix_kit.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/tree_copy.h"
 #include "tests/support/tree_snapshot.h"
 
 using hotfix::test::RunResult;
@@ -94,100 +101,123 @@ void check_refusal(const RunResult& r, int exit_code, const std::string& says) {
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
 
-// A journal as an interrupted apply of KB500002 would leave it, changed by `edit`.
-std::string planted_journal(const std::function<void(hotfix::Journal&)>& edit) {
-  hotfix::Journal j;
-  j.txid = "20260101T000000Z-0badf00d";
-  j.action = "apply";
-  j.hotfix_id = "KB500002";
-  j.state = hotfix::Journal::State::kSwapped;
-  j.ops.push_back({hotfix::JournalOp::Kind::kPut, "app/c.conf",
-                   hotfix::stage_name("app/c.conf", j.txid), std::nullopt, false});
-  edit(j);
-  return hotfix::journal_to_json(j);
+// ---------------------------------------------------------------------------------------
+// The corpus (tests/support/hostile_roots.h, docs/hostile-input.md)
+
+constexpr std::size_t kMinimumRootCorpus = 40;
+constexpr auto kCommandTimeout = std::chrono::seconds(30);
+
+struct CorpusFixture {
+  TempDir dir;
+  hotfix::test::HostileRootCorpus corpus = hotfix::test::build_hostile_root_corpus();
+  std::string root_template = (dir / "template").string();
+
+  CorpusFixture() {
+    hotfix::test::write_attack_root(root_template);
+    RunResult r = hotfix::test::run({hotfix::test::installer_path(), "apply", corpus.installed,
+                                     "--trust", corpus.trusted_key, "--root", root_template});
+    if (r.exit_code != 0) throw std::runtime_error("cannot install KB500001: " + r.err);
+  }
+};
+
+CorpusFixture& corpus_fixture() {
+  static CorpusFixture f;
+  return f;
+}
+
+// The root as a command may leave it: everything but the lock (its holder's pid) and
+// SQLite's shared-memory index, which every reader rewrites. The database file itself is
+// compared, except where a refusal adds its history row.
+Snapshot root_picture(const std::string& root, bool records_refusal) {
+  Snapshot s = hotfix::test::snapshot_tree(root);
+  for (const char* f : {"lock", "state.db-shm"}) s.erase(kState + "/" + f);
+  // An empty write-ahead log is no change: SQLite makes one when a writer opens the database.
+  if (std::error_code ec; fs::file_size(root + "/" + kState + "/state.db-wal", ec) == 0 && !ec) {
+    s.erase(kState + "/state.db-wal");
+  }
+  if (records_refusal) {
+    for (const char* f : {"state.db", "state.db-wal"}) s.erase(kState + "/" + f);
+  }
+  return s;
+}
+
+// The command with its placeholder for the sentinel directory filled in.
+std::vector<std::string> command_line(std::vector<std::string> args, const std::string& root,
+                                      const std::string& outside) {
+  for (std::string& a : args) {
+    if (a.rfind("OUTSIDE/", 0) == 0) a = outside + a.substr(7);
+  }
+  args.insert(args.begin(), hotfix::test::installer_path());
+  args.insert(args.end(), {"--root", root});
+  return args;
+}
+
+// Runs one case on a root of its own; true when every check passed. `line` gets its actual
+// messages, for the table.
+bool check_root_case(const hotfix::test::HostileRoot& c, std::string& line) {
+  const CorpusFixture& f = corpus_fixture();
+  TempDir tmp;
+  const std::string root = (tmp / "root").string(), outside = (tmp / "outside").string();
+  hotfix::test::copy_tree(f.root_template, root);
+  hotfix::test::write_sentinel(outside);
+  hotfix::test::RootSite site{root, outside, root + "/" + kState};
+  c.plant(site);
+  const Snapshot sentinel = hotfix::test::snapshot_tree(outside);
+  const Snapshot before = root_picture(root, c.records_refusal);
+  bool ok = true;
+  auto check = [&](bool condition) {
+    ok = ok && condition;
+    return condition;
+  };
+  for (const auto& args : c.commands) {
+    hotfix::test::Child child(command_line(args, root, outside));
+    std::optional<RunResult> r = child.wait_for(kCommandTimeout);
+    INFO("case " << c.name << " (" << c.what << "): " << args[0]);
+    CHECK(check(r.has_value()));  // a hang is a failure, and the child is killed
+    if (!r) continue;
+    INFO("stdout: " << r->out << "\nstderr: " << r->err);
+    CHECK(check(r->exit_code == c.exit_code));
+    CHECK(check(std::count(r->err.begin(), r->err.end(), '\n') == 1));
+    CHECK(check(r->err.rfind("hotfix-installer: error: ", 0) == 0));
+    CHECK(check(r->err.find(c.message) != std::string::npos));
+    line = r->err;
+  }
+  const Snapshot now_outside = hotfix::test::snapshot_tree(outside);
+  INFO("case " << c.name
+               << ": outside: " << hotfix::test::describe_difference(sentinel, now_outside));
+  CHECK(check(now_outside == sentinel));
+  const Snapshot after = root_picture(root, c.records_refusal);
+  INFO("case " << c.name << ": root: " << hotfix::test::describe_difference(before, after));
+  CHECK(check(after == before));
+  return ok;
 }
 
 }  // namespace
 
-TEST_CASE("a planted journal is refused field by field: every command recovers first") {
-  using hotfix::Journal;
-  using hotfix::JournalOp;
-  struct Plant {
-    const char* what;
-    std::function<void(Journal&)> edit;
-    const char* says;
-  };
-  const std::vector<Plant> plants = {
-      {"a path out of the root", [](Journal& j) { j.ops[0].path = "../outside/victim.txt"; },
-       "path \"../outside/victim.txt\" has a \"..\" component"},
-      {"an absolute path", [](Journal& j) { j.ops[0].path = "/etc/passwd"; }, "is absolute"},
-      {"a stage out of the root", [](Journal& j) { j.ops[0].stage = "../outside/victim.txt"; },
-       "is not the name this transaction stages it under"},
-      {"a backup out of the state directory",
-       [](Journal& j) { j.ops[0].backup = "../../../../outside/victim.txt"; },
-       "is not a backup name of this transaction"},
-      {"another transaction's backup",
-       [](Journal& j) { j.ops[0].backup = "backups/20250101T000000Z-00000001/0"; },
-       "is not a backup name of this transaction"},
-      {"a created directory out of the root",
-       [](Journal& j) { j.created_dirs = {"../outside/state"}; }, "created directory"},
-      {"a directory to remove out of the root",
-       [](Journal& j) { j.remove_dirs_after_commit = {"../outside/state"}; },
-       "directory to remove"},
-      {"a backup to discard out of the state directory",
-       [](Journal& j) { j.discard_after_commit = {"../../../../outside/victim.txt"}; },
-       "backup to discard"},
-      {"the installer's own database as a path",
-       [](Journal& j) { j.ops[0].path = "var/lib/hotfix/state.db"; }, "the installer's own"},
-      {"a malformed transaction id", [](Journal& j) { j.txid = "../x"; }, "is malformed"},
-  };
-  for (const Plant& p : plants) {
-    SECTION(p.what) {
-      Attack a;
-      hotfix::test::write_file(a.root + "/" + kState + "/journal.json", planted_journal(p.edit));
-      const Snapshot before = a.tree();
-      for (std::vector<std::string> cmd :
-           {std::vector<std::string>{"apply", second_bundle(), "--trust", factory().pub()},
-            {"uninstall", "KB500001"},
-            {"recover"}}) {
-        INFO(cmd[0]);
-        check_refusal(a.installer(cmd), kStateDamaged, "state damaged");
-        check_refusal(a.installer(cmd), kStateDamaged, p.says);
-      }
-      a.check_outside();
-      CHECK(a.tree() == before);
-    }
+TEST_CASE("every hostile root is refused with its documented exit code, nothing changed") {
+  const CorpusFixture& f = corpus_fixture();
+  REQUIRE(f.corpus.cases.size() >= kMinimumRootCorpus);
+  std::set<std::string> names;
+  std::size_t refused = 0, commands = 0;
+  std::string table;
+  for (const hotfix::test::HostileRoot& c : f.corpus.cases) {
+    CHECK(names.insert(c.name).second);
+    CHECK(c.exit_code != 0);
+    std::string line;
+    if (check_root_case(c, line)) ++refused;
+    commands += c.commands.size();
+    table += "| `" + c.name + "` | " + c.what + " | " + std::to_string(c.commands.size()) + " | " +
+             std::to_string(c.exit_code) + " | `" + c.message + "` |\n";
+    if (std::getenv("HOTFIX_PRINT_CORPUS")) std::cout << c.name << ": " << line;
   }
+  // HOTFIX_PRINT_CORPUS=1 prints the corpus as the table in docs/hostile-input.md.
+  if (std::getenv("HOTFIX_PRINT_CORPUS")) std::cout << table;
+  std::cout << "hostile roots refused: " << refused << " of " << f.corpus.cases.size() << " ("
+            << commands << " commands)" << std::endl;
 }
 
-TEST_CASE("planted database rows are refused before uninstall uses them") {
-  struct Plant {
-    const char* what;
-    const char* statement;
-    const char* says;
-  };
-  const std::vector<Plant> plants = {
-      {"a file out of the root",
-       "UPDATE files SET path = '../outside/victim.txt' WHERE path = 'app/a.conf'",
-       "has a \"..\" component"},
-      {"an absolute file", "UPDATE files SET path = '/etc/passwd' WHERE path = 'app/a.conf'",
-       "is absolute"},
-      {"a backup out of the state directory",
-       "UPDATE files SET backup = '../../../../outside/victim.txt'", "not a backup's name"},
-      {"a created directory out of the root",
-       "INSERT INTO dirs(hotfix_id, path) VALUES ('KB500001', '../outside/state')", "dirs row"},
-  };
-  for (const Plant& p : plants) {
-    SECTION(p.what) {
-      Attack a;
-      REQUIRE(a.sql(p.statement).exit_code == 0);
-      const Snapshot before = a.tree();
-      check_refusal(a.installer({"uninstall", "KB500001"}), kStateDamaged, p.says);
-      a.check_outside();
-      CHECK(a.tree() == before);
-    }
-  }
-}
+// ---------------------------------------------------------------------------------------
+// What the corpus does not cover: attacks that are not refusals
 
 TEST_CASE("a restart command planted in the database is never run") {
   Attack a;
@@ -205,120 +235,9 @@ TEST_CASE("a restart command planted in the database is never run") {
   a.check_outside();
 }
 
-TEST_CASE(
-    "an installed directory swapped for a link out of the root is not followed by "
-    "uninstall") {
-  Attack a;
-  fs::rename(a.root + "/app/lib", a.root + "/app/lib.moved");
-  fs::create_symlink(a.outside + "/state", a.root + "/app/lib");
-  const Snapshot before = a.tree();
-  check_refusal(a.installer({"uninstall", "KB500001"}), kBadInput,
-                "is a symbolic link, and none is followed here");
-  a.check_outside();
-  CHECK(a.tree() == before);
-  CHECK(a.installer({"list"}).out.find("KB500001") != std::string::npos);  // still installed
-}
-
-TEST_CASE("the installer's own directories and files are never followed out of the root") {
-  SECTION("the state directory is a link") {
-    Attack a;
-    fs::rename(a.root + "/" + kState, a.root + "/var/lib/hotfix.moved");
-    fs::create_symlink(a.outside + "/state", a.root + "/" + kState);
-    check_refusal(a.installer({"apply", second_bundle(), "--trust", factory().pub()}), kBadInput,
-                  "is a symbolic link where a directory is needed");
-    check_refusal(a.installer({"list"}), kStateDamaged, "is a symbolic link or not a directory");
-    check_refusal(a.installer({"recover"}), kStateDamaged, "is a symbolic link");
-    a.check_outside();
-  }
-  SECTION("var is a link") {
-    Attack a;
-    fs::rename(a.root + "/var", a.root + "/var.moved");
-    fs::create_directories(a.outside + "/var");
-    a.sentinel = hotfix::test::snapshot_tree(a.outside);
-    fs::create_symlink(a.outside + "/var", a.root + "/var");
-    check_refusal(a.installer({"apply", second_bundle(), "--trust", factory().pub()}), kBadInput,
-                  "/var: is a symbolic link where a directory is needed");
-    a.check_outside();
-  }
-  SECTION("the lock is a link to a file outside, which is not truncated") {
-    Attack a;
-    fs::remove(a.root + "/" + kState + "/lock");
-    fs::create_symlink(a.outside + "/victim.txt", a.root + "/" + kState + "/lock");
-    check_refusal(a.installer({"apply", second_bundle(), "--trust", factory().pub()}),
-                  kStateDamaged, "lock: state damaged: is not a regular file");
-    a.check_outside();
-  }
-  SECTION("the journal is a FIFO: refused, without waiting for a writer") {
-    Attack a;
-    REQUIRE(::mkfifo((a.root + "/" + kState + "/journal.json").c_str(), 0600) == 0);
-    check_refusal(a.installer({"apply", second_bundle(), "--trust", factory().pub()}),
-                  kStateDamaged, "journal.json: state damaged: is not a regular file");
-    check_refusal(a.installer({"recover"}), kStateDamaged, "is not a regular file");
-    a.check_outside();
-  }
-}
-
-TEST_CASE("a run that is a link is refused before a hotfix that needs a reboot changes anything") {
-  hotfix::test::HotfixKit kit;
-  hotfix::test::KitHotfix h{"KB500003", 1, hotfix::RestartRequirement::kReboot, {}, {}, {}, {}};
-  h.arch = hotfix::Arch::kX64;
-  h.prerequisites = hotfix::Prerequisite::always();
-  h.files = {{"app/d.conf", std::nullopt, "new d\n"}};
-  const std::string bundle = kit.build(h);
-  const std::string root = kit.make_root("root", {{"app/d.conf", std::nullopt, "old d\n"}});
-  const std::string outside = (kit.dir() / "outside").string();
-  fs::create_directories(outside + "/run");
-  fs::create_symlink(outside + "/run", root + "/run");
-  const Snapshot sentinel = hotfix::test::snapshot_tree(outside);
-  const Snapshot before = hotfix::test::snapshot_tree(root, kState);
-  check_refusal(
-      hotfix::test::run_installer({"apply", bundle, "--trust", kit.pub(), "--root", root}),
-      kBadInput, "/run: is a symbolic link");
-  CHECK(hotfix::test::snapshot_tree(outside) == sentinel);
-  CHECK(hotfix::test::snapshot_tree(root, kState) == before);
-}
-
-// Backups exist only for what the database records: a database truncated or removed while
-// they are kept is damage, and taken for "nothing installed" it would orphan the originals.
-TEST_CASE("a database emptied or removed while backups are kept is state damaged") {
-  const std::string variant = GENERATE("emptied", "removed");
-  Attack a;
-  const std::string db = a.root + "/" + kState + "/state.db";
-  for (const char* companion : {"-wal", "-shm"}) fs::remove(db + companion);
-  if (variant == "emptied") {
-    fs::resize_file(db, 0);
-  } else {
-    fs::remove(db);
-  }
-  auto whole = [&] {
-    Snapshot s = hotfix::test::snapshot_tree(a.root);
-    s.erase(kState + "/lock");
-    return s;
-  };
-  const Snapshot before = whole();
-  const std::vector<std::vector<std::string>> commands = {
-      {"list"},
-      {"verify"},
-      {"history"},
-      {"status"},
-      {"recover"},
-      {"uninstall", "KB500001"},
-      {"apply", second_bundle(), "--trust", factory().pub()},
-      {"apply", second_bundle(), "--trust", factory().pub(), "--dry-run"}};
-  for (const auto& command : commands) {
-    INFO(variant << ": " << command[0]);
-    check_refusal(a.installer(command), kStateDamaged,
-                  "the database is missing or empty, but backups/ holds the originals");
-    Snapshot now = whole();
-    INFO(hotfix::test::describe_difference(before, now));
-    CHECK(now == before);
-  }
-  a.check_outside();
-}
-
-// The root's trusted.d is held to sshd's StrictModes: whoever can write there can make the
-// installer trust a key. One file there that is not a public key is skipped, not a veto.
-TEST_CASE("trusted.d is trusted only when root's alone, and a bad file in it is skipped") {
+// One file in trusted.d that is not a public key is skipped with a warning, not a veto; the
+// refusals of the trust store are in the corpus.
+TEST_CASE("a bad file in trusted.d is skipped with a warning naming it") {
   Attack a;
   const fs::path trusted = fs::path(a.root) / "etc/hotfix/trusted.d";
   fs::create_directories(trusted);
@@ -327,28 +246,6 @@ TEST_CASE("trusted.d is trusted only when root's alone, and a bad file in it is 
   const fs::path key_dir = fs::path(factory().pub()).parent_path();
   const std::string apply_second[] = {"apply", second_bundle()};
 
-  SECTION("a group- or world-writable directory on the way") {
-    const char* where = GENERATE("etc/hotfix/trusted.d", "etc/hotfix", "etc");
-    fs::permissions(fs::path(a.root) / where, fs::perms(0777));
-    const Snapshot before = a.tree();
-    check_refusal(a.installer({"apply", second_bundle(), "--trust", factory().pub()}), kBadInput,
-                  std::string(where) + ": is writable by everyone (mode 0777)");
-    CHECK(a.tree() == before);
-  }
-  SECTION("a key owned by another user, or writable by its group") {
-    fs::copy_file(factory().pub(), trusted / "release.pub");
-    const bool chown_it = GENERATE(true, false);
-    if (chown_it) {
-      REQUIRE(::chown((trusted / "release.pub").c_str(), 1234, 1234) == 0);
-    } else {
-      fs::permissions(trusted / "release.pub", fs::perms(0664));
-    }
-    const Snapshot before = a.tree();
-    check_refusal(a.installer({apply_second[0], apply_second[1]}), kBadInput,
-                  chown_it ? "release.pub: is owned by uid 1234, not by root"
-                           : "release.pub: is writable by its group (mode 0664)");
-    CHECK(a.tree() == before);
-  }
   SECTION("garbage or a private key in trusted.d is skipped with a warning naming it") {
     fs::copy_file(factory().pub(), trusted / "release.pub");
     hotfix::test::write_file(trusted / "garbage.pub", "not a key\n");
@@ -360,15 +257,6 @@ TEST_CASE("trusted.d is trusted only when root's alone, and a bad file in it is 
     CHECK(r.err.find("trusted.d/garbage.pub: not a PEM public key") != std::string::npos);
     CHECK(r.err.find("trusted.d/leaked.pem: holds a private key") != std::string::npos);
     CHECK(r.err.find("skipped: it is not trusted") != std::string::npos);
-  }
-  SECTION("a file holding the private and the public key given as --trust") {
-    const std::string both = (a.tmp / "both.pem").string();
-    hotfix::test::write_file(both, hotfix::test::read_file(key_dir / "k.key") +
-                                       hotfix::test::read_file(factory().pub()));
-    const Snapshot before = a.tree();
-    check_refusal(a.installer({"apply", second_bundle(), "--trust", both}), kBadInput,
-                  "both.pem: holds a private key");
-    CHECK(a.tree() == before);
   }
   a.check_outside();
 }

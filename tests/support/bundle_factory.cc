@@ -41,14 +41,16 @@ BundleFactory::BundleFactory() {
   if (r.exit_code != 0) throw std::runtime_error("keygen: " + r.err);
 }
 
-std::string BundleFactory::build(const std::string& id, const std::vector<TreeFile>& files) {
+std::string BundleFactory::build(const std::string& id, const std::vector<TreeFile>& files,
+                                 const BundleOptions& options) {
   std::string drop = (dir_ / ("drop-" + id)).string();
   write_tree(drop, files);
   Manifest m;
   m.id = id;
   m.title = "Test hotfix " + id;
   m.languages = {"en-US"};
-  m.restart = RestartRequirement::kNone;
+  m.restart = options.reboot ? RestartRequirement::kReboot : RestartRequirement::kNone;
+  m.family = options.family;
   std::vector<FileEntry>& entries = m.architectures[Arch::kX64];
   for (const TreeFile& f : files) {
     fs::path p(f.path);

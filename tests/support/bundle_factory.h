@@ -26,12 +26,19 @@ void write_tree(const std::string& root, const std::vector<TreeFile>& files);
 // directory already there, so that only the installer's own files appear under it.
 void make_linux_root(const std::string& root);
 
+// What a built hotfix says besides its files.
+struct BundleOptions {
+  bool reboot = false;  // restart: "reboot" instead of "none"
+  std::string family;   // the manifest's family: "", "windows" or "linux"
+};
+
 class BundleFactory {
  public:
   BundleFactory();  // makes a key pair
-  // Builds <id>-x64.hotfix (restart: none, no prerequisites); returns its path. Platform and
-  // version of each file come from its bytes, as the packager's scan would read them.
-  std::string build(const std::string& id, const std::vector<TreeFile>& files);
+  // Builds <id>-x64.hotfix (no prerequisites); returns its path. Platform and version of each
+  // file come from its bytes, as the packager's scan would read them.
+  std::string build(const std::string& id, const std::vector<TreeFile>& files,
+                    const BundleOptions& options = {});
   std::string pub() const { return (dir_ / "k.pub").string(); }
 
  private:

@@ -245,6 +245,43 @@ void Builder::destinations() {
         file(doc, 1)["destination"] = file(doc, 0)["destination"];
       },
       2, "is already used by files[0]");
+  // Names Windows takes for one, refused for every manifest (docs/manifest-format.md).
+  auto twins = [&](const std::string& name, const std::string& what, const std::string& first,
+                   const std::string& second, const std::string& message) {
+    manifest(
+        name, what,
+        [&](Json& doc) {
+          file(doc, 0)["name"] = first;
+          file(doc, 1)["name"] = second;
+          file(doc, 1)["destination"] = file(doc, 0)["destination"];
+        },
+        2, message);
+  };
+  twins("name-unicode-case", "two names equal ignoring Unicode case (\u00c9 and \u00e9)",
+        "\xc3\x89t\xc3\xa9.txt", "\xc3\xa9T\xc3\x89.txt", "is already used by files[0]");
+  twins("name-normalization", "two names equal once normalized (NFC and NFD)", "caf\xc3\xa9.txt",
+        "cafe\xcc\x81.txt", "is already used by files[0]");
+  manifest(
+      "directory-two-spellings", "one directory spelled in two cases",
+      [&](Json& doc) {
+        file(doc, 0)["destination"] = "app";
+        file(doc, 1)["destination"] = "App/data";
+      },
+      2, "spells the directory \"App\" otherwise than files[0]");
+  manifest(
+      "file-and-directory", "one path that is a file and a directory",
+      [&](Json& doc) {
+        file(doc, 1)["destination"] = file(doc, 0)["destination"].get<std::string>() + "/" +
+                                      file(doc, 0)["name"].get<std::string>();
+      },
+      2, "which is the file of files[0]");
+  manifest(
+      "windows-device-name", "a manifest for the Windows family naming a device (AUX.txt)",
+      [&](Json& doc) {
+        doc["family"] = "windows";
+        file(doc, 0)["name"] = "AUX.txt";
+      },
+      2, "is the reserved device name aux");
 }
 
 void Builder::root_properties() {

@@ -7,7 +7,9 @@
 
 namespace hotfix::test {
 
-// relative path -> "sha256 mode mtime" (or "dir mode" / "link target"). Paths under
+// relative path -> "sha256 mode mtime" (or "dir mode" / "link target" / "special type mode"
+// for a FIFO or device, which is never opened / "size N mode mtime" for a file over 64 MiB,
+// which is not read). Paths under
 // `exclude` (relative, e.g. "var/lib/hotfix") are left out.
 std::map<std::string, std::string> snapshot_tree(const std::string& root,
                                                  const std::string& exclude = "");

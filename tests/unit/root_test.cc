@@ -129,6 +129,8 @@ TEST_CASE("A destination follows links inside the root, as in a chroot, and neve
   fs::create_symlink("/usr/lib", t.root + "/lib2");    // absolute: relative to the root
   fs::create_symlink("../../..", t.root + "/app/up");  // climbs out
   fs::create_symlink("../var/lib/hotfix", t.root + "/app/state");
+  fs::create_directories(t.root + "/var/lib/hotfix");
+  fs::create_symlink("/opt/none", t.root + "/app/dangling");
   Root r = Root::open(t.root);
   auto a = hotfix::resolve_under_root(r, "lib/x.so", false);
   CHECK(a.relative == "usr/lib/x.so");
@@ -138,6 +140,9 @@ TEST_CASE("A destination follows links inside the root, as in a chroot, and neve
   CHECK(b.missing_dirs == std::vector<std::string>{"usr/lib/new"});
   CHECK_THROWS_WITH(hotfix::resolve_under_root(r, "app/up/etc/passwd", false),
                     Catch::Contains("escapes the root through a symbolic link"));
+  // A link to nothing: no directory is made where it points.
+  CHECK_THROWS_WITH(hotfix::resolve_under_root(r, "app/dangling/x.so", false),
+                    Catch::Contains("leads to 'opt', which does not exist in the root"));
   // Resolved into the installer's own places: the plan refuses it (tests/unit/plan_test.cc).
   CHECK(hotfix::resolve_under_root(r, "app/state/state.db", false).relative ==
         "var/lib/hotfix/state.db");
@@ -162,11 +167,11 @@ TEST_CASE("A link is followed only when it belongs to root or to the owner of wh
   CHECK(hotfix::resolve_under_root(r, "home/user/own/x.conf", false).relative ==
         "home/user/dir/x.conf");
   // A user's link to a directory that does not exist yet is not followed either: the
-  // installer would create it as root.
+  // installer would create it as root (no link to nothing is).
   fs::create_symlink("../../etc/new", t.root + "/home/user/dangling");
   REQUIRE(::lchown((t.root + "/home/user/dangling").c_str(), 1234, 1234) == 0);
   CHECK_THROWS_WITH(hotfix::resolve_under_root(r, "home/user/dangling/x.conf", false),
-                    Catch::Contains("not followed"));
+                    Catch::Contains("no directory is made through a link"));
 }
 
 TEST_CASE("Names match ignoring case on Windows-family roots, keeping the spelling on disk") {
