@@ -48,9 +48,15 @@ class RowReader {
     if (statement_.is_null(index)) return std::nullopt;
     return integer(index, column);
   }
+  // `shown` is what the column holds, when `id` is only part of it.
+  void check_id(std::string_view column, std::string_view id, std::string_view shown = {}) const {
+    if (!is_valid_id(id)) {
+      bad(column, quote(std::string(shown.empty() ? id : shown)) + " is not a hotfix id");
+    }
+  }
   std::string id(int index, std::string_view column) const {
     std::string value = text(index, column);
-    if (!is_valid_id(value)) bad(column, quote(value) + " is not a hotfix id");
+    check_id(column, value);
     return value;
   }
   std::uint64_t unsigned_integer(int index, std::string_view column) const {
@@ -71,9 +77,7 @@ class RowReader {
   }
   std::vector<std::string> id_array(int index, std::string_view column) const {
     std::vector<std::string> ids = string_array(index, column);
-    for (const std::string& id : ids) {
-      if (!is_valid_id(id)) bad(column, quote(id) + " is not a hotfix id");
-    }
+    for (const std::string& id : ids) check_id(column, id);
     return ids;
   }
   Arch arch(int index, std::string_view column) const {
@@ -132,7 +136,7 @@ InstalledFile read_file(const sqlite::Statement& s, int first, const std::string
   RowReader row(s, path, [&] {
     return "files row (hotfix " + quote(hotfix_id) + ", path " + quote(f.path) + ")";
   });
-  if (!is_valid_id(hotfix_id)) row.bad("hotfix_id", quote(hotfix_id) + " is not a hotfix id");
+  row.check_id("hotfix_id", hotfix_id);
   f.path = row.text(first, "path");
   // The database is input: a path it names is held to the manifest's rules before use.
   if (auto problem = file_path_problem(f.path)) row.bad("path", quote(f.path) + " " + *problem);
@@ -181,7 +185,7 @@ InstalledHotfix read_hotfix(const sqlite::Statement& s, const std::string& path)
   InstalledHotfix h;
   RowReader row(s, path, [&] { return "hotfixes row " + quote(h.id); });
   h.id = row.text(0, "id");  // named in the row's errors, the id's own included
-  h.id = row.id(0, "id");
+  row.check_id("id", h.id);
   h.revision = row.unsigned_integer(1, "revision");
   if (h.revision == 0) row.bad("revision", "0 is not a revision (they count from 1)");
   h.title = row.text(2, "title");
@@ -223,7 +227,7 @@ RestartState read_restart(const sqlite::Statement& s, const std::string& path) {
     constexpr std::string_view kUninstalled = " (uninstalled)";
     std::string_view id = entry;
     if (id.ends_with(kUninstalled)) id.remove_suffix(kUninstalled.size());
-    if (!is_valid_id(id)) row.bad("hotfixes_json", quote(entry) + " is not a hotfix id");
+    row.check_id("hotfixes_json", id, entry);
   }
   r.policy = row.text(3, "policy");
   r.scheduled_at = row.optional_integer(4, "scheduled_at");
