@@ -19,6 +19,7 @@
 #include "installer/transaction.h"
 #include "installer/writer_start.h"
 #include "manifests/bundle_reader.h"
+#include "manifests/case_fold.h"
 #include "manifests/errors.h"
 #include "manifests/file_identity.h"
 
@@ -75,7 +76,7 @@ BundleOrder order_bundles(const std::vector<std::string>& bundles, const TrustSt
       bool ready = true;
       for (const std::string& need : n.needs) {
         for (const Node& m : nodes) {
-          if (m.id == need && !placed.count(m.path) && m.path != n.path) ready = false;
+          if (equal_fold(m.id, need) && !placed.count(m.path) && m.path != n.path) ready = false;
         }
       }
       if (ready) {
@@ -112,7 +113,8 @@ class ApplyRun {
         reader_(BundleReader::open_verified(bundle, trust)),
         m_(reader_.manifest()),
         facts_(load_target_facts(ctx.root)),
-        fold_(facts_.windows_paths()) {
+        fold_(facts_.windows_paths()),
+        id_(m_.id) {
     result_.bundle = bundle;
     result_.id = m_.id;
     result_.revision = m_.revision;
@@ -121,10 +123,19 @@ class ApplyRun {
   ApplyResult run() {
     open_state();
     installed_ = db_->hotfix(m_.id);
+    // Ids compare ignoring case: a hotfix keeps the spelling it was first installed under.
+    if (installed_) result_.id = id_ = installed_->id;
     if (!applicable()) return result_;
     plan();
     if (options_.dry_run) {
       result_.outcome = ApplyOutcome::kDryRun;
+      // What the apply would need: a restart when it would change a file.
+      result_.restart = m_.restart;
+      bool changes = std::any_of(
+          result_.plan.files.begin(), result_.plan.files.end(), [](const PlannedFile& f) {
+            return f.decision != Decision::kSkip && f.decision != Decision::kNotApplicable;
+          });
+      result_.restart_required = changes && m_.restart != RestartRequirement::kNone;
       return result_;
     }
     draft();
@@ -154,7 +165,7 @@ class ApplyRun {
 
   HistoryEntry history(const std::string& outcome, const std::string& detail,
                        const std::string& txid) const {
-    return HistoryEntry{0, unix_now(), "apply", m_.id, m_.revision, outcome, detail, txid};
+    return HistoryEntry{0, unix_now(), "apply", id_, m_.revision, outcome, detail, txid};
   }
 
   // False with the result set (refused, or already installed) when there is nothing to do.
@@ -171,7 +182,7 @@ class ApplyRun {
     }
     if (installed_ && installed_->revision == m_.revision) {
       result_.outcome = ApplyOutcome::kAlreadyInstalled;
-      result_.reason = m_.id + " revision " + std::to_string(m_.revision) + " is already installed";
+      result_.reason = id_ + " revision " + std::to_string(m_.revision) + " is already installed";
       if (!options_.dry_run) db_->add_history(history("no-op", result_.reason, ""));
       return false;
     }
@@ -194,7 +205,8 @@ class ApplyRun {
              " (no downgrade by replay; uninstall the installed one first)";
     }
     for (const InstalledHotfix& h : db_->hotfixes(false, false)) {
-      if (std::count(h.supersedes.begin(), h.supersedes.end(), m_.id)) {
+      if (std::any_of(h.supersedes.begin(), h.supersedes.end(),
+                      [&](const std::string& id) { return equal_fold(id, id_); })) {
         return "superseded by installed hotfix " + h.id;
       }
     }
@@ -206,7 +218,8 @@ class ApplyRun {
   PrerequisiteContext prerequisite_context() const {
     auto installed = [this](const std::string& id) {
       return db_->hotfix(id).has_value() ||
-             std::count(facts_.hotfixes.begin(), facts_.hotfixes.end(), id) > 0;
+             std::any_of(facts_.hotfixes.begin(), facts_.hotfixes.end(),
+                         [&](const std::string& f) { return equal_fold(f, id); });
     };
     auto file_version = [this](const std::string& path) -> std::optional<Version> {
       try {
@@ -243,7 +256,7 @@ class ApplyRun {
     txid_ = new_txid();
     journal_.txid = txid_;
     journal_.action = "apply";
-    journal_.hotfix_id = m_.id;
+    journal_.hotfix_id = id_;
     record_ = hotfix_record();
     layer_ = db_->next_layer();
     for (std::size_t i = 0; i < result_.plan.files.size(); ++i) draft_file(i);
@@ -254,15 +267,15 @@ class ApplyRun {
     if (result_.restart_required) {
       restart_.required = true;
       restart_.kind = std::max(restart_.kind, m_.restart);
-      if (!std::count(restart_.hotfixes.begin(), restart_.hotfixes.end(), m_.id)) {
-        restart_.hotfixes.push_back(m_.id);
+      if (!std::count(restart_.hotfixes.begin(), restart_.hotfixes.end(), id_)) {
+        restart_.hotfixes.push_back(id_);
       }
     }
   }
 
   InstalledHotfix hotfix_record() const {
     InstalledHotfix record;
-    record.id = m_.id;
+    record.id = id_;
     record.revision = m_.revision;
     record.title = m_.title;
     record.arch = m_.bundle->arch;
@@ -347,7 +360,7 @@ class ApplyRun {
     }
     if (old && answers_for_path(*old)) {
       auto layers = db_->layers(rec.path, fold_);
-      if (!layers.empty() && layers.back().first == m_.id) {
+      if (!layers.empty() && layers.back().first == id_) {
         // The older revision is the top layer: the upgrade takes its place and keeps the
         // backup of what was there before the hotfix; the older revision's file goes.
         op.keep_backup = false;
@@ -358,7 +371,7 @@ class ApplyRun {
         // A later hotfix layered over the older revision: the older revision's place goes to
         // it, as on uninstall, and the upgrade, whose file is now the one in place, becomes
         // the top layer with the backup of the later hotfix's file.
-        hand_on(layers, m_.id, *old, updated_layers_, journal_.discard_after_commit);
+        hand_on(layers, id_, *old, updated_layers_, journal_.discard_after_commit);
       }
     }
     for (const std::string& d : f.target.missing_dirs) {
@@ -480,6 +493,7 @@ class ApplyRun {
   const Manifest& m_;
   const TargetFacts facts_;
   const bool fold_;
+  std::string id_;  // the manifest's id, or the installed spelling of it
   std::optional<RootLock> lock_;
   std::optional<StateDb> db_;
   std::optional<InstalledHotfix> installed_;

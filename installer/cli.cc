@@ -387,15 +387,18 @@ int cmd_verify(const Options& o) {
   WriterActivity writers;
   VerifyReport report;
   bool settled = false;
+  std::string id = o.id;  // as installed: ids compare ignoring case
   for (int attempt = 0; attempt < 3 && !settled; ++attempt) {
     if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt));
     writers = observe_writers(ctx.root, ctx.state_dir);
     StateDb db = open_db_readonly(ctx);
-    if (!o.id.empty() && !db.has_hotfix(o.id)) {
-      throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
+    if (!o.id.empty()) {
+      std::optional<InstalledHotfix> h = db.hotfix(o.id);
+      if (!h) throw Error(ErrorKind::kNotApplicable, o.id, "is not installed");
+      id = h->id;
     }
     VerifyOptions options;
-    if (!o.id.empty()) options.only_hotfix = o.id;
+    if (!id.empty()) options.only_hotfix = id;
     // All records even for one ID: later layers tell superseded promises apart.
     report = verify_installed(
         ctx.root, [&](const FileSink& sink) { db.each_file(sink); }, options);
@@ -410,7 +413,7 @@ int cmd_verify(const Options& o) {
   };
   std::vector<const FileCheck*> shown;
   for (const FileCheck& f : report.files) {
-    if (o.id.empty() || f.hotfix_id == o.id) shown.push_back(&f);
+    if (id.empty() || f.hotfix_id == id) shown.push_back(&f);
   }
   std::size_t failed = 0, in_change = 0;
   for (const FileCheck* f : shown) {

@@ -67,7 +67,10 @@ void decide(PlannedFile& f, const Root& root, const PlanOptions& options) {
     f.decision = Decision::kKeep;
     f.reason = recorded ? "changed by the administrator since it was installed"
                         : "may have been changed by the administrator (no record of it)";
-    f.reason += "; the new file is written beside it as " + e.name + ".hotfix-new";
+    // The on-disk spelling, as the file beside it will be named (the manifest's may differ
+    // in case on a Windows-family root).
+    std::string on_disk = rel.substr(rel.find_last_of('/') + 1);
+    f.reason += "; the new file is written beside it as " + on_disk + ".hotfix-new";
     return;
   }
   FileIdentity id = [&] {

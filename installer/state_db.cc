@@ -355,14 +355,16 @@ std::optional<InstalledHotfix> StateDb::hotfix(const std::string& id) const {
     {
       Statement s(
           d.conn, d.path,
-          "SELECT " + std::string(state_schema::kHotfixColumns) + " FROM hotfixes WHERE id = ?1",
+          "SELECT " + std::string(state_schema::kHotfixColumns) +
+              // Ids compare ignoring (ASCII) case, as NOCASE does; the exact spelling first.
+              " FROM hotfixes WHERE id = ?1 COLLATE NOCASE ORDER BY id = ?1 DESC LIMIT 1",
           "reading hotfix " + quote(id));
       s.bind(1, id);
       if (s.step()) hotfix = state_rows::read_hotfix(s, d.path);
     }
     if (hotfix) {
-      hotfix->files = d.files_of(id);
-      hotfix->created_dirs = d.dirs_of(id);
+      hotfix->files = d.files_of(hotfix->id);
+      hotfix->created_dirs = d.dirs_of(hotfix->id);
     }
     return hotfix;
   });
@@ -373,7 +375,7 @@ bool StateDb::has_hotfix(const std::string& id) const {
   Impl& d = *impl_;
   std::string doing = "reading hotfix " + quote(id);
   return d.read(doing, [&] {
-    Statement s(d.conn, d.path, "SELECT 1 FROM hotfixes WHERE id = ?1", doing);
+    Statement s(d.conn, d.path, "SELECT 1 FROM hotfixes WHERE id = ?1 COLLATE NOCASE", doing);
     s.bind(1, id);
     return s.step();
   });

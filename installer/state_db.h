@@ -70,6 +70,7 @@ class StateDb {
   // Ordered by installed_at, then id. Files ordered by path. Without `with_manifest`,
   // manifest_json is left empty: it can be megabytes, and only few callers need it.
   std::vector<InstalledHotfix> hotfixes(bool with_files, bool with_manifest = true) const;
+  // Ids compare ignoring ASCII case: the record keeps the spelling it was installed under.
   std::optional<InstalledHotfix> hotfix(const std::string& id) const;  // with its files
   bool has_hotfix(const std::string& id) const;
   // Every file record of every hotfix, from one snapshot, in the order of hotfixes(true):

@@ -52,6 +52,7 @@ class UninstallRun {
     std::optional<InstalledHotfix> h = db_->hotfix(id_);
     if (!h) throw Error(ErrorKind::kNotApplicable, id_, "is not installed");
     hotfix_ = std::move(*h);
+    result_.id = id_ = hotfix_.id;
   }
 
   HistoryEntry history(const std::string& outcome, const std::string& detail,
@@ -62,7 +63,8 @@ class UninstallRun {
   void check_not_required() {
     for (const InstalledHotfix& other : db_->hotfixes(false, false)) {
       if (other.id == id_ ||
-          !std::count(other.requires_hotfixes.begin(), other.requires_hotfixes.end(), id_)) {
+          std::none_of(other.requires_hotfixes.begin(), other.requires_hotfixes.end(),
+                       [&](const std::string& id) { return equal_fold(id, id_); })) {
         continue;
       }
       db_->add_history(history("refused", "installed hotfix " + other.id + " requires it", ""));
@@ -179,7 +181,7 @@ class UninstallRun {
   }
 
   const InstallerContext& ctx_;
-  const std::string id_;
+  std::string id_;  // as given, then as installed (ids compare ignoring case)
   const bool fold_;
   std::optional<RootLock> lock_;
   std::optional<StateDb> db_;

@@ -352,17 +352,25 @@ void check_content(Worker& worker, int root_fd, const InstalledFile& promise, Fi
   }
 }
 
+// A versioned file was skipped for a version at least the hotfix's: that version is the
+// promise. An unversioned one was skipped because it already held the hotfix's content: that
+// content is.
 void check_skipped(Worker& worker, int root_fd, const InstalledFile& promise, FileCheck& check) {
   Opened opened = open_in_root(worker, root_fd, promise.path);
   if (!opened_ok(check, opened, "")) return;
   Content content;
+  const bool by_content = !promise.version;
   if (auto error = scan(worker, opened.fd.get(), static_cast<std::uint64_t>(opened.st.st_size),
-                        false, content, promise.path)) {
+                        by_content, content, promise.path)) {
     check.unreadable = true;
     add_detail(check, *error);
     return;
   }
   check.found_version = content.version;
+  if (by_content) {
+    check_size_and_digest(check, promise, opened.st, content, "");
+    return;
+  }
   if (promise.version && (!content.version || *content.version < *promise.version)) {
     check.version_differs = true;
     add_detail(check, "version " + version_text(content.version, content.bad_image) +

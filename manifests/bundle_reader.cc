@@ -14,12 +14,30 @@
 
 #include "manifests/bundle_format.h"
 #include "manifests/errors.h"
+#include "manifests/input_file.h"
 #include "manifests/json_prescan.h"
 #include "manifests/manifest_json.h"
 
 namespace hotfix {
 
 namespace {
+
+// A bundle whose compressed bytes were damaged after it was written (zstd finds the data
+// corrupt, or its frame checksum wrong) differs from what was signed, as a payload whose hash
+// differs does: a verification failure (exit 4) wherever the damage is found, in both
+// programs. A file that breaks the format's rules is bad input (exit 2).
+ErrorKind damage_kind(const std::string& archive_message) {
+  return archive_message.find("Zstd decompression failed") != std::string::npos
+             ? ErrorKind::kVerification
+             : ErrorKind::kBadInput;
+}
+
+std::string damage_text(const std::string& archive_message) {
+  return (damage_kind(archive_message) == ErrorKind::kVerification
+              ? "damaged (it differs from what was signed): "
+              : "not a valid bundle: ") +
+         archive_message;
+}
 
 struct ArchiveDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -61,7 +79,7 @@ struct BundleReader::Impl {
   std::string last_entry;  // the name of the last entry whose header was read
 
   [[noreturn]] void corrupt(const std::string& what) const {
-    throw Error(ErrorKind::kBadInput, path, "not a valid bundle: " + what);
+    throw Error(damage_kind(what), path, damage_text(what));
   }
 
   std::string archive_error() const {
@@ -72,9 +90,7 @@ struct BundleReader::Impl {
   // A bundle starts with a zstd frame (or a skippable one); say plainly what else it is.
   void check_magic(const unsigned char* start, std::size_t size) const {
     if (size == 0) corrupt("the file is empty");
-    std::uint32_t magic = 0;
-    for (std::size_t i = 0; i < 4 && i < size; ++i) magic |= std::uint32_t{start[i]} << (8 * i);
-    if (size >= 4 && (magic == 0xFD2FB528u || (magic & 0xFFFFFFF0u) == 0x184D2A50u)) return;
+    if (has_bundle_magic(start, size)) return;
     if (size >= 2 && start[0] == 0x1f && start[1] == 0x8b) {
       corrupt("gzip-compressed; a bundle is zstd-compressed");
     }
@@ -88,16 +104,14 @@ struct BundleReader::Impl {
     archive.reset(archive_read_new());
     archive_read_support_filter_zstd(archive.get());
     archive_read_support_format_tar(archive.get());
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw SystemError(path, "open bundle", errno);
+    // O_NONBLOCK: a FIFO named by mistake is refused below, not waited on.
+    FileDescriptor file = open_named_input(path, O_RDONLY | O_NONBLOCK, "a bundle");
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      ::close(fd);
+    if (::fstat(file.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
       throw Error(ErrorKind::kBadInput, path, "not a regular file");
     }
     unsigned char start[512] = {};
-    ssize_t got = ::pread(fd, start, sizeof start, 0);
-    ::close(fd);
+    ssize_t got = ::pread(file.get(), start, sizeof start, 0);
     if (got < 0) throw SystemError(path, "read bundle", errno);
     check_magic(start, static_cast<std::size_t>(got));
     if (archive_read_open_filename(archive.get(), path.c_str(), 1 << 16) != ARCHIVE_OK) {
@@ -230,8 +244,8 @@ class ArchivePayloadStream : public PayloadStream {
     la_ssize_t n = archive_read_data(archive_, buffer, want);
     if (n < 0) {
       const char* msg = archive_error_string(archive_);
-      throw Error(ErrorKind::kBadInput, where_,
-                  std::string("not a valid bundle: ") + (msg ? msg : "read error"));
+      std::string what = msg ? msg : "read error";
+      throw Error(damage_kind(what), where_, damage_text(what));
     }
     if (n == 0) throw Error(ErrorKind::kBadInput, where_, "not a valid bundle: payload truncated");
     hash_.update(buffer, static_cast<std::size_t>(n));
@@ -363,6 +377,17 @@ void BundleReader::for_each_payload(const PayloadSink& sink, std::vector<std::st
       problems->push_back(error.what());
     }
   }
+}
+
+bool is_bundle_file(const std::string& path) {
+  FileDescriptor file = open_named_input(path, O_RDONLY | O_NONBLOCK, "a bundle or manifest");
+  struct stat st {};
+  if (::fstat(file.get(), &st) != 0) throw SystemError(path, "stat", errno);
+  if (!S_ISREG(st.st_mode)) throw Error(ErrorKind::kBadInput, path, "not a regular file");
+  unsigned char start[4] = {};
+  ssize_t got = ::pread(file.get(), start, sizeof start, 0);
+  if (got < 0) throw SystemError(path, "read", errno);
+  return has_bundle_magic(start, static_cast<std::size_t>(got));
 }
 
 }  // namespace hotfix

@@ -24,6 +24,10 @@ class PayloadStream {
   virtual std::size_t read(void* buffer, std::size_t size) = 0;
 };
 
+// Whether the file at `path` starts as a bundle does (a zstd frame), whatever its name; a
+// manifest is JSON text. Throws Error(kBadInput) when it is missing or not a regular file.
+bool is_bundle_file(const std::string& path);
+
 class BundleReader {
  public:
   // Reads manifest.json and its signature, checks the signature against `trust` and only then

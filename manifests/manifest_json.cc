@@ -16,6 +16,7 @@
 #include "manifests/case_fold.h"
 #include "manifests/destination.h"
 #include "manifests/file_descriptor.h"
+#include "manifests/input_file.h"
 #include "manifests/json_context.h"
 #include "manifests/json_prescan.h"
 #include "manifests/read_to_end.h"
@@ -777,15 +778,14 @@ Json write_file_entry(const FileEntry& file) {
 
 // Reads at most `limit` bytes: enough for parse_manifest to see the file is too large.
 std::string read_limited(const std::string& path, std::size_t limit) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) {
-    int error = errno;
-    throw Error(ErrorKind::kBadInput, path,
-                std::string("cannot open manifest: ") + std::strerror(error));
-  }
+  FileDescriptor fd = open_named_input(path, O_RDONLY | O_NONBLOCK, "a manifest");
   struct stat info {};
-  if (::fstat(fd.get(), &info) == 0 && S_ISDIR(info.st_mode)) {
+  if (::fstat(fd.get(), &info) != 0) throw SystemError(path, "stat", errno);
+  if (S_ISDIR(info.st_mode)) {
     throw Error(ErrorKind::kBadInput, path, "is a directory (expected a manifest file)");
+  }
+  if (!S_ISREG(info.st_mode)) {
+    throw Error(ErrorKind::kBadInput, path, "is not a regular file (expected a manifest file)");
   }
   std::string text = read_to_end(fd.get(), limit, path);
   if (text.size() > limit) text.resize(limit);

@@ -80,8 +80,8 @@ struct ManifestReadOptions {
 Manifest parse_manifest(std::string_view json_text, const std::string& source,
                         ManifestReadOptions options = {});
 
-// Throws Error(kBadInput) naming the path when the file cannot be opened (missing,
-// unreadable, a directory), SystemError when reading it fails, ManifestError when invalid.
+// Throws Error(kBadInput) naming the path when it is missing or not a regular file,
+// SystemError when opening (permission) or reading it fails, ManifestError when invalid.
 Manifest read_manifest_file(const std::string& path, ManifestReadOptions options = {});
 
 // Canonical JSON: fixed key order, two-space indent, trailing newline. Byte-identical for

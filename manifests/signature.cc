@@ -15,6 +15,7 @@
 
 #include "manifests/errors.h"
 #include "manifests/file_descriptor.h"
+#include "manifests/input_file.h"
 #include "manifests/read_to_end.h"
 #include "manifests/sha256.h"
 
@@ -44,8 +45,7 @@ std::string openssl_error() {
 // and never read past that.
 std::string read_small_file(const std::string& path) {
   constexpr std::size_t kMaxKeyFile = 64 * 1024;
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
-  if (!fd) throw SystemError(path, "cannot open key file", errno);
+  FileDescriptor fd = open_named_input(path, O_RDONLY | O_NONBLOCK | O_NOCTTY, "a key file");
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw SystemError(path, "stat", errno);
   if (!S_ISREG(st.st_mode)) {

@@ -1,6 +1,9 @@
 #include "packager/cli.h"
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -9,7 +12,9 @@
 #include "manifests/bundle_format.h"
 #include "manifests/bundle_reader.h"
 #include "manifests/cli_shell.h"
+#include "manifests/destination.h"
 #include "manifests/errors.h"
+#include "manifests/json_context.h"
 #include "manifests/manifest_json.h"
 #include "manifests/signature.h"
 #include "manifests/terminal_text.h"
@@ -53,6 +58,21 @@ Arch parse_arch_option(const std::string& text, const std::string& option) {
                 "'" + text + "' is not an architecture (x86, x64, ia64, arm64)");
   }
   return *arch;
+}
+
+// A drop named on the command line is a directory that exists: bad input otherwise, before
+// any manifest is read (a drop that differs from the manifest is exit 4, but a name that
+// leads nowhere is a usage error).
+void check_drop_option(Arch arch, const std::string& dir) {
+  const std::string option = "--drop " + std::string(arch_token(arch));
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    int error = errno;
+    if (error != ENOENT && error != ENOTDIR) throw SystemError(dir, option + ": stat", error);
+    throw Error(ErrorKind::kBadInput, option, quote(dir) + " does not exist");
+  }
+  if (!S_ISDIR(st.st_mode))
+    throw Error(ErrorKind::kBadInput, option, quote(dir) + " is not a directory");
 }
 
 TrustStore load_trust(const std::vector<std::string>& paths) {
@@ -105,6 +125,11 @@ int cmd_keygen(const Options& o) {
 // ---- scan ------------------------------------------------------------------------------
 
 int cmd_scan(const Options& o) {
+  if (!o.scan_id.empty() && !is_valid_id(o.scan_id)) {
+    throw Error(ErrorKind::kBadInput, "--manifest-id",
+                quote(o.scan_id) + " is not a hotfix id (a letter or digit, then up to 63 " +
+                    "letters, digits, '.', '_' or '-')");
+  }
   std::vector<FileEntry> files = scan_drop(o.scan_dir);
   if (!o.scan_id.empty()) {
     // A whole source manifest to start from: the release engineer fills in the rest.
@@ -113,7 +138,10 @@ int cmd_scan(const Options& o) {
     m.title = o.scan_id;
     m.languages = {"neutral"};
     m.architectures[parse_arch_option(o.scan_arch, "--arch")] = files;
-    std::cout << write_manifest(m);
+    std::string text = write_manifest(m);
+    // What scan writes, build reads: a drop whose names no manifest can hold fails here.
+    parse_manifest(text, "the manifest scanned from " + o.scan_dir);
+    std::cout << text;
     return 0;
   }
   if (o.json) {
@@ -166,7 +194,9 @@ int cmd_build(const Options& o) {
       throw Error(ErrorKind::kBadInput, "--drop",
                   "architecture " + std::string(arch_token(arch)) + " given twice");
     }
-    request.drops[arch] = d.substr(eq + 1);
+    std::string dir = d.substr(eq + 1);
+    check_drop_option(arch, dir);
+    request.drops[arch] = dir;
   }
   for (const std::string& a : o.arches) request.only.push_back(parse_arch_option(a, "--arch"));
 
@@ -287,10 +317,7 @@ int cmd_verify(const Options& o) {
 
 int cmd_describe(const Options& o) {
   Manifest manifest;
-  bool is_bundle = o.input.size() > kBundleExtension.size() &&
-                   o.input.compare(o.input.size() - kBundleExtension.size(),
-                                   kBundleExtension.size(), kBundleExtension) == 0;
-  if (is_bundle) {
+  if (is_bundle_file(o.input)) {
     TrustStore trust = load_trust(o.trust);
     manifest = trust.empty() ? BundleReader::open_unverified(o.input).manifest()
                              : BundleReader::open_verified(o.input, trust).manifest();

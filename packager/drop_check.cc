@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -62,6 +63,45 @@ std::string special_bits_warning(std::uint32_t mode) {
          " on every server that installs it; make sure the manifest means it";
 }
 
+std::string file_type_text(mode_t mode) {
+  if (S_ISLNK(mode)) return "a symbolic link";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  return "a regular file";
+}
+
+std::string file_type_text(std::filesystem::file_status status) {
+  namespace fs = std::filesystem;
+  switch (status.type()) {
+    case fs::file_type::symlink:
+      return "a symbolic link";
+    case fs::file_type::fifo:
+      return "a FIFO";
+    case fs::file_type::socket:
+      return "a socket";
+    case fs::file_type::block:
+    case fs::file_type::character:
+      return "a device";
+    default:
+      return "a special file";
+  }
+}
+
+// The first directory on the way to `rel` under `drop` that is a symbolic link, as
+// "DROP/dir"; nullopt when there is none.
+std::optional<std::string> linked_directory(const std::string& drop, const std::string& rel) {
+  std::string path = drop;
+  for (std::size_t start = 0, slash; (slash = rel.find('/', start)) != std::string::npos;
+       start = slash + 1) {
+    path += "/" + rel.substr(start, slash - start);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) return path;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 DropCheckResult check_drop(Arch arch, const std::vector<FileEntry>& files,
@@ -85,6 +125,11 @@ DropCheckResult check_drop(Arch arch, const std::vector<FileEntry>& files,
       result.warnings.push_back({where, special_bits_warning(*entry.mode)});
     }
 
+    if (std::optional<std::string> link = linked_directory(drop_dir, entry.path())) {
+      issue("is reached through the symbolic link " + *link +
+            " in the drop: a drop holds its files, not links to them");
+      continue;
+    }
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) {
       issue(errno == ENOENT ? "missing from the drop (expected " + path + ")"
@@ -92,7 +137,7 @@ DropCheckResult check_drop(Arch arch, const std::vector<FileEntry>& files,
       continue;
     }
     if (!S_ISREG(st.st_mode)) {
-      issue("not a regular file in the drop (symbolic link, directory or device)");
+      issue("is " + file_type_text(st.st_mode) + " in the drop, not a regular file");
       continue;
     }
     if (static_cast<std::uint64_t>(st.st_size) != entry.size) {
@@ -131,17 +176,21 @@ DropCheckResult check_drop(Arch arch, const std::vector<FileEntry>& files,
   }
 
   {
-    std::vector<std::string> extra;
+    std::vector<DropIssue> extra;
     for (auto it = fs::recursive_directory_iterator(drop_dir, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (!it->is_regular_file()) continue;
-      std::string rel = fs::relative(it->path(), drop_dir).generic_string();
-      if (!expected.count(rel)) extra.push_back(rel);
+      // symlink_status: a link is named as one, never followed (nor a linked directory).
+      fs::file_status status = it->symlink_status(ec);
+      if (ec || fs::is_directory(status)) continue;
+      // lexically: fs::relative would resolve a link to what it names.
+      std::string rel = it->path().lexically_relative(drop_dir).generic_string();
+      if (expected.count(rel)) continue;
+      std::string what = fs::is_regular_file(status) ? "a file" : file_type_text(status);
+      extra.push_back({prefix + rel, what + " in the drop but not in the manifest: not bundled"});
     }
-    std::sort(extra.begin(), extra.end());
-    for (const std::string& rel : extra) {
-      result.warnings.push_back({prefix + rel, "in the drop but not in the manifest: not bundled"});
-    }
+    std::sort(extra.begin(), extra.end(),
+              [](const DropIssue& a, const DropIssue& b) { return a.where < b.where; });
+    for (DropIssue& w : extra) result.warnings.push_back(std::move(w));
   }
   return result;
 }

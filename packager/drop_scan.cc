@@ -50,6 +50,8 @@ std::vector<FileEntry> scan_drop(const std::string& dir) {
     f.timestamp = Timestamp(static_cast<std::int64_t>(st.st_mtim.tv_sec));
     f.platform = id.arch().value_or(Arch::kNeutral);
     f.kind = FileKind::kBinary;
+    // As the drop has it, the execute bit included; build warns of setuid, setgid, sticky.
+    f.mode = static_cast<std::uint32_t>(st.st_mode & 07777);
     f.sha256 = sha256_of_file(path);
     files.push_back(std::move(f));
   }

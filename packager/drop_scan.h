@@ -10,8 +10,8 @@
 namespace hotfix {
 
 // Entries sorted by path; destination is the file's directory relative to `dir`. Each entry
-// carries its SHA-256. Symbolic links and special files are skipped with an error, since a
-// drop must hold real files.
+// carries its SHA-256 and its permission bits. Symbolic links and special files are skipped with an
+// error, since a drop must hold real files.
 std::vector<FileEntry> scan_drop(const std::string& dir);
 
 // The entries as a JSON array of manifest file entries (docs/manifest-format.md).

@@ -113,6 +113,8 @@ TEST_CASE("A dry run prints the plan and changes nothing, not even the database"
   auto doc = nlohmann::json::parse(r.out);
   CHECK(doc["results"][0]["outcome"] == "dry run");
   CHECK(doc["results"][0]["files"].size() == 47);
+  // What the apply would need, as the apply says it: KB967131 needs a reboot.
+  CHECK(doc["results"][0]["restart_required"] == true);
   CHECK(hotfix::test::snapshot_tree(root) == before);
   CHECK_FALSE(fs::exists(root + "/var"));
 }
@@ -164,6 +166,9 @@ TEST_CASE("a config file the administrator changed is kept, the new one is writt
   REQUIRE(r.exit_code == 10);
   CHECK(r.out.find("keep     Windows/System32/inetsrv/config/applicationHost.config") !=
         std::string::npos);
+  // The plan names the new file as it is written: the on-disk spelling, not the manifest's.
+  CHECK(r.out.find("written beside it as applicationHost.config.hotfix-new") != std::string::npos);
+  CHECK(r.out.find("Applicationhost.config.hotfix-new") == std::string::npos);
   CHECK(hotfix::test::read_file(config) == edited);
   std::string fresh = hotfix::test::read_file(config + ".hotfix-new");
   CHECK(fresh ==
@@ -392,4 +397,70 @@ TEST_CASE("a running process that maps a replaced file is reported") {
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("Still using an old file: pid " + std::to_string(child)) != std::string::npos);
   CHECK(r.out.find("mapped, open") != std::string::npos);
+}
+
+TEST_CASE("a bundle, key or root named on the command line that does not exist: exit 2") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  Snapshot before = hotfix::test::snapshot_tree(root);
+  std::string nothere = (tmp / "nothere.hotfix").string();
+  RunResult r = apply_to(root, nothere);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find(nothere + ": does not exist (a bundle)") != std::string::npos);
+  r = installer(
+      {"apply", sample().bundle("x64"), "--root", root, "--trust", (tmp / "nothere.pub").string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("nothere.pub") != std::string::npos);
+  r = installer({"list", "--root", (tmp / "noroot").string()});
+  CHECK(r.exit_code == 2);
+  CHECK(hotfix::test::snapshot_tree(root) == before);
+}
+
+TEST_CASE("the same damaged bundle is exit 4 from the packager's verify and the installer") {
+  TempDir tmp;
+  std::string bytes = hotfix::test::read_file(sample().bundle("x64"));
+  // Damage in the signed head, in the middle of the payloads and at the end.
+  for (std::size_t at :
+       {std::size_t{100}, bytes.size() / 3, bytes.size() / 2, bytes.size() - 100}) {
+    std::string damaged = bytes;
+    damaged[at] = static_cast<char>(damaged[at] ^ 0x41);
+    std::string bundle = (tmp / ("damaged-" + std::to_string(at) + ".hotfix")).string();
+    hotfix::test::write_file(bundle, damaged);
+    std::string root = sample().root(tmp, "x64");
+    Snapshot before = hotfix::test::snapshot_tree(root, kState);
+    RunResult verify =
+        run({hotfix::test::packager_path(), "verify", bundle, "--trust", sample().pub()});
+    RunResult apply = apply_to(root, bundle);
+    INFO("damage at " << at << ": " << verify.err << apply.err);
+    CHECK(verify.exit_code == 4);
+    CHECK(apply.exit_code == 4);
+    Snapshot after = hotfix::test::snapshot_tree(root, kState);
+    // Damage found while staging is a failed transaction, recorded in the state directory.
+    after.erase("var");
+    after.erase("var/lib");
+    INFO(hotfix::test::describe_difference(before, after));
+    CHECK(after == before);
+    fs::remove_all(root);
+  }
+}
+
+TEST_CASE("verify hashes a skipped unversioned file against the hotfix's content") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  RunResult r = apply_to(root, sample().bundle("x64"));
+  REQUIRE(r.exit_code == 10);
+  REQUIRE(r.out.find("skip     Windows/System32/inetsrv/appcmd.xml") != std::string::npos);
+  REQUIRE(installer({"verify", "--root", root}).exit_code == 0);
+  std::string xml = root + "/Windows/System32/inetsrv/appcmd.xml";
+  struct stat st {};
+  REQUIRE(::stat(xml.c_str(), &st) == 0);
+  std::string bytes = hotfix::test::read_file(xml);
+  bytes[0] = bytes[0] == 'x' ? 'y' : 'x';
+  hotfix::test::write_file(xml, bytes);
+  struct timespec times[2] = {st.st_mtim, st.st_mtim};  // only the content differs
+  REQUIRE(::utimensat(AT_FDCWD, xml.c_str(), times, 0) == 0);
+  r = installer({"verify", "--root", root});
+  INFO(r.out);
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find(".5...  Windows/System32/inetsrv/appcmd.xml") != std::string::npos);
 }

@@ -498,3 +498,62 @@ TEST_CASE("names holding escape sequences or newlines are printed visibly, never
   INFO(described.out << described.err);
   CHECK_FALSE(raw(described));
 }
+
+TEST_CASE("hotfix ids compare ignoring case wherever they meet") {
+  HotfixKit kit;
+  std::string root = kit.make_root("root", base_files());
+  auto hotfix_of = [](std::string id, std::uint64_t revision, std::vector<std::string> supersedes,
+                      hotfix::Prerequisite prereq, std::vector<KitFile> files) {
+    return KitHotfix{std::move(id),         revision,          hotfix::RestartRequirement::kNone,
+                     std::move(supersedes), std::move(prereq), hotfix::Arch::kX64,
+                     std::move(files)};
+  };
+  hotfix::Prerequisite needs_kb948609;
+  needs_kb948609.type = hotfix::Prerequisite::Type::kHotfixInstalled;
+  needs_kb948609.value = "KB948609";
+
+  SECTION("supersedes names an installed hotfix in another case") {
+    REQUIRE(
+        apply(kit, root,
+              kit.build(hotfix_of("LX-2000", 1, {"lx-1001"}, {}, {pe("app/core.dll", "1.0.0.9")})))
+            .exit_code == 0);
+    RunResult r = apply(
+        kit, root, kit.build(hotfix_of("LX-1001", 1, {}, {}, {pe("app/util.dll", "1.0.0.5")})));
+    CHECK(r.exit_code == 5);
+    CHECK(contains(r.err, "LX-1001: not applicable: superseded by installed hotfix LX-2000"));
+  }
+  SECTION("system.json lists a hotfix in another case than a prerequisite names it") {
+    hotfix::test::write_file(
+        root + "/etc/hotfix/system.json",
+        R"json({"family": "linux", "product": "Debian GNU/Linux 12 (bookworm)", "version": "12",)json"
+        R"json( "architecture": "x64", "hotfixes": ["kb948609"]})json");
+    RunResult r = apply(
+        kit, root,
+        kit.build(hotfix_of("KB967131", 1, {}, needs_kb948609, {pe("app/core.dll", "1.0.0.7")})));
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+  }
+  SECTION("one id in two cases is one hotfix: no second record, upgrades, uninstalls") {
+    REQUIRE(apply(kit, root,
+                  kit.build(hotfix_of("LX-1001", 1, {}, {}, {pe("app/core.dll", "1.0.0.5")})))
+                .exit_code == 0);
+    RunResult same = apply(
+        kit, root, kit.build(hotfix_of("lx-1001", 1, {}, {}, {pe("app/core.dll", "1.0.0.5")})));
+    CHECK(same.exit_code == 0);
+    CHECK(contains(same.out, "LX-1001 revision 1 is already installed"));
+    RunResult up = apply(
+        kit, root, kit.build(hotfix_of("lx-1001", 2, {}, {}, {pe("app/core.dll", "1.0.0.6")})));
+    INFO(up.out << up.err);
+    CHECK(up.exit_code == 0);
+    json list = list_of(root);
+    REQUIRE(list.size() == 1);
+    CHECK(list[0]["id"] == "LX-1001");  // the spelling it was first installed under
+    CHECK(list[0]["revision"] == 2);
+    CHECK(run_installer({"verify", "lx-1001", "--root", root}).exit_code == 0);
+    RunResult un = run_installer({"uninstall", "lx-1001", "--root", root});
+    INFO(un.out << un.err);
+    CHECK(un.exit_code == 0);
+    CHECK(list_of(root).empty());
+    CHECK(content_of(root, "app/core.dll") == kit_content(pe("app/core.dll", "1.0.0.0")));
+  }
+}

@@ -457,12 +457,12 @@ void Builder::compression() {
   }
   std::string flipped = good_bytes;
   flipped[head / 2] ^= 0x5a;
-  bytes("corrupt-head-frame", "a flipped byte in the compressed manifest", flipped, 2,
-        "not a valid bundle: Zstd decompression failed");
+  bytes("corrupt-head-frame", "a flipped byte in the compressed manifest", flipped, 4,
+        "damaged (it differs from what was signed): Zstd decompression failed");
   flipped = good_bytes;
   flipped[payload] ^= 0x5a;
-  bytes("corrupt-payload-frame", "a flipped byte in the compressed payload", flipped, 2,
-        "not a valid bundle: Zstd decompression failed");
+  bytes("corrupt-payload-frame", "a flipped byte in the compressed payload", flipped, 4,
+        "damaged (it differs from what was signed): Zstd decompression failed");
 }
 
 void Builder::bombs() {

@@ -60,7 +60,8 @@ TEST_CASE("Key pairs are written as PEM, private key 0600, never overwritten sil
 TEST_CASE("Keys made by the openssl command line work, and openssl verifies our signatures") {
   TempDir dir;
   std::string key = (dir / "ossl.key").string(), pub = (dir / "ossl.pub").string();
-  REQUIRE(std::system(("openssl genpkey -algorithm ed25519 -out " + key + " 2>/dev/null").c_str()) == 0);
+  REQUIRE(std::system(
+              ("openssl genpkey -algorithm ed25519 -out " + key + " 2>/dev/null").c_str()) == 0);
   REQUIRE(std::system(("openssl pkey -in " + key + " -pubout -out " + pub).c_str()) == 0);
 
   PrivateKey k = PrivateKey::load_pem_file(key);
@@ -83,7 +84,8 @@ TEST_CASE("Keys that are not Ed25519 PEM are refused with a clear error") {
   TempDir dir;
   std::string rsa = (dir / "rsa.key").string();
   REQUIRE(std::system(("openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:1024 -out " + rsa +
-                       " 2>/dev/null").c_str()) == 0);
+                       " 2>/dev/null")
+                          .c_str()) == 0);
   try {
     PrivateKey::load_pem_file(rsa);
     FAIL("RSA key accepted");
@@ -97,7 +99,9 @@ TEST_CASE("Keys that are not Ed25519 PEM are refused with a clear error") {
     PublicKey::load_pem_file((dir / "missing.pub").string());
     FAIL("missing key accepted");
   } catch (const Error& e) {
-    CHECK(e.kind() == ErrorKind::kSystem);
+    // A file named on the command line that is not there is bad input, as in every command.
+    CHECK(e.kind() == ErrorKind::kBadInput);
+    CHECK(e.message() == "does not exist (a key file)");
   }
 }
 
