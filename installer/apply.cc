@@ -10,6 +10,7 @@
 #include "installer/journal.h"
 #include "installer/layering.h"
 #include "installer/payload_read_ahead.h"
+#include "installer/pending_restart.h"
 #include "installer/prerequisite_eval.h"
 #include "installer/restart.h"
 #include "installer/state_checks.h"
@@ -261,7 +262,7 @@ class ApplyRun {
     layer_ = db_->next_layer();
     for (std::size_t i = 0; i < result_.plan.files.size(); ++i) draft_file(i);
     carry_over();
-    restart_ = db_->restart();
+    restart_ = restart_as_of_now(ctx_, *db_);
     result_.restart = m_.restart;
     result_.restart_required = !journal_.ops.empty() && m_.restart != RestartRequirement::kNone;
     if (result_.restart_required) {
@@ -270,6 +271,7 @@ class ApplyRun {
       if (!std::count(restart_.hotfixes.begin(), restart_.hotfixes.end(), id_)) {
         restart_.hotfixes.push_back(id_);
       }
+      stamp_restart_need(ctx_, restart_);
     }
   }
 
@@ -302,6 +304,7 @@ class ApplyRun {
       // An upgrade that leaves the file as it is keeps the older revision's record: its place
       // in the layering and the backup of what was there before the hotfix.
       record_.files.push_back(old ? *old : rec);
+      record_.files.back().kind = f.entry.kind;
       return;
     }
     std::string backup = "backups/" + txid_ + "/" + std::to_string(i);
@@ -330,6 +333,7 @@ class ApplyRun {
     rec.mode = metadata_for(f).mode;
     rec.layer = layer_;
     rec.action = FileAction::kSkipped;
+    rec.kind = f.entry.kind;
     return rec;
   }
 

@@ -115,6 +115,7 @@ std::string restart_text(const RestartState& r) {
   if (r.scheduled_at) s += "; scheduled for " + Timestamp(*r.scheduled_at).local_display();
   if (!r.mechanism.empty()) s += " (" + r.mechanism + ")";
   if (!r.scheduled_at) s += "; not scheduled";
+  if (r.since) s += "; pending since " + utc(*r.since);
   return s;
 }
 
@@ -319,10 +320,30 @@ std::string holder_text(const WriterActivity& writers) {
   return writers.holder_pid ? " (pid " + std::to_string(*writers.holder_pid) + ")" : "";
 }
 
+// What status says of a recorded need: pending until the machine has started since.
+std::string progress_token(const RestartState& state, BootSince progress) {
+  if (!state.required) return "none";
+  return progress == BootSince::kStarted ? "done" : "pending";
+}
+
+std::string done_text(const RestartState& state) {
+  std::string s =
+      std::string(state.kind == RestartRequirement::kServices ? "the restart of services"
+                                                              : "the reboot") +
+      " that ";
+  for (std::size_t i = 0; i < state.hotfixes.size(); ++i) {
+    s += (i ? ", " : "") + state.hotfixes[i];
+  }
+  s += " needed";
+  if (state.since) s += " (recorded " + utc(*state.since) + ")";
+  return s + " is done: the machine has started since";
+}
+
 int cmd_status(const Options& o) {
   InstallerContext ctx = context(o);
   StateDb db = open_db_readonly(ctx);
   RestartState state = db.restart();
+  BootSince progress = state.required ? restart_progress(ctx, state) : BootSince::kSameBoot;
   // A journal whose writer still runs is a transaction in progress, not an interrupted one.
   WriterActivity writers = observe_writers(ctx.root, ctx.state_dir);
   bool in_progress = writers.journal_present && writers.writer_alive;
@@ -330,10 +351,14 @@ int cmd_status(const Options& o) {
   if (o.cancel_restart) {
     lock_for_writing(ctx);
     state = cancel_pending_restart(ctx, restart_request(o));
+    progress = state.required ? restart_progress(ctx, state) : BootSince::kSameBoot;
   }
+  const bool pending = state.required && progress != BootSince::kStarted;
   if (o.json) {
     print_json(
-        {{"restart_required", state.required},
+        {{"restart_required", pending},
+         {"restart_state", progress_token(state, progress)},
+         {"since", state.required && state.since ? json(utc(*state.since)) : json(nullptr)},
          {"kind", std::string(restart_token(state.kind))},
          {"hotfixes", state.hotfixes},
          {"policy", state.policy},
@@ -342,14 +367,19 @@ int cmd_status(const Options& o) {
          {"interrupted_transaction", journal},
          {"transaction_in_progress", in_progress}});
   } else {
-    std::cout << "Restart: " << terminal_safe(restart_text(state)) << "\n";
+    std::cout << "Restart: "
+              << terminal_safe(pending || !state.required ? restart_text(state) : done_text(state))
+              << "\n";
     if (journal)
       std::cout << "An interrupted transaction is pending: run `hotfix-installer recover`.\n";
     if (in_progress) {
       std::cout << "A transaction is in progress" << terminal_safe(holder_text(writers)) << ".\n";
     }
   }
-  return state.required ? static_cast<int>(ExitCode::kRestartRequired) : 0;
+  // Automation must not take the root for settled while a transaction waits for recover (one
+  // in progress is a writer at work, and settles by itself).
+  if (journal) return static_cast<int>(ExitCode::kBusy);
+  return pending ? static_cast<int>(ExitCode::kRestartRequired) : 0;
 }
 
 int cmd_facts(const Options& o) {
@@ -415,10 +445,12 @@ int cmd_verify(const Options& o) {
   for (const FileCheck& f : report.files) {
     if (id.empty() || f.hotfix_id == id) shown.push_back(&f);
   }
-  std::size_t failed = 0, in_change = 0;
+  std::size_t failed = 0, in_change = 0, config_changed = 0;
   for (const FileCheck* f : shown) {
     if (changing(*f)) {
       ++in_change;
+    } else if (f->config_changed()) {
+      ++config_changed;
     } else if (!f->ok()) {
       ++failed;
     }
@@ -441,12 +473,15 @@ int cmd_verify(const Options& o) {
                        {"action", std::string(file_action_token(f->action))},
                        {"codes", f->codes()},
                        {"ok", f->ok()},
+                       {"config", f->config},
+                       {"config_changed", !changing(*f) && f->config_changed()},
                        {"changing", changing(*f)},
                        {"detail", f->detail}});
     }
     print_json({{"files", files},
                 {"checked", shown.size()},
                 {"failed", failed},
+                {"config_changed", config_changed},
                 {"changing", in_change},
                 {"intact", failed == 0 && in_change == 0}});
   } else {
@@ -456,12 +491,19 @@ int cmd_verify(const Options& o) {
                   << terminal_safe(f->path + "  (" + f->hotfix_id + ": " + transaction)
                   << " is changing it)\n";
       } else if (!f->ok()) {
-        std::cout << f->codes() << "  "
+        // rpm -V's "c": a configuration file, changed by its administrator (not a failure).
+        std::cout << f->codes() << (f->config_changed() ? " c  " : "  ")
                   << terminal_safe(f->path + "  (" + f->hotfix_id + ": " + f->detail) << ")\n";
       }
     }
-    std::cout << shown.size() << " files checked, " << failed << " differ"
-              << (failed || in_change ? "" : ": every installed file is what its hotfix promised")
+    std::string config_note =
+        config_changed == 0 ? ""
+                            : "; " + std::to_string(config_changed) + " configuration file" +
+                                  (config_changed == 1 ? "" : "s") + " (c) changed since installed";
+    std::cout << shown.size() << " files checked, " << failed << " differ" << config_note
+              << (failed || in_change ? ""
+                  : config_changed    ? ": every other file is what its hotfix promised"
+                                      : ": every installed file is what its hotfix promised")
               << (in_change ? "; " + busy_note + "; verify again when it is done" : "") << "\n";
   }
   if (failed) return static_cast<int>(ExitCode::kVerification);

@@ -42,6 +42,9 @@ struct InstalledFile {
   std::optional<std::string> backup;
   // Order of layering over the same path across hotfixes: larger is later.
   std::int64_t layer = 0;
+  // As the manifest says: a configuration file's later changes are the administrator's, and
+  // verify reports them apart (as rpm's `c` files).
+  FileKind kind = FileKind::kBinary;
 };
 
 struct InstalledHotfix {
@@ -81,6 +84,10 @@ struct RestartState {
   std::string policy;                        // "never", "now", "at=HH:MM", "delay=MINUTES"
   std::optional<std::int64_t> scheduled_at;  // UTC seconds, when a restart was scheduled
   std::string mechanism;  // how it was scheduled: "systemd-run unit hotfix-restart-…", a command
+  // When the need was first recorded (UTC seconds), and the boot it was recorded in
+  // (boot_record.h): the need is met once the machine has started since.
+  std::optional<std::int64_t> since;
+  std::string boot;
 };
 
 }  // namespace hotfix

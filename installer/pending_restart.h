@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "installer/boot_record.h"
 #include "installer/installer.h"
 #include "installer/restart.h"
+#include "installer/state_db.h"
 
 namespace hotfix {
 
@@ -18,6 +20,18 @@ struct RestartRequest {
   RestartPolicy policy;
   std::optional<std::string> command;
 };
+
+// The need the database records, as of now: none (RestartState{}) once the machine has
+// started since it was recorded. Commands that write start from this, so that a restart that
+// happened is never asked for again.
+RestartState restart_as_of_now(const InstallerContext& ctx, const StateDb& db);
+
+// Whether the machine has started since `state`'s need was recorded (boot_record.h).
+BootSince restart_progress(const InstallerContext& ctx, const RestartState& state);
+
+// A need recorded now: dated and given this boot, unless it has both already (a need still
+// pending keeps the time and boot it was first recorded with).
+void stamp_restart_need(const InstallerContext& ctx, RestartState& state);
 
 // After applying: `kind` is the strongest restart the applied hotfixes `ids` need (kNone when
 // none does: only the files are brought up to date). Returns the recorded state.

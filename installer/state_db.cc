@@ -207,7 +207,7 @@ struct StateDb::Impl {
           doing + ": updating the record of " + quote(owner) + " over " + quote(f.path);
       Statement s(conn, path,
                   "UPDATE files SET manifest_path = ?3, action = ?4, version = ?5, size = ?6, "
-                  "sha256 = ?7, mtime = ?8, mode = ?9, backup = ?10, layer = ?11 "
+                  "sha256 = ?7, mtime = ?8, mode = ?9, backup = ?10, layer = ?11, kind = ?12 "
                   "WHERE hotfix_id = ?1 AND path = ?2",
                   what);
       s.bind(1, owner);
@@ -221,7 +221,7 @@ struct StateDb::Impl {
 
   std::vector<InstalledFile> files_of(const std::string& id) {
     Statement s(conn, path,
-                "SELECT " + std::string(state_schema::kFileColumns) +
+                "SELECT " + state_schema::file_columns(version) +
                     " FROM files WHERE hotfix_id = ?1 ORDER BY path",
                 "reading the files of hotfix " + quote(id));
     s.bind(1, id);
@@ -249,7 +249,7 @@ struct StateDb::Impl {
   void store_restart(const RestartState& r) {
     Statement s(conn, path,
                 "INSERT OR REPLACE INTO restart(id, " + std::string(state_schema::kRestartColumns) +
-                    ") VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+                    ") VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 "recording the restart state");
     s.bind(1, std::int64_t{r.required ? 1 : 0})
         .bind(2, restart_token(r.kind))
@@ -257,6 +257,8 @@ struct StateDb::Impl {
         .bind(4, r.policy)
         .bind(5, r.scheduled_at)
         .bind(6, r.mechanism)
+        .bind(7, r.since)
+        .bind(8, r.boot)
         .run();
   }
 };
@@ -398,7 +400,7 @@ void StateDb::each_file(
     }
     for (const std::string& id : ids) {
       Statement s(d.conn, d.path,
-                  "SELECT " + std::string(state_schema::kFileColumns) +
+                  "SELECT " + state_schema::file_columns(d.version) +
                       " FROM files WHERE hotfix_id = ?1 ORDER BY path",
                   "reading the files of hotfix " + quote(id));
       s.bind(1, id);
@@ -423,7 +425,7 @@ std::vector<FileLayer> StateDb::layers(const std::string& path, bool fold_case) 
   return d.read(doing, [&] {
     // lower() folds ASCII letters only, like the rest of the installer's path matching.
     Statement s(d.conn, d.path,
-                "SELECT hotfix_id, " + std::string(state_schema::kFileColumns) +
+                "SELECT hotfix_id, " + state_schema::file_columns(d.version) +
                     " FROM files WHERE " + (fold_case ? "lower(path) = lower(?1)" : "path = ?1") +
                     " ORDER BY layer, hotfix_id",
                 doing);
@@ -478,10 +480,9 @@ RestartState StateDb::restart() const {
   if (!impl_->conn.db) return {};
   Impl& d = *impl_;
   return d.read("reading the restart state", [&] {
-    Statement s(
-        d.conn, d.path,
-        "SELECT " + std::string(state_schema::kRestartColumns) + " FROM restart WHERE id = 1",
-        "reading the restart state");
+    Statement s(d.conn, d.path,
+                "SELECT " + state_schema::restart_columns(d.version) + " FROM restart WHERE id = 1",
+                "reading the restart state");
     if (!s.step()) return RestartState{};
     return state_rows::read_restart(s, d.path);
   });
@@ -516,7 +517,7 @@ std::int64_t StateDb::record_apply(const InstalledHotfix& h, const HistoryEntry&
         .run();
     Statement insert(d.conn, d.path,
                      "INSERT INTO files(hotfix_id, " + std::string(state_schema::kFileColumns) +
-                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                      doing + ": recording its files");
     for (const InstalledFile& f : h.files) {
       insert.reset();

@@ -1,4 +1,5 @@
 #include "installer/state_rows.h"
+#include "installer/boot_record.h"
 
 #include <functional>
 #include <limits>
@@ -163,10 +164,16 @@ InstalledFile read_file(const sqlite::Statement& s, int first, const std::string
     row.bad("backup", quote(*f.backup) + " is not a backup's name in the state directory");
   }
   f.layer = row.integer(first + 9, "layer");
+  std::string kind = row.text(first + 10, "kind");
+  if (kind == file_kind_token(FileKind::kConfig)) {
+    f.kind = FileKind::kConfig;
+  } else if (kind != file_kind_token(FileKind::kBinary)) {
+    row.bad("kind", quote(kind) + " is not a file kind (binary or config)");
+  }
   return f;
 }
 
-// Binds an InstalledFile to parameters first..first+9 in kFileColumns order.
+// Binds an InstalledFile to parameters first..first+10 in kFileColumns order.
 void bind_file(sqlite::Statement& s, int first, const InstalledFile& f, const std::string& path) {
   s.bind(first, f.path)
       .bind(first + 1, f.manifest_path)
@@ -178,7 +185,8 @@ void bind_file(sqlite::Statement& s, int first, const InstalledFile& f, const st
       .bind(first + 6, f.mtime)
       .bind(first + 7, std::int64_t{f.mode})
       .bind(first + 8, f.backup)
-      .bind(first + 9, f.layer);
+      .bind(first + 9, f.layer)
+      .bind(first + 10, file_kind_token(f.kind));
 }
 
 InstalledHotfix read_hotfix(const sqlite::Statement& s, const std::string& path) {
@@ -232,6 +240,11 @@ RestartState read_restart(const sqlite::Statement& s, const std::string& path) {
   r.policy = row.text(3, "policy");
   r.scheduled_at = row.optional_integer(4, "scheduled_at");
   r.mechanism = row.text(5, "mechanism");
+  r.since = row.optional_integer(6, "since");
+  r.boot = row.text(7, "boot");
+  if (!r.boot.empty() && !is_boot_record(r.boot)) {
+    row.bad("boot", quote(r.boot) + " is not a boot this installer records");
+  }
   return r;
 }
 

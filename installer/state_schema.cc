@@ -83,16 +83,59 @@ CREATE TABLE dirs(
 CREATE INDEX dirs_path ON dirs(path);
 )sql";
 
-// What every table must offer for this program to use it (checked when opening).
-constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kTables{{
-    {"meta", "key, value"},
-    {"hotfixes", kHotfixColumns},
+// Whether a file row is a configuration file, from its hotfix's signed manifest: how
+// version 3 fills files.kind in a database written before it, and how a reader of an older
+// one derives it.
+constexpr std::string_view kKindFromManifest = R"sql(
+(CASE WHEN EXISTS (
+  SELECT 1 FROM hotfixes AS h, json_each(h.manifest_json, '$.architectures') AS a,
+       json_each(a.value, '$.files') AS f
+  WHERE h.id = files.hotfix_id AND json_valid(h.manifest_json)
+    AND json_extract(f.value, '$.kind') = 'config'
+    AND (CASE WHEN coalesce(json_extract(f.value, '$.destination'), '') = ''
+              THEN json_extract(f.value, '$.name')
+              ELSE json_extract(f.value, '$.destination') || '/' || json_extract(f.value, '$.name')
+         END) = files.manifest_path)
+ THEN 'config' ELSE 'binary' END))sql";
+
+// A restart need recorded before version 3 has no boot of its own: it is dated by the last
+// change the history records (at or after the need), and known by no boot ('').
+constexpr std::string_view kSinceFromHistory =
+    "(CASE WHEN required = 1 THEN (SELECT max(at) FROM history) END)";
+
+// What schema version 3 added: each file's kind (configuration files are verified apart), and
+// when a restart need was recorded and in which boot (docs/restart.md, "When a restart is
+// done").
+std::string schema_v3() {
+  return "ALTER TABLE files ADD COLUMN kind TEXT NOT NULL DEFAULT 'binary' "
+         "CHECK (kind IN ('binary', 'config'));\n"
+         "UPDATE files SET kind = " +
+         std::string(kKindFromManifest) +
+         ";\n"
+         "ALTER TABLE restart ADD COLUMN since INTEGER;\n"
+         "ALTER TABLE restart ADD COLUMN boot TEXT NOT NULL DEFAULT '';\n"
+         "UPDATE restart SET since = " +
+         std::string(kSinceFromHistory) + ";\n";
+}
+
+// What every table must offer for this program to use it (checked when opening), from the
+// schema version that brought it.
+struct TableColumns {
+  std::string_view table, columns;
+  int since_version;
+};
+constexpr std::array<TableColumns, 8> kTables{{
+    {"meta", "key, value", 1},
+    {"hotfixes", kHotfixColumns, 1},
     {"files",
      "hotfix_id, path, manifest_path, action, version, size, sha256, mtime, mode, "
-     "backup, layer"},
-    {"history", kHistoryColumns},
-    {"restart", "id, required, kind, hotfixes_json, policy, scheduled_at, mechanism"},
-    {"dirs", "hotfix_id, path"},  // from schema version 2
+     "backup, layer",
+     1},
+    {"history", kHistoryColumns, 1},
+    {"restart", "id, required, kind, hotfixes_json, policy, scheduled_at, mechanism", 1},
+    {"dirs", "hotfix_id, path", 2},
+    {"files", "kind", 3},
+    {"restart", "since, boot", 3},
 }};
 
 [[noreturn]] void not_ours(const std::string& path, const std::string& why) {
@@ -141,8 +184,8 @@ void check_objects(Connection& c, const std::string& path, int version) {
 }
 
 void check_columns(Connection& c, const std::string& path, int version) {
-  for (const auto& [table, columns] : kTables) {
-    if (table == "dirs" && version < 2) continue;
+  for (const auto& [table, columns, since_version] : kTables) {
+    if (version < since_version) continue;
     std::string sql = "SELECT " + std::string(columns) + " FROM " + std::string(table) + " LIMIT 0";
     sqlite3_stmt* probe = nullptr;
     int rc = sqlite3_prepare_v2(c.db, sql.c_str(), -1, &probe, nullptr);
@@ -157,6 +200,18 @@ void check_columns(Connection& c, const std::string& path, int version) {
 }
 
 }  // namespace
+
+std::string file_columns(int version) {
+  if (version >= 3) return std::string(kFileColumns);
+  return "path, manifest_path, action, version, size, sha256, mtime, mode, backup, layer, " +
+         std::string(kKindFromManifest);
+}
+
+std::string restart_columns(int version) {
+  if (version >= 3) return std::string(kRestartColumns);
+  return "required, kind, hotfixes_json, policy, scheduled_at, mechanism, " +
+         std::string(kSinceFromHistory) + ", ''";
+}
 
 int check(Connection& c, const std::string& path) {
   if (!has_tables(c, path)) return 0;
@@ -181,8 +236,10 @@ int migrate(Connection& c, const std::string& path) {
   std::string doing = "migrating the installed-state database to schema version " +
                       std::to_string(kStateDbSchemaVersion);
   Transaction txn(c, path, "BEGIN IMMEDIATE", doing);
-  if (check(c, path) == 1) {
-    sqlite::exec(c.db, path, kSchemaV2, doing);
+  int found = check(c, path);
+  if (found < kStateDbSchemaVersion) {
+    if (found < 2) sqlite::exec(c.db, path, kSchemaV2, doing);
+    if (found < 3) sqlite::exec(c.db, path, schema_v3(), doing);
     Statement s(c, path, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'", doing);
     s.bind(1, std::to_string(kStateDbSchemaVersion)).run();
   }
@@ -196,6 +253,7 @@ int create(Connection& c, const std::string& path) {
   if (!has_tables(c, path)) {
     sqlite::exec(c.db, path, kSchema, doing);
     sqlite::exec(c.db, path, kSchemaV2, doing);
+    sqlite::exec(c.db, path, schema_v3(), doing);
     Statement s(c, path, "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)", doing);
     s.bind(1, std::to_string(kStateDbSchemaVersion)).run();
   }

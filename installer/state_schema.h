@@ -10,7 +10,7 @@
 
 namespace hotfix {
 
-inline constexpr int kStateDbSchemaVersion = 2;
+inline constexpr int kStateDbSchemaVersion = 3;
 
 namespace state_schema {
 
@@ -18,22 +18,29 @@ inline constexpr std::string_view kHotfixColumns =
     "id, revision, title, architecture, language, restart, installed_at, key_id, "
     "manifest_json, supersedes_json, requires_json";
 inline constexpr std::string_view kFileColumns =
-    "path, manifest_path, action, version, size, sha256, mtime, mode, backup, layer";
+    "path, manifest_path, action, version, size, sha256, mtime, mode, backup, layer, kind";
 inline constexpr std::string_view kHistoryColumns =
     "seq, at, action, hotfix_id, revision, outcome, detail, txid";
 inline constexpr std::string_view kRestartColumns =
-    "required, kind, hotfixes_json, policy, scheduled_at, mechanism";
+    "required, kind, hotfixes_json, policy, scheduled_at, mechanism, since, boot";
+
+// What a reader selects for kFileColumns and kRestartColumns from a database of schema
+// `version` (a read-only view of an older one is read as it is, never migrated): the columns
+// a later version added are derived as the migration derives them.
+std::string file_columns(int version);
+std::string restart_columns(int version);
 
 // 0 for a database without tables (new, or created but never given a schema); else the schema
-// version (1 or 2) of a hotfix state database whose every table has the columns this program
-// needs. Anything else throws Error(kStateDamaged) naming `path`. Call inside a transaction.
+// version (1 to kStateDbSchemaVersion) of a hotfix state database whose every table has the columns
+// this program needs. Anything else throws Error(kStateDamaged) naming `path`. Call inside a
+// transaction.
 int check(sqlite::Connection& connection, const std::string& path);
 
 // Creates the current schema in an empty database (unless another writer just did).
 // Returns kStateDbSchemaVersion.
 int create(sqlite::Connection& connection, const std::string& path);
 
-// Migrates a version-1 database to the current version, in one transaction (unless another
+// Migrates an older database to the current version, in one transaction (unless another
 // writer just did). Returns kStateDbSchemaVersion.
 int migrate(sqlite::Connection& connection, const std::string& path);
 

@@ -6,6 +6,7 @@
 #include "installer/installer.h"
 #include "installer/journal.h"
 #include "installer/layering.h"
+#include "installer/pending_restart.h"
 #include "installer/restart.h"
 #include "installer/state_checks.h"
 #include "installer/state_db.h"
@@ -147,7 +148,7 @@ class UninstallRun {
   }
 
   void draft_restart() {
-    restart_ = db_->restart();
+    restart_ = restart_as_of_now(ctx_, *db_);
     result_.restart_required =
         !journal_.ops.empty() && hotfix_.restart != RestartRequirement::kNone;
     if (result_.restart_required) {
@@ -157,6 +158,7 @@ class UninstallRun {
     }
     std::erase(restart_.hotfixes, id_);
     if (result_.restart_required) restart_.hotfixes.push_back(id_ + " (uninstalled)");
+    stamp_restart_need(ctx_, restart_);
   }
 
   void commit() {

@@ -385,6 +385,11 @@ void check_kept(Worker& worker, int root_fd, const InstalledFile& promise, FileC
   std::string new_path = promise.path + std::string(kNewSuffix);
   std::string label(new_path.substr(new_path.rfind('/') + 1));
   Opened opened = open_in_root(worker, root_fd, new_path);
+  if (opened.status == OpenStatus::kMissing) {
+    check.beside_missing = true;
+    add_detail(check, label + ": " + opened.why);
+    return;
+  }
   if (!opened_ok(check, opened, label)) return;
   Content content;
   if (auto error = scan(worker, opened.fd.get(), static_cast<std::uint64_t>(opened.st.st_size),
@@ -415,11 +420,15 @@ void check_one(Worker& worker, int root_fd, const InstalledFile& promise, FileCh
 
 bool FileCheck::ok() const {
   return !missing && !not_regular && !unreadable && !size_differs && !digest_differs &&
-         !version_differs && !mtime_differs && !mode_differs;
+         !version_differs && !mtime_differs && !mode_differs && !beside_missing;
+}
+
+bool FileCheck::config_changed() const {
+  return config && !ok() && !missing && !not_regular && !unreadable;
 }
 
 std::string FileCheck::codes() const {
-  if (missing) return "missing";
+  if (missing || beside_missing) return "missing";
   if (not_regular) return "not-regular";
   if (unreadable) return "unreadable";
   std::string out = ".....";
@@ -515,8 +524,11 @@ class WorkQueue {
       check.hotfix_id = item.hotfix_id;
       check.path = item.file.path;
       check.action = item.file.action;
+      check.config = !item.superseded && item.file.kind == FileKind::kConfig;
       if (check.ok()) {
         ++report.ok;
+      } else if (check.config_changed()) {
+        ++report.config_changed;
       } else {
         ++report.failed;
       }

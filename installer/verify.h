@@ -29,13 +29,21 @@ struct FileCheck {
   bool version_differs = false;
   bool mtime_differs = false;
   bool mode_differs = false;
+  bool beside_missing = false;  // kept files: NAME.hotfix-new is gone (merged, then removed?)
+  // A configuration file (the manifest's kind "config", rpm's `c`): after the install it is the
+  // administrator's, so a change to it is reported apart and does not fail the check; only a
+  // file that is gone, not regular or unreadable does.
+  bool config = false;
 
   std::optional<Version> found_version;  // the PE file version read from the file itself
   // One line of what differs, e.g. "size 311296, expected 311808; version 7.0.6001.18000,
   // expected 7.0.6001.22329"; for a superseded promise "superseded by <hotfix id>".
   std::string detail;
 
-  bool ok() const;
+  bool ok() const;  // as promised
+  // Differs, and is a configuration file changed since it was installed.
+  bool config_changed() const;
+  bool failed() const { return !ok() && !config_changed(); }
 
   // rpm -V style. Five positions, always in this order:
   //   1 'S'  size differs
@@ -62,6 +70,7 @@ struct VerifyReport {
   std::vector<FileCheck> files;  // one per InstalledFile checked, in input order
   std::size_t ok = 0;
   std::size_t failed = 0;
+  std::size_t config_changed = 0;  // differ, but are configuration files (not failures)
   std::uint64_t bytes_hashed = 0;  // by the checks reported (a superseded record is not)
   bool intact() const { return failed == 0; }
 };

@@ -42,6 +42,10 @@ exec unshare --mount --propagation private -- /bin/sh -euc '
   mount --bind -o ro /usr "$image/usr"
   for d in $binds; do mount --bind -o ro "/$d" "$image/$d"; done
   mount -t proc proc "$image/proc"
+  # For tests: another boot id, as the kernel shows after a reboot.
+  if [ -n "${LIVE_ROOT_BOOT_ID:-}" ]; then
+    mount --bind "$LIVE_ROOT_BOOT_ID" "$image/proc/sys/kernel/random/boot_id"
+  fi
   mount --bind /dev/null "$image/dev/null"
   mount --bind -o ro "$dir" "$image/opt/hotfix"
   exec chroot "$image" "$@"

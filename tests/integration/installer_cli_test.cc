@@ -92,7 +92,7 @@ TEST_CASE("apply, verify, list, status, uninstall: the image ends byte-identical
   CHECK((u.exit_code == 0 || u.exit_code == 10));
   Snapshot after = hotfix::test::snapshot_tree(root);
   for (const char* extra : {"var", "var/lib", "var/lib/hotfix", "run", "run/reboot-required",
-                            "run/reboot-required.pkgs"}) {
+                            "run/reboot-required.pkgs", "run/reboot-required.hotfix-boot"}) {
     after.erase(extra);
   }
   for (auto it = after.begin(); it != after.end();) {
@@ -251,6 +251,7 @@ TEST_CASE("a crash at each step of apply: status reports it, recover restores a 
     // does not make the transaction one in progress; only a held lock does.
     hotfix::test::write_file(root + "/" + kState + "/lock", std::to_string(::getpid()) + "\n");
     RunResult st = installer({"status", "--root", root});
+    CHECK(st.exit_code == 6);  // not settled until recover has run
     CHECK(st.out.find("interrupted transaction") != std::string::npos);
     CHECK(st.out.find("in progress") == std::string::npos);
     auto st_json = nlohmann::json::parse(installer({"status", "--root", root, "--json"}).out);
@@ -463,4 +464,38 @@ TEST_CASE("verify hashes a skipped unversioned file against the hotfix's content
   INFO(r.out);
   CHECK(r.exit_code == 4);
   CHECK(r.out.find(".5...  Windows/System32/inetsrv/appcmd.xml") != std::string::npos);
+}
+
+TEST_CASE("verify reports configuration files the administrator changed apart, as rpm's c") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  REQUIRE(apply_to(root, sample().bundle("x64")).exit_code == 10);
+  // Skipped (it already had the hotfix's content), then edited by the administrator.
+  std::string config = root + "/Windows/System32/inetsrv/config/applicationHost.config";
+  hotfix::test::write_file(config, hotfix::test::read_file(config) + "<!-- a site -->\n");
+  RunResult r = installer({"verify", "--root", root});
+  INFO(r.out);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("S5... c  Windows/System32/inetsrv/config/applicationHost.config") !=
+        std::string::npos);
+  CHECK(r.out.find("47 files checked, 0 differ; 1 configuration file (c) changed since "
+                   "installed: every other file is what its hotfix promised") != std::string::npos);
+  auto doc = nlohmann::json::parse(installer({"verify", "--root", root, "--json"}).out);
+  CHECK(doc["failed"] == 0);
+  CHECK(doc["config_changed"] == 1);
+  // A binary changed as well: that one fails the check, the configuration file still does not.
+  std::string dll = root + "/Windows/System32/inetsrv/iisres.dll";
+  std::string bytes = hotfix::test::read_file(dll);
+  bytes[bytes.size() - 10] ^= 1;
+  hotfix::test::write_file(dll, bytes);
+  r = installer({"verify", "--root", root});
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find("47 files checked, 1 differ; 1 configuration file (c) changed") !=
+        std::string::npos);
+  // A configuration file that is gone is a failure: the hotfix accounted for it.
+  fs::remove(config);
+  r = installer({"verify", "--root", root});
+  CHECK(r.out.find("missing  Windows/System32/inetsrv/config/applicationHost.config") !=
+        std::string::npos);
+  CHECK(r.out.find("47 files checked, 2 differ") != std::string::npos);
 }

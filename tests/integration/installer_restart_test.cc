@@ -1,6 +1,8 @@
 // Restart policies through hotfix-installer: never, now, at=HH:MM and delay=MINUTES with a
 // --restart-command that only records how it was called (nothing is restarted), cancelling,
 // and the reboot-required files under the root, for apply and for uninstall.
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 #include <ctime>
 #include <filesystem>
@@ -116,14 +118,15 @@ TEST_CASE("restart never: recorded, shown by status, exit 10, reboot-required wr
   RunResult r = f.apply(f.reboot, {"--restart-command", f.command("never")});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 10);
-  CHECK(contains(r.out, "Restart: a reboot is required by KB800; not scheduled\n"));
+  CHECK(contains(r.out, "Restart: a reboot is required by KB800; not scheduled; pending since "));
   CHECK(f.calls().empty());  // never schedules nothing, even with a command
   CHECK(hotfix::test::read_file(f.flag()) == "*** System restart required ***\n");
   CHECK(hotfix::test::read_file(f.pkgs()) == "linux-image-6.1.0-18-amd64\nKB800\n");
 
   RunResult s = run_installer({"status", "--root", f.root});
   CHECK(s.exit_code == 10);
-  CHECK(s.out == "Restart: a reboot is required by KB800; not scheduled\n");
+  CHECK(s.out.rfind("Restart: a reboot is required by KB800; not scheduled; pending since ", 0) ==
+        0);
   json st = f.status();
   CHECK(st["restart_required"] == true);
   CHECK(st["kind"] == "reboot");
@@ -310,4 +313,55 @@ TEST_CASE("a later bundle that fails does not cost the earlier ones their restar
   json st = f.status();
   CHECK(st["hotfixes"] == json::array({"KB800"}));
   CHECK(st["policy"] == "delay=30");
+}
+
+TEST_CASE("a restart is done once the image has started since: /run emptied") {
+  RestartFixture f;
+  const std::string marker = f.root + "/run/reboot-required.hotfix-boot";
+  // "Restarting" an image: its run/ is emptied, as a reboot empties a tmpfs /run.
+  auto reboot_image = [&] {
+    for (const auto& e : fs::directory_iterator(f.root + "/run")) fs::remove_all(e.path());
+  };
+  REQUIRE(f.apply(f.reboot).exit_code == 10);
+  REQUIRE(fs::is_regular_file(marker));
+  json st = f.status();
+  CHECK(st["restart_state"] == "pending");
+  CHECK(st["restart_required"] == true);
+  CHECK(st["since"].is_string());
+
+  reboot_image();
+  RunResult s = run_installer({"status", "--root", f.root});
+  INFO(s.out << s.err);
+  CHECK(s.exit_code == 0);
+  CHECK(contains(s.out, "Restart: the reboot that KB800 needed (recorded "));
+  CHECK(contains(s.out, "is done: the machine has started since"));
+  st = f.status();
+  CHECK(st["restart_state"] == "done");
+  CHECK(st["restart_required"] == false);
+
+  SECTION("an uninstall that needs a restart starts a new need, without the old one") {
+    RunResult u = run_installer({"uninstall", "KB800", "--root", f.root});
+    INFO(u.out << u.err);
+    CHECK(u.exit_code == 10);
+    st = f.status();
+    CHECK(st["restart_state"] == "pending");
+    CHECK(st["hotfixes"] == json::array({"KB800 (uninstalled)"}));
+    reboot_image();
+    CHECK(run_installer({"status", "--root", f.root}).exit_code == 0);
+  }
+  SECTION("the next apply starts from no need at all") {
+    REQUIRE(f.apply(f.reboot2).exit_code == 10);
+    st = f.status();
+    CHECK(st["hotfixes"] == json::array({"KB801"}));  // KB800's restart happened
+    CHECK(st["restart_state"] == "pending");
+    CHECK(hotfix::test::read_file(f.pkgs()) == "KB801\n");
+  }
+  SECTION("a marker that is not the installer's is refused, not taken for a boot") {
+    REQUIRE(f.apply(f.reboot2).exit_code == 10);
+    fs::remove(marker);
+    REQUIRE(::mkfifo(marker.c_str(), 0644) == 0);
+    RunResult bad = run_installer({"status", "--root", f.root});
+    CHECK(bad.exit_code == 2);
+    CHECK(contains(bad.err, "reboot-required.hotfix-boot"));
+  }
 }

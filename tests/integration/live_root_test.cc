@@ -62,11 +62,12 @@ struct LiveImage {
     REQUIRE(installer({"facts"}).exit_code == 0);
   }
   // hotfix-installer ARGS with the image as "/": no --root.
-  RunResult installer(const std::vector<std::string>& args) const {
+  RunResult installer(const std::vector<std::string>& args,
+                      const std::vector<std::string>& env = {}) const {
     std::vector<std::string> argv{"/bin/bash", hotfix::test::source_path("scripts/live-root.sh"),
                                   image, hotfix::test::installer_path()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return hotfix::test::run(argv);
+    return hotfix::test::run(argv, env);
   }
   RunResult apply() const {
     return installer({"apply", "/srv/KB967131-x64.hotfix", "--trust", "/srv/release.pub"});
@@ -107,6 +108,15 @@ TEST_CASE("the whole cycle runs on the default root / inside a chroot") {
   CHECK(doc[0]["id"] == "KB967131");
   RunResult st = live.installer({"status"});
   CHECK(st.exit_code == 10);
+  // The need knows the kernel's boot: after a reboot (another boot id) it is done.
+  hotfix::test::write_file(live.tmp / "boot_id", "5b0c1e2d-3f4a-4b5c-8d6e-7f8091a2b3c4\n");
+  RunResult rebooted =
+      live.installer({"status"}, {"LIVE_ROOT_BOOT_ID=" + (live.tmp / "boot_id").string()});
+  INFO(rebooted.out << rebooted.err);
+  CHECK(rebooted.exit_code == 0);
+  CHECK(rebooted.out.find("is done: the machine has started since") != std::string::npos);
+  CHECK_FALSE(
+      fs::exists(live.image + "/run/reboot-required.hotfix-boot"));  // the boot id, not a marker
   CHECK(hotfix::test::read_file(live.image + "/run/reboot-required.pkgs") == "KB967131\n");
   CHECK(live.installer({"history"}).out.find("applied") != std::string::npos);
   CHECK(live.apply().out.find("already installed") != std::string::npos);

@@ -774,7 +774,7 @@ TEST_CASE("A database of another schema version or shape is refused") {
         "'../../etc/shadow'; END");
     for (Mode mode : {Mode::kReadOnly, Mode::kReadWrite}) {
       require_error([&] { StateDb::open(path, mode); }, ErrorKind::kStateDamaged,
-                    {"it holds the trigger \"rewrite\"", "schema version 2 does not have"});
+                    {"it holds the trigger \"rewrite\"", "schema version 3 does not have"});
     }
   }
   SECTION("a view in a table's place") {
@@ -814,9 +814,19 @@ TEST_CASE("Each column holds the type this program writes there") {
        {"column manifest_path", "a blob where text"}},
       {"UPDATE files SET version = x'372e30'", hotfixes, {"column version", "a blob where text"}},
       {"DROP TABLE restart; CREATE TABLE restart(id, required, kind, hotfixes_json, policy, "
-       "scheduled_at, mechanism); INSERT INTO restart VALUES (1, 0, 'none', '[]', NULL, NULL, '')",
+       "scheduled_at, mechanism, since, boot); "
+       "INSERT INTO restart VALUES (1, 0, 'none', '[]', NULL, NULL, '', NULL, '')",
        restart_row,
        {"column policy", "NULL where text"}},
+      {"PRAGMA ignore_check_constraints = 1; UPDATE files SET kind = 'script'",
+       hotfixes,
+       {"column kind", "\"script\" is not a file kind"}},
+      {"UPDATE restart SET boot = 'marker $(reboot)'",
+       restart_row,
+       {"column boot", "is not a boot this installer records"}},
+      {"UPDATE restart SET since = 'yesterday'",
+       restart_row,
+       {"column since", "text where an integer"}},
       {"PRAGMA foreign_keys = OFF; UPDATE hotfixes SET id = 'KB 1; reboot'",
        hotfixes,
        {"column id", "\"KB 1; reboot\" is not a hotfix id"}},
@@ -1104,7 +1114,7 @@ TEST_CASE("A schema version 1 database is read as it is, and migrated in place b
 
   {
     StateDb db = StateDb::open(path, Mode::kReadWrite);
-    CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 2);
+    CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 3);
     auto h = db.hotfix("KB1");
     REQUIRE(h);
     CHECK(h->files.size() == 1);
@@ -1124,10 +1134,10 @@ TEST_CASE("A schema version 1 database is read as it is, and migrated in place b
     db.record_uninstall("KB2", {}, make_entry("uninstall", "KB2", "tx5"), {});
     CHECK(RawDb(path).count("SELECT count(*) FROM dirs") == 0);
   }
-  // Opening again finds version 2 and changes nothing.
+  // Opening again finds version 3 and changes nothing.
   StateDb again = StateDb::open(path, Mode::kReadWrite);
   CHECK(again.history().size() == 5);
-  CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 2);
+  CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 3);
 }
 
 // The database is reached through the descriptor of the directory that was checked: a
