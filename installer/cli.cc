@@ -46,6 +46,8 @@ struct Options {
   std::string restart_command;
   std::string id;
   bool cancel_restart = false;
+  bool skip_inapplicable = false;
+  bool missing_ok = false;
 };
 
 std::string utc(std::int64_t t) { return Timestamp(t).iso8601(); }
@@ -140,7 +142,7 @@ int cmd_apply(const Options& o) {
   }
   ApplyOptions options{o.dry_run, o.force};
   json results = json::array();
-  bool restart_needed = false, refused = false;
+  bool restart_needed = false, refused = false, any_applicable = false;
   std::vector<std::string> restart_ids;
   RestartRequirement kind = RestartRequirement::kNone;
   std::vector<FileIdentityKey> old_files;
@@ -156,9 +158,10 @@ int cmd_apply(const Options& o) {
     }
     if (r.outcome == ApplyOutcome::kNotApplicable) {
       refused = true;
-      std::cerr << kProgram
-                << ": error: " << terminal_safe(b + ": " + r.id + ": not applicable: " + r.reason)
-                << "\n";
+      std::cerr << kProgram << (o.skip_inapplicable ? ": warning: " : ": error: ")
+                << terminal_safe(b + ": " + r.id + ": not applicable: " + r.reason) << "\n";
+    } else {
+      any_applicable = true;
     }
     if (r.restart_required) {
       restart_needed = true;
@@ -220,7 +223,11 @@ int cmd_apply(const Options& o) {
   if (o.json)
     print_json(
         {{"results", results}, {"restart", restart_doc}, {"processes_using_old_files", users}});
-  if (refused) return static_cast<int>(ExitCode::kNotApplicable);
+  // docs/exit-codes.md, "Several bundles": a failure beats 10, 10 beats 0. A bundle that does
+  // not apply is a failure unless --skip-inapplicable, and then only when none applied.
+  if (refused && (!o.skip_inapplicable || !any_applicable)) {
+    return static_cast<int>(ExitCode::kNotApplicable);
+  }
   if (restart_needed && !o.dry_run) return static_cast<int>(ExitCode::kRestartRequired);
   return 0;
 }
@@ -230,6 +237,16 @@ int cmd_apply(const Options& o) {
 int cmd_uninstall(const Options& o) {
   InstallerContext ctx = context(o);
   RestartRequest request = restart_request(o);
+  if (o.missing_ok && !open_db_readonly(ctx).hotfix(o.id)) {
+    // As `dpkg --remove` of a package that is not installed: nothing to do, and success.
+    std::string note = o.id + " is not installed: nothing to uninstall";
+    if (o.json) {
+      print_json({{"id", o.id}, {"files", json::array()}, {"restart", nullptr}, {"note", note}});
+    } else {
+      std::cout << terminal_safe(note) << "\n";
+    }
+    return 0;
+  }
   require_state_db(ctx, o.id);  // before lock_for_writing makes the state directory
   lock_for_writing(ctx);        // the restart below is settled under the same lock
   UninstallResult r = uninstall_hotfix(ctx, o.id);
@@ -537,6 +554,9 @@ int installer_main(int argc, char** argv) {
                   "Replace files even when the installed version is newer or equal");
   apply->add_flag("--no-wait", o.no_wait,
                   "Fail with 'busy' instead of waiting for another installer");
+  apply->add_flag("--skip-inapplicable", o.skip_inapplicable,
+                  "A bundle that does not apply here (another architecture, prerequisites not "
+                  "met) is reported and skipped; exit 5 only when none applies");
   apply->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES");
   apply->add_option("--restart-command", o.restart_command,
                     "Command that schedules the restart instead of systemd/shutdown");
@@ -546,6 +566,8 @@ int installer_main(int argc, char** argv) {
   common(uninstall);
   uninstall->add_option("ID", o.id, "Hotfix id")->required();
   uninstall->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting");
+  uninstall->add_flag("--missing-ok", o.missing_ok,
+                      "An ID that is not installed is success (exit 0), not exit 5");
   uninstall->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES");
   uninstall->add_option("--restart-command", o.restart_command,
                         "Command that schedules the restart");

@@ -499,3 +499,60 @@ TEST_CASE("verify reports configuration files the administrator changed apart, a
         std::string::npos);
   CHECK(r.out.find("47 files checked, 2 differ") != std::string::npos);
 }
+
+TEST_CASE("several bundles: a failure beats 10, 10 beats 0; --skip-inapplicable") {
+  TempDir tmp;
+  SECTION("x86 and x64 on an x64 root: exit 5, the x64 applied and its reboot reported") {
+    std::string root = sample().root(tmp);
+    RunResult r = installer({"apply", sample().bundle("x86"), sample().bundle("x64"), "--root",
+                             root, "--trust", sample().pub(), "--json"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 5);
+    auto doc = nlohmann::json::parse(r.out);
+    REQUIRE(doc["results"].size() == 2);
+    CHECK(doc["results"][0]["outcome"] == "not applicable");
+    CHECK(doc["results"][1]["outcome"] == "applied");
+    CHECK(doc["restart"]["required"] == true);
+    CHECK(r.err.find("error: " + sample().bundle("x86") + ": KB967131: not applicable") !=
+          std::string::npos);
+  }
+  SECTION("with --skip-inapplicable: the x86 is a warning, the run exits 10") {
+    std::string root = sample().root(tmp);
+    RunResult r = installer({"apply", sample().bundle("x86"), sample().bundle("x64"), "--root",
+                             root, "--trust", sample().pub(), "--skip-inapplicable"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 10);
+    CHECK(r.err.find("warning: " + sample().bundle("x86") + ": KB967131: not applicable") !=
+          std::string::npos);
+    // Applied already, the x64 is a no-op that succeeds: 0, with the x86 skipped.
+    r = installer({"apply", sample().bundle("x86"), sample().bundle("x64"), "--root", root,
+                   "--trust", sample().pub(), "--skip-inapplicable"});
+    CHECK(r.exit_code == 0);
+  }
+  SECTION("with --skip-inapplicable and no bundle that applies: still exit 5") {
+    std::string root = sample().root(tmp);
+    Snapshot before = hotfix::test::snapshot_tree(root, kState);
+    RunResult r = installer({"apply", sample().bundle("x86"), "--root", root, "--trust",
+                             sample().pub(), "--skip-inapplicable"});
+    CHECK(r.exit_code == 5);
+    CHECK(hotfix::test::snapshot_tree(root, kState) == before);
+  }
+}
+
+TEST_CASE("uninstalling an id that is not installed: exit 5, or 0 with --missing-ok") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  Snapshot before = hotfix::test::snapshot_tree(root);
+  RunResult r = installer({"uninstall", "KB999999", "--root", root});
+  CHECK(r.exit_code == 5);
+  CHECK(r.err.find("KB999999: is not installed") != std::string::npos);
+  r = installer({"uninstall", "KB999999", "--root", root, "--missing-ok"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "KB999999 is not installed: nothing to uninstall\n");
+  CHECK(hotfix::test::snapshot_tree(root) == before);  // not even a state directory
+  REQUIRE(apply_to(root, sample().bundle("x64")).exit_code == 10);
+  r = installer({"uninstall", "kb967131", "--root", root, "--missing-ok"});  // installed: removed
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 10);
+  CHECK(r.out.find("KB967131 uninstalled") != std::string::npos);
+}

@@ -1085,11 +1085,17 @@ CREATE TABLE restart(id INTEGER PRIMARY KEY CHECK (id = 1),
   hotfixes_json TEXT NOT NULL, policy TEXT NOT NULL, scheduled_at INTEGER,
   mechanism TEXT NOT NULL);
 INSERT INTO meta VALUES ('schema_version', '1');
-INSERT INTO hotfixes VALUES ('KB1', 2, 'old', 'x64', 'en-us', 'none', 1700000000, 'k', '{}',
+INSERT INTO hotfixes VALUES ('KB1', 2, 'old', 'x64', 'en-us', 'none', 1700000000, 'k',
+  '{"architectures": {"x64": {"files": [{"name": "core.dll", "destination": "app",
+   "kind": "binary"}, {"name": "App.conf", "destination": "etc/app", "kind": "config"}]}}}',
   '[]', '[]');
 INSERT INTO files VALUES ('KB1', 'app/core.dll', 'app/core.dll', 'replaced', '1.2.3.4', 10,
   '0000000000000000000000000000000000000000000000000000000000000000', 1700000000, 420,
   'backups/20240101T000000Z-00000001/0', 7);
+INSERT INTO files VALUES ('KB1', 'etc/app/app.conf', 'etc/app/App.conf', 'skipped', NULL, 3,
+  '0000000000000000000000000000000000000000000000000000000000000000', 1700000000, 420,
+  NULL, 7);
+INSERT INTO restart VALUES (1, 1, 'reboot', '["KB1"]', 'never', NULL, '');
 INSERT INTO history(at, action, hotfix_id, revision, outcome, detail, txid)
   VALUES (1700000000, 'apply', 'KB1', 2, 'applied', '1 replaced', 'tx1');
 )sql";
@@ -1104,8 +1110,13 @@ TEST_CASE("A schema version 1 database is read as it is, and migrated in place b
     auto h = reader.hotfix("KB1");
     REQUIRE(h);
     CHECK(h->revision == 2);
-    REQUIRE(h->files.size() == 1);
+    REQUIRE(h->files.size() == 2);
     CHECK(h->files[0].backup == "backups/20240101T000000Z-00000001/0");
+    // The kind and the restart's date, derived as the migration would derive them.
+    CHECK(h->files[0].kind == hotfix::FileKind::kBinary);
+    CHECK(h->files[1].kind == hotfix::FileKind::kConfig);
+    CHECK(reader.restart().since == 1700000000);
+    CHECK(reader.restart().boot.empty());
     CHECK(h->created_dirs.empty());
   }
   // A reader changes nothing.
@@ -1117,8 +1128,11 @@ TEST_CASE("A schema version 1 database is read as it is, and migrated in place b
     CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 3);
     auto h = db.hotfix("KB1");
     REQUIRE(h);
-    CHECK(h->files.size() == 1);
+    CHECK(h->files.size() == 2);
     CHECK(h->files[0].layer == 7);
+    CHECK(RawDb(path).count("SELECT count(*) FROM files WHERE kind = 'config' AND "
+                            "path = 'etc/app/app.conf'") == 1);
+    CHECK(RawDb(path).count("SELECT since FROM restart") == 1700000000);
     CHECK(db.history().size() == 1);
     CHECK(db.transaction_committed("tx1"));
     // The new table works: an upgrade records its directories, an uninstall hands one on.
