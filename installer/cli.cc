@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "installer/installer.h"
+#include "installer/json_views.h"
 #include "installer/pending_restart.h"
 #include "installer/process_scan.h"
 #include "installer/restart.h"
@@ -82,21 +83,6 @@ StateDb open_db_readonly(const InstallerContext& ctx) {
   return open_state_db(ctx, StateDb::Mode::kReadOnly);
 }
 
-json plan_json(const Plan& plan) {
-  json files = json::array();
-  for (const PlannedFile& f : plan.files) {
-    files.push_back(
-        {{"path", f.target.relative},
-         {"decision", std::string(decision_token(f.decision))},
-         {"installed_version",
-          f.installed_version ? json(f.installed_version->to_string()) : json(nullptr)},
-         {"new_version", f.entry.version ? json(f.entry.version->to_string()) : json(nullptr)},
-         {"forced", f.forced},
-         {"reason", f.reason}});
-  }
-  return files;
-}
-
 void print_plan(const Plan& plan) {
   std::vector<std::vector<std::string>> rows{{"Action", "File", "Installed", "Hotfix", "Why"}};
   for (const PlannedFile& f : plan.files) {
@@ -128,12 +114,22 @@ RestartRequest restart_request(const Options& o) {
           o.restart_command.empty() ? std::nullopt : std::optional<std::string>(o.restart_command)};
 }
 
-int cmd_apply(const Options& o) {
+// The restart as it stands: what the database records, pending or done.
+json restart_view(const InstallerContext& ctx) {
+  RestartState state = open_db_readonly(ctx).restart();
+  return restart_json(state, state.required ? restart_progress(ctx, state) : BootSince::kSameBoot);
+}
+
+json restart_view(const InstallerContext& ctx, const RestartState& state) {
+  return restart_json(state, state.required ? restart_progress(ctx, state) : BootSince::kSameBoot);
+}
+
+int cmd_apply(const Options& o, CommandOutput& out) {
   InstallerContext ctx = context(o);
   RestartRequest request = restart_request(o);
   std::vector<std::string> trust_warnings;
   TrustStore trust = load_installer_trust(ctx, o.trust, &trust_warnings);
-  print_warnings(kProgram, trust_warnings);
+  for (const std::string& w : trust_warnings) out.warn(w);
   BundleOrder order = order_bundles(o.bundles, trust);
   if (!o.dry_run) {
     // Refused before anything is made, the state directory included.
@@ -141,7 +137,10 @@ int cmd_apply(const Options& o) {
     lock_for_writing(ctx);  // the restart below is settled under the same lock
   }
   ApplyOptions options{o.dry_run, o.force};
-  json results = json::array();
+  out.data = {{"results", json::array()},
+              {"restart", nullptr},
+              {"processes_using_old_files", json::array()}};
+  json& results = out.data["results"];
   bool restart_needed = false, refused = false, any_applicable = false;
   std::vector<std::string> restart_ids;
   RestartRequirement kind = RestartRequirement::kNone;
@@ -158,8 +157,12 @@ int cmd_apply(const Options& o) {
     }
     if (r.outcome == ApplyOutcome::kNotApplicable) {
       refused = true;
-      std::cerr << kProgram << (o.skip_inapplicable ? ": warning: " : ": error: ")
-                << terminal_safe(b + ": " + r.id + ": not applicable: " + r.reason) << "\n";
+      std::string line = b + ": " + r.id + ": not applicable: " + r.reason;
+      if (o.skip_inapplicable) {
+        out.warn(line);
+      } else {
+        out.error(ErrorKind::kNotApplicable, line);
+      }
     } else {
       any_applicable = true;
     }
@@ -171,20 +174,21 @@ int cmd_apply(const Options& o) {
       old_files.push_back({r.replaced_identities[i].first, r.replaced_identities[i].second,
                            ctx.root.show(r.replaced_paths[i])});
     }
-    print_warnings(kProgram, r.warnings);
+    for (const std::string& w : r.warnings) out.warn(w);
     const char* outcome = r.outcome == ApplyOutcome::kApplied            ? "applied"
                           : r.outcome == ApplyOutcome::kAlreadyInstalled ? "already installed"
                           : r.outcome == ApplyOutcome::kDryRun           ? "dry run"
                                                                          : "not applicable";
-    if (o.json) {
-      results.push_back({{"bundle", b},
-                         {"id", r.id},
-                         {"revision", r.revision},
-                         {"outcome", outcome},
-                         {"reason", r.reason},
-                         {"restart_required", r.restart_required},
-                         {"files", plan_json(r.plan)}});
-    } else {
+    results.push_back({{"bundle", b},
+                       {"id", r.id},
+                       {"revision", r.revision},
+                       {"outcome", std::string(outcome_token(r.outcome))},
+                       {"reason", text_or_null(r.reason)},
+                       {"restart_required", r.restart_required},
+                       {"restart_kind", std::string(restart_token(r.restart))},
+                       {"counts", plan_counts_json(r.plan)},
+                       {"files", plan_json(r.plan)}});
+    if (!o.json) {
       std::cout << terminal_safe(r.id + " (revision " + std::to_string(r.revision) + ") from " + b +
                                  ": " + outcome + (r.reason.empty() ? "" : ": " + r.reason))
                 << "\n";
@@ -196,19 +200,20 @@ int cmd_apply(const Options& o) {
     if (r.outcome == ApplyOutcome::kApplied && r.restart_required) kind = std::max(kind, r.restart);
   }
 
-  json restart_doc = nullptr;
-  json users = json::array();
+  json& users = out.data["processes_using_old_files"];
   if (restart_needed && !o.dry_run) {
     RestartState state = settle_restart_after_apply(ctx, request, kind, restart_ids);
-    restart_doc = {{"required", true}, {"description", restart_text(state)}};
+    out.data["restart"] = restart_view(ctx, state);
     if (!o.json) std::cout << "Restart: " << terminal_safe(restart_text(state)) << "\n";
+  } else {
+    out.data["restart"] = restart_view(ctx);
   }
   if (failure) std::rethrow_exception(failure);
   if (!old_files.empty()) {
     for (const ProcessUse& p : find_processes_using(old_files)) {
       users.push_back({{"pid", p.pid},
                        {"command", p.command_line},
-                       {"unit", p.unit},
+                       {"unit", text_or_null(p.unit)},
                        {"how", p.how},
                        {"files", p.paths}});
       if (!o.json) {
@@ -220,9 +225,6 @@ int cmd_apply(const Options& o) {
       }
     }
   }
-  if (o.json)
-    print_json(
-        {{"results", results}, {"restart", restart_doc}, {"processes_using_old_files", users}});
   // docs/exit-codes.md, "Several bundles": a failure beats 10, 10 beats 0. A bundle that does
   // not apply is a failure unless --skip-inapplicable, and then only when none applied.
   if (refused && (!o.skip_inapplicable || !any_applicable)) {
@@ -234,62 +236,50 @@ int cmd_apply(const Options& o) {
 
 // ---- uninstall -------------------------------------------------------------------------
 
-int cmd_uninstall(const Options& o) {
+int cmd_uninstall(const Options& o, CommandOutput& out) {
   InstallerContext ctx = context(o);
   RestartRequest request = restart_request(o);
   if (o.missing_ok && !open_db_readonly(ctx).hotfix(o.id)) {
     // As `dpkg --remove` of a package that is not installed: nothing to do, and success.
     std::string note = o.id + " is not installed: nothing to uninstall";
-    if (o.json) {
-      print_json({{"id", o.id}, {"files", json::array()}, {"restart", nullptr}, {"note", note}});
-    } else {
-      std::cout << terminal_safe(note) << "\n";
-    }
+    out.data = {{"id", o.id},
+                {"outcome", "not_installed"},
+                {"files", json::array()},
+                {"restart", restart_view(ctx)}};
+    if (!o.json) std::cout << terminal_safe(note) << "\n";
     return 0;
   }
   require_state_db(ctx, o.id);  // before lock_for_writing makes the state directory
   lock_for_writing(ctx);        // the restart below is settled under the same lock
   UninstallResult r = uninstall_hotfix(ctx, o.id);
-  print_warnings(kProgram, r.warnings);
-  json restart_doc = nullptr;
+  for (const std::string& w : r.warnings) out.warn(w);
   RestartState state = settle_restart_after_uninstall(ctx, request, r.id, r.restart_required);
-  if (r.restart_required) restart_doc = restart_text(state);
-  if (o.json) {
-    json files = json::array();
-    for (const auto& [path, what] : r.files) files.push_back({{"path", path}, {"result", what}});
-    print_json({{"id", r.id}, {"files", files}, {"restart", restart_doc}});
-  } else {
+  json files = json::array();
+  for (const auto& [path, what] : r.files) files.push_back({{"path", path}, {"result", what}});
+  out.data = {{"id", r.id},
+              {"outcome", "uninstalled"},
+              {"files", files},
+              {"restart", restart_view(ctx, state)}};
+  if (!o.json) {
     std::cout << terminal_safe(r.id) << " uninstalled\n";
     std::vector<std::vector<std::string>> rows{{"File", "Result"}};
     for (const auto& [path, what] : r.files) rows.push_back({path, what});
     print_table(rows);
-    if (r.restart_required) {
-      std::cout << "Restart: " << terminal_safe(restart_doc.get<std::string>()) << "\n";
-    }
+    if (r.restart_required) std::cout << "Restart: " << terminal_safe(restart_text(state)) << "\n";
   }
   return r.restart_required ? static_cast<int>(ExitCode::kRestartRequired) : 0;
 }
 
 // ---- list, history, status, facts, recover -------------------------------------------
 
-int cmd_list(const Options& o) {
+int cmd_list(const Options& o, CommandOutput& out) {
   InstallerContext ctx = context(o);
   StateDb db = open_db_readonly(ctx);
   auto hotfixes = db.hotfixes(false, false);  // the stored manifests are not shown
-  if (o.json) {
-    json list = json::array();
-    for (const InstalledHotfix& h : hotfixes) {
-      list.push_back({{"id", h.id},
-                      {"title", h.title},
-                      {"architecture", std::string(arch_token(h.arch))},
-                      {"revision", h.revision},
-                      {"installed_at", utc(h.installed_at)},
-                      {"language", h.language},
-                      {"restart", std::string(restart_token(h.restart))}});
-    }
-    print_json(list);
-    return 0;
-  }
+  json list = json::array();
+  for (const InstalledHotfix& h : hotfixes) list.push_back(hotfix_json(h));
+  out.data = {{"hotfixes", list}};
+  if (o.json) return 0;
   std::vector<std::vector<std::string>> rows{
       {"HotFixID", "Revision", "Architecture", "InstalledOn", "Title"}};
   for (const InstalledHotfix& h : hotfixes) {
@@ -304,25 +294,14 @@ int cmd_list(const Options& o) {
   return 0;
 }
 
-int cmd_history(const Options& o) {
+int cmd_history(const Options& o, CommandOutput& out) {
   InstallerContext ctx = context(o);
   StateDb db = open_db_readonly(ctx);
   auto entries = db.history();
-  if (o.json) {
-    json list = json::array();
-    for (const HistoryEntry& e : entries) {
-      list.push_back({{"seq", e.seq},
-                      {"at", utc(e.at)},
-                      {"action", e.action},
-                      {"hotfix", e.hotfix_id},
-                      {"revision", e.revision},
-                      {"outcome", e.outcome},
-                      {"detail", e.detail},
-                      {"transaction", e.txid}});
-    }
-    print_json(list);
-    return 0;
-  }
+  json list = json::array();
+  for (const HistoryEntry& e : entries) list.push_back(history_json(e));
+  out.data = {{"entries", list}};
+  if (o.json) return 0;
   std::vector<std::vector<std::string>> rows{
       {"#", "When (UTC)", "Action", "Hotfix", "Outcome", "Detail"}};
   for (const HistoryEntry& e : entries) {
@@ -335,12 +314,6 @@ int cmd_history(const Options& o) {
 // " (pid N)" when the writer holding the lock recorded its pid.
 std::string holder_text(const WriterActivity& writers) {
   return writers.holder_pid ? " (pid " + std::to_string(*writers.holder_pid) + ")" : "";
-}
-
-// What status says of a recorded need: pending until the machine has started since.
-std::string progress_token(const RestartState& state, BootSince progress) {
-  if (!state.required) return "none";
-  return progress == BootSince::kStarted ? "done" : "pending";
 }
 
 std::string done_text(const RestartState& state) {
@@ -356,7 +329,7 @@ std::string done_text(const RestartState& state) {
   return s + " is done: the machine has started since";
 }
 
-int cmd_status(const Options& o) {
+int cmd_status(const Options& o, CommandOutput& out) {
   InstallerContext ctx = context(o);
   StateDb db = open_db_readonly(ctx);
   RestartState state = db.restart();
@@ -371,24 +344,19 @@ int cmd_status(const Options& o) {
     progress = state.required ? restart_progress(ctx, state) : BootSince::kSameBoot;
   }
   const bool pending = state.required && progress != BootSince::kStarted;
-  if (o.json) {
-    print_json(
-        {{"restart_required", pending},
-         {"restart_state", progress_token(state, progress)},
-         {"since", state.required && state.since ? json(utc(*state.since)) : json(nullptr)},
-         {"kind", std::string(restart_token(state.kind))},
-         {"hotfixes", state.hotfixes},
-         {"policy", state.policy},
-         {"scheduled_at", state.scheduled_at ? json(utc(*state.scheduled_at)) : json(nullptr)},
-         {"mechanism", state.mechanism},
-         {"interrupted_transaction", journal},
-         {"transaction_in_progress", in_progress}});
-  } else {
+  out.data = {{"restart", restart_json(state, progress)},
+              {"interrupted_transaction", journal},
+              {"transaction_in_progress", in_progress},
+              {"writer_pid",
+               in_progress && writers.holder_pid ? json(*writers.holder_pid) : json(nullptr)}};
+  if (journal) {
+    out.error(ErrorKind::kBusy,
+              "an interrupted transaction is pending: run `hotfix-installer recover`");
+  }
+  if (!o.json) {
     std::cout << "Restart: "
               << terminal_safe(pending || !state.required ? restart_text(state) : done_text(state))
               << "\n";
-    if (journal)
-      std::cout << "An interrupted transaction is pending: run `hotfix-installer recover`.\n";
     if (in_progress) {
       std::cout << "A transaction is in progress" << terminal_safe(holder_text(writers)) << ".\n";
     }
@@ -399,12 +367,11 @@ int cmd_status(const Options& o) {
   return pending ? static_cast<int>(ExitCode::kRestartRequired) : 0;
 }
 
-int cmd_facts(const Options& o) {
+int cmd_facts(const Options& o, CommandOutput& out) {
   InstallerContext ctx = context(o);
   TargetFacts facts = load_target_facts(ctx.root);
-  if (o.json) {
-    print_json(facts_to_json(facts));
-  } else {
+  out.data = facts_to_json(facts);
+  if (!o.json) {
     json j = facts_to_json(facts);
     for (auto& [k, v] : j.items())
       std::cout << k << ": " << terminal_safe(v.is_string() ? v.get<std::string>() : v.dump())
@@ -413,20 +380,17 @@ int cmd_facts(const Options& o) {
   return 0;
 }
 
-int cmd_recover(const Options& o) {
+int cmd_recover(const Options& o, CommandOutput& out) {
   InstallerContext ctx = context(o);
   std::string what = recover_root(ctx);
-  if (o.json) {
-    print_json({{"result", what}});
-  } else {
-    std::cout << terminal_safe(what) << "\n";
-  }
+  out.data = {{"result", what}};
+  if (!o.json) std::cout << terminal_safe(what) << "\n";
   return 0;
 }
 
 // ---- verify ----------------------------------------------------------------------------
 
-int cmd_verify(const Options& o) {
+int cmd_verify(const Options& o, CommandOutput& out) {
   InstallerContext ctx = context(o);
   // A reader never waits for a writer, so a transaction may be changing files while they are
   // checked. The check is repeated when a writer came, went or moved on meanwhile, and a file
@@ -482,26 +446,29 @@ int cmd_verify(const Options& o) {
                 (writers.writer_alive ? " in progress" + holder_text(writers)
                                       : ", interrupted: run `hotfix-installer recover`")
           : std::to_string(in_change) + " changed while they were checked: an installer is at work";
-  if (o.json) {
-    json files = json::array();
-    for (const FileCheck* f : shown) {
-      files.push_back({{"hotfix", f->hotfix_id},
-                       {"path", f->path},
-                       {"action", std::string(file_action_token(f->action))},
-                       {"codes", f->codes()},
-                       {"ok", f->ok()},
-                       {"config", f->config},
-                       {"config_changed", !changing(*f) && f->config_changed()},
-                       {"changing", changing(*f)},
-                       {"detail", f->detail}});
-    }
-    print_json({{"files", files},
-                {"checked", shown.size()},
-                {"failed", failed},
-                {"config_changed", config_changed},
-                {"changing", in_change},
-                {"intact", failed == 0 && in_change == 0}});
-  } else {
+  json files = json::array();
+  for (const FileCheck* f : shown) {
+    files.push_back({{"hotfix", f->hotfix_id},
+                     {"path", f->path},
+                     {"action", std::string(file_action_token(f->action))},
+                     {"codes", f->codes()},
+                     {"ok", f->ok()},
+                     {"config", f->config},
+                     {"config_changed", !changing(*f) && f->config_changed()},
+                     {"changing", changing(*f)},
+                     {"detail", text_or_null(f->detail)}});
+  }
+  out.data = {{"files", files},        {"checked", shown.size()},
+              {"failed", failed},      {"config_changed", config_changed},
+              {"changing", in_change}, {"intact", failed == 0 && in_change == 0}};
+  if (failed) {
+    out.error(ErrorKind::kVerification, std::to_string(failed) + " of " +
+                                            std::to_string(shown.size()) +
+                                            " files differ from what their hotfixes promised");
+  } else if (in_change) {
+    out.error(ErrorKind::kBusy, busy_note);
+  }
+  if (!o.json) {
     for (const FileCheck* f : shown) {
       if (changing(*f)) {
         std::cout << "changing  "
@@ -597,21 +564,31 @@ int installer_main(int argc, char** argv) {
   auto* facts = app.add_subcommand("facts", "What the installer knows about the target");
   common(facts);
 
+  std::vector<std::string> commands;
+  for (const CLI::App* c : app.get_subcommands([](const CLI::App*) { return true; })) {
+    commands.push_back(c->get_name());
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : static_cast<int>(ExitCode::kBadInput);
+    return usage_error(kProgram, e.what(), argc, argv, commands);
   }
-  return run_command(kProgram, o.json, [&] {
-    if (*apply) return cmd_apply(o);
-    if (*uninstall) return cmd_uninstall(o);
-    if (*list) return cmd_list(o);
-    if (*history) return cmd_history(o);
-    if (*verify) return cmd_verify(o);
-    if (*status) return cmd_status(o);
-    if (*recover_cmd) return cmd_recover(o);
-    if (*facts) return cmd_facts(o);
+  std::string command;
+  for (const CLI::App* c : app.get_subcommands()) command = c->get_name();
+  CommandOutput out(kProgram, command, o.json);
+  return run_command(out, [&] {
+    if (*apply) return cmd_apply(o, out);
+    if (*uninstall) return cmd_uninstall(o, out);
+    if (*list) return cmd_list(o, out);
+    if (*history) return cmd_history(o, out);
+    if (*verify) return cmd_verify(o, out);
+    if (*status) return cmd_status(o, out);
+    if (*recover_cmd) return cmd_recover(o, out);
+    if (*facts) return cmd_facts(o, out);
     return static_cast<int>(ExitCode::kInternal);
   });
 }

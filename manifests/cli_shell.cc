@@ -1,41 +1,130 @@
 #include "manifests/cli_shell.h"
 
+#include <algorithm>
 #include <iostream>
 
 #include "manifests/terminal_text.h"
 
 namespace hotfix {
 
-void print_json(const nlohmann::ordered_json& doc) { std::cout << doc.dump(2) << "\n"; }
+namespace {
 
-void print_error(std::string_view program, const Error& e, bool as_json) {
+using json = nlohmann::ordered_json;
+
+// "hotfix-installer.apply.v1": the name of the JSON Schema the envelope follows
+// (docs/schemas/); a run without a command follows the bare envelope's.
+std::string schema_name(const std::string& program, const std::string& command) {
+  return program + (command.empty() ? "" : "." + command) + ".v1";
+}
+
+json envelope_for(const std::string& program, const std::string& command, int exit_code, json data,
+                  json errors, json warnings) {
+  const bool ok = exit_code == static_cast<int>(ExitCode::kSuccess) ||
+                  exit_code == static_cast<int>(ExitCode::kRestartRequired);
+  return {{"schema", schema_name(program, command)},
+          {"ok", ok},
+          {"exit_code", exit_code},
+          {"command", command.empty() ? json(nullptr) : json(command)},
+          {"data", std::move(data)},
+          {"errors", std::move(errors)},
+          {"warnings", std::move(warnings)}};
+}
+
+json error_object(ErrorKind kind, const std::string& where, const std::string& message) {
+  return {{"kind", std::string(error_kind_token(kind))},
+          {"where", where.empty() ? json(nullptr) : json(where)},
+          {"message", message}};
+}
+
+}  // namespace
+
+std::string_view error_kind_token(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kBadInput:
+      return "bad_input";
+    case ErrorKind::kSignature:
+      return "signature";
+    case ErrorKind::kVerification:
+      return "verification";
+    case ErrorKind::kNotApplicable:
+      return "not_applicable";
+    case ErrorKind::kBusy:
+      return "busy";
+    case ErrorKind::kSystem:
+      return "system";
+    case ErrorKind::kStateDamaged:
+      return "state_damaged";
+    case ErrorKind::kInternal:
+      return "internal";
+  }
+  return "internal";
+}
+
+CommandOutput::CommandOutput(std::string program, std::string command, bool json)
+    : program_(std::move(program)), command_(std::move(command)), json_(json) {}
+
+void CommandOutput::warn(const std::string& line) {
+  std::cerr << program_ << ": warning: " << terminal_safe(line) << "\n";
+  warnings_.push_back(line);
+}
+
+void CommandOutput::error(ErrorKind kind, const std::string& line) {
+  std::cerr << program_ << ": error: " << terminal_safe(line) << "\n";
+  errors_.push_back(error_object(kind, "", line));
+}
+
+void CommandOutput::fail(const Error& e) {
   std::vector<std::string> lines = e.lines();
   // One line per error, whatever the names it quotes hold.
-  for (const std::string& l : lines)
-    std::cerr << program << ": error: " << terminal_safe(l) << "\n";
-  if (as_json) {
-    print_json({{"ok", false},
-                {"exit_code", static_cast<int>(exit_code_for(e.kind()))},
-                {"errors", lines}});
+  for (const std::string& l : lines) {
+    std::cerr << program_ << ": error: " << terminal_safe(l) << "\n";
+  }
+  if (lines.size() == 1) {
+    errors_.push_back(error_object(e.kind(), e.where(), e.message()));
+  } else {
+    for (const std::string& l : lines) errors_.push_back(error_object(e.kind(), "", l));
   }
 }
 
-void print_warnings(std::string_view program, const std::vector<std::string>& warnings) {
-  for (const std::string& w : warnings) {
-    std::cerr << program << ": warning: " << terminal_safe(w) << "\n";
-  }
+json CommandOutput::envelope(int exit_code) const {
+  return envelope_for(program_, command_, exit_code, data, errors_, warnings_);
 }
 
-int run_command(std::string_view program, bool as_json, const std::function<int()>& command) {
+void print_json(const json& doc) { std::cout << doc.dump(2) << "\n"; }
+
+int run_command(CommandOutput& out, const std::function<int()>& command) {
+  int code = 0;
   try {
-    return command();
+    code = command();
   } catch (const Error& e) {
-    print_error(program, e, as_json);
-    return static_cast<int>(exit_code_for(e.kind()));
+    out.fail(e);
+    code = static_cast<int>(exit_code_for(e.kind()));
   } catch (const std::exception& e) {
-    std::cerr << program << ": internal error: " << terminal_safe(e.what()) << "\n";
-    return static_cast<int>(ExitCode::kInternal);
+    out.fail(Error(ErrorKind::kInternal, "", std::string("internal error: ") + e.what()));
+    code = static_cast<int>(ExitCode::kInternal);
   }
+  if (out.json()) print_json(out.envelope(code));
+  return code;
+}
+
+int usage_error(std::string_view program, const std::string& message, int argc,
+                const char* const* argv, const std::vector<std::string>& commands) {
+  std::cerr << program << ": error: " << terminal_safe(message) << "\n";
+  bool as_json = false;
+  std::string command;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--json") as_json = true;
+    if (command.empty() && std::find(commands.begin(), commands.end(), arg) != commands.end()) {
+      command = arg;
+    }
+  }
+  const int code = static_cast<int>(ExitCode::kBadInput);
+  if (as_json) {
+    json errors = json::array({error_object(ErrorKind::kBadInput, "", message)});
+    print_json(envelope_for(std::string(program), command, code, nullptr, errors, json::array()));
+  }
+  return code;
 }
 
 }  // namespace hotfix

@@ -1,10 +1,13 @@
 // What both programs share around their commands, in one place: a command's errors become one
-// message each on standard error ("PROGRAM: error: where: why"), the same lines in a JSON
-// object when --json was asked for, and the exit code of docs/exit-codes.md.
+// message each on standard error ("PROGRAM: error: where: why") and the exit code of
+// docs/exit-codes.md; with --json, standard output carries exactly one JSON object per run,
+// the envelope of docs/json.md, usage errors included:
+//   {"schema", "ok", "exit_code", "command", "data", "errors", "warnings"}.
 #pragma once
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -12,18 +15,50 @@
 
 namespace hotfix {
 
+// The token of an error kind in JSON: "bad_input", "signature", "verification",
+// "not_applicable", "busy", "system", "state_damaged", "internal".
+std::string_view error_kind_token(ErrorKind kind);
+
+// What one command says: its data, and the warnings and errors it reports as it goes. Each
+// warning and error is written to standard error at once (terminal-safe) and kept for the
+// envelope.
+class CommandOutput {
+ public:
+  CommandOutput(std::string program, std::string command, bool json);
+
+  bool json() const { return json_; }
+  const std::string& program() const { return program_; }
+  void warn(const std::string& line);
+  // An error that does not stop the command (a bundle that does not apply, files that differ):
+  // the exit code says what the command returns.
+  void error(ErrorKind kind, const std::string& line);
+  // The error that ended the command.
+  void fail(const Error& e);
+
+  // The envelope, with `exit_code`.
+  nlohmann::ordered_json envelope(int exit_code) const;
+
+  nlohmann::ordered_json data = nullptr;  // the command's own object (null until it has one)
+
+ private:
+  std::string program_, command_;
+  bool json_;
+  nlohmann::ordered_json errors_ = nlohmann::ordered_json::array();
+  nlohmann::ordered_json warnings_ = nlohmann::ordered_json::array();
+};
+
 // One JSON document on standard output, indented by two.
 void print_json(const nlohmann::ordered_json& doc);
 
-// The error's lines (Error::lines) on standard error, and with `as_json` the object
-// {"ok": false, "exit_code": N, "errors": [...]} on standard output.
-void print_error(std::string_view program, const Error& e, bool as_json);
-
-// "PROGRAM: warning: LINE" for each.
-void print_warnings(std::string_view program, const std::vector<std::string>& warnings);
-
 // Runs one command and returns its exit code: what it returns, or the code of what it
-// throws (Error by its kind, anything else as an internal error, printed as such).
-int run_command(std::string_view program, bool as_json, const std::function<int()>& command);
+// throws (Error by its kind, anything else as an internal error). With --json the envelope
+// is printed at the end, whatever happened; `out.data` holds what the command had done.
+int run_command(CommandOutput& out, const std::function<int()>& command);
+
+// A usage error (unknown command or option, a missing argument): the message on standard
+// error and, when `argv` asks for --json, the envelope with exit code 2 and the command
+// named in `argv` (the first argument that is one of `commands`, else null).
+int usage_error(std::string_view program, const std::string& message, int argc,
+                const char* const* argv, const std::vector<std::string>& commands);
 
 }  // namespace hotfix

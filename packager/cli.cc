@@ -106,15 +106,14 @@ json file_table_json(const Manifest& manifest) {
 
 // ---- keygen ----------------------------------------------------------------------------
 
-int cmd_keygen(const Options& o) {
+int cmd_keygen(const Options& o, CommandOutput& out) {
   PrivateKey key = PrivateKey::generate();
   write_key_pair(key, o.key_prefix, o.force);
   std::string fp = key.public_key().fingerprint();
-  if (o.json) {
-    print_json({{"private_key", o.key_prefix + ".key"},
-                {"public_key", o.key_prefix + ".pub"},
-                {"fingerprint", fp}});
-  } else {
+  out.data = {{"private_key", o.key_prefix + ".key"},
+              {"public_key", o.key_prefix + ".pub"},
+              {"fingerprint", fp}};
+  if (!o.json) {
     std::cout << "private key: " << o.key_prefix << ".key (keep it secret; mode 0600)\n"
               << "public key:  " << o.key_prefix << ".pub (give it to every server)\n"
               << "fingerprint: " << fp << "\n";
@@ -124,7 +123,7 @@ int cmd_keygen(const Options& o) {
 
 // ---- scan ------------------------------------------------------------------------------
 
-int cmd_scan(const Options& o) {
+int cmd_scan(const Options& o, CommandOutput& out) {
   if (!o.scan_id.empty() && !is_valid_id(o.scan_id)) {
     throw Error(ErrorKind::kBadInput, "--manifest-id",
                 quote(o.scan_id) + " is not a hotfix id (a letter or digit, then up to 63 " +
@@ -141,13 +140,12 @@ int cmd_scan(const Options& o) {
     std::string text = write_manifest(m);
     // What scan writes, build reads: a drop whose names no manifest can hold fails here.
     parse_manifest(text, "the manifest scanned from " + o.scan_dir);
-    std::cout << text;
+    out.data = {{"manifest", json::parse(text)}};
+    if (!o.json) std::cout << text;
     return 0;
   }
-  if (o.json) {
-    std::cout << file_entries_json(files) << "\n";
-    return 0;
-  }
+  out.data = {{"files", json::parse(file_entries_json(files))}};
+  if (o.json) return 0;
   std::vector<std::vector<std::string>> rows;
   rows.push_back(
       {"File name", "File version", "File size", "Date", "Time", "Platform", "Destination"});
@@ -177,7 +175,7 @@ int cmd_scan(const Options& o) {
 
 // ---- build -----------------------------------------------------------------------------
 
-int cmd_build(const Options& o) {
+int cmd_build(const Options& o, CommandOutput& out) {
   BuildRequest request;
   request.manifest_path = o.manifest;
   request.key_path = o.key;
@@ -201,22 +199,21 @@ int cmd_build(const Options& o) {
   for (const std::string& a : o.arches) request.only.push_back(parse_arch_option(a, "--arch"));
 
   BuildReport report = build_bundles(request);
-  std::vector<std::string> warnings;
-  for (const DropIssue& w : report.warnings) warnings.push_back(w.where + ": " + w.message);
-  print_warnings(kProgram, warnings);
-  if (o.json) {
-    json bundles = json::array();
-    for (const BuiltBundle& b : report.bundles) {
-      bundles.push_back({{"path", b.path},
-                         {"architecture", std::string(arch_token(b.result.manifest.bundle->arch))},
-                         {"files", b.result.manifest.architectures.begin()->second.size()},
-                         {"blobs", b.result.blobs},
-                         {"input_bytes", b.result.input_bytes},
-                         {"bundle_bytes", b.result.bundle_bytes}});
-    }
-    print_json({{"bundles", bundles}});
-    return 0;
+  for (const DropIssue& w : report.warnings) out.warn(w.where + ": " + w.message);
+  json bundles = json::array();
+  for (const BuiltBundle& b : report.bundles) {
+    bundles.push_back(
+        {{"path", b.path},
+         {"architecture", std::string(arch_token(b.result.manifest.bundle->arch))},
+         {"language", b.result.manifest.bundle->language ? json(*b.result.manifest.bundle->language)
+                                                         : json(nullptr)},
+         {"files", b.result.manifest.architectures.begin()->second.size()},
+         {"blobs", b.result.blobs},
+         {"input_bytes", b.result.input_bytes},
+         {"bundle_bytes", b.result.bundle_bytes}});
   }
+  out.data = {{"bundles", bundles}};
+  if (o.json) return 0;
   for (const BuiltBundle& b : report.bundles) {
     const auto& r = b.result;
     double ratio = r.bundle_bytes ? double(r.input_bytes) / double(r.bundle_bytes) : 0.0;
@@ -232,7 +229,7 @@ int cmd_build(const Options& o) {
 
 // ---- inspect ---------------------------------------------------------------------------
 
-int cmd_inspect(const Options& o) {
+int cmd_inspect(const Options& o, CommandOutput& out) {
   TrustStore trust = load_trust(o.trust);
   BundleReader reader = trust.empty() ? BundleReader::open_unverified(o.bundle)
                                       : BundleReader::open_verified(o.bundle, trust);
@@ -241,7 +238,7 @@ int cmd_inspect(const Options& o) {
                               ? "valid, by trusted key " + short_fingerprint(m.bundle->key_id)
                               : "not checked (key " + short_fingerprint(m.bundle->key_id) +
                                     "; pass --trust to check it)";
-  if (o.json) {
+  {
     json doc;
     doc["id"] = m.id;
     doc["title"] = m.title;
@@ -254,11 +251,11 @@ int cmd_inspect(const Options& o) {
     doc["key_id"] = m.bundle->key_id;
     doc["signature_verified"] = reader.verified();
     doc["files"] = file_table_json(m)[0]["files"];
-    print_json(doc);
-    return 0;
+    out.data = doc;
+    if (o.json) return 0;
   }
-  std::ostringstream out;
-  out << "Hotfix:        " << m.id << " (revision " << m.revision << ")\n"
+  std::ostringstream text;
+  text << "Hotfix:        " << m.id << " (revision " << m.revision << ")\n"
             << "Title:         " << m.title << "\n"
             << "Architecture:  " << arch_display(m.bundle->arch) << "\n"
             << "Language:      "
@@ -273,37 +270,34 @@ int cmd_inspect(const Options& o) {
             << (m.prerequisites.is_always() ? "none" : m.prerequisites.describe()) << "\n"
             << "Restart:       " << restart_token(m.restart) << "\n"
             << "Supersedes:    ";
-  if (m.supersedes.empty()) out << "nothing";
+  if (m.supersedes.empty()) text << "nothing";
   for (std::size_t i = 0; i < m.supersedes.size(); ++i) {
-    out << (i ? ", " : "") << m.supersedes[i];
+    text << (i ? ", " : "") << m.supersedes[i];
   }
-  out << "\nSignature:     " << signature << "\n\n";
+  text << "\nSignature:     " << signature << "\n\n";
   // Title, languages and file names come from the bundle, verified or not.
-  out << render_kb_table_markdown(m);
-  std::cout << terminal_safe_lines(out.str());
+  text << render_kb_table_markdown(m);
+  std::cout << terminal_safe_lines(text.str());
   return 0;
 }
 
 // ---- verify ----------------------------------------------------------------------------
 
-int cmd_verify(const Options& o) {
+int cmd_verify(const Options& o, CommandOutput& out) {
   TrustStore trust = load_trust(o.trust);
   BundleVerifyReport report = verify_bundle(o.bundle, trust);
   bool ok = report.problems.empty();
-  if (o.json) {
-    print_json({{"bundle", o.bundle},
-                {"id", report.manifest.id},
-                {"architecture", std::string(arch_token(report.manifest.bundle->arch))},
-                {"signature", "valid"},
-                {"key_id", report.signer_fingerprint},
-                {"blobs_checked", report.blobs_checked},
-                {"bytes_checked", report.bytes_checked},
-                {"problems", report.problems},
-                {"ok", ok}});
-  } else {
-    for (const std::string& p : report.problems) {
-      std::cerr << kProgram << ": " << terminal_safe(p) << "\n";
-    }
+  out.data = {{"bundle", o.bundle},
+              {"id", report.manifest.id},
+              {"architecture", std::string(arch_token(report.manifest.bundle->arch))},
+              {"signature", "valid"},
+              {"key_id", report.signer_fingerprint},
+              {"blobs_checked", report.blobs_checked},
+              {"bytes_checked", report.bytes_checked},
+              {"problems", report.problems},
+              {"intact", ok}};
+  for (const std::string& p : report.problems) out.error(ErrorKind::kVerification, p);
+  if (!o.json) {
     std::cout << terminal_safe(o.bundle) << ": signature valid (key "
               << short_fingerprint(report.signer_fingerprint) << "), " << report.blobs_checked
               << " payloads, " << format_thousands(report.bytes_checked)
@@ -315,7 +309,7 @@ int cmd_verify(const Options& o) {
 
 // ---- describe --------------------------------------------------------------------------
 
-int cmd_describe(const Options& o) {
+int cmd_describe(const Options& o, CommandOutput& out) {
   Manifest manifest;
   if (is_bundle_file(o.input)) {
     TrustStore trust = load_trust(o.trust);
@@ -326,7 +320,7 @@ int cmd_describe(const Options& o) {
   }
   KbTableOptions options;
   options.local_time = o.local_time;
-  if (o.json) {
+  {
     KbTable table = build_kb_table(manifest, options);
     json sections = json::array();
     for (const KbTableSection& s : table.sections) {
@@ -335,8 +329,8 @@ int cmd_describe(const Options& o) {
                           {"columns", table.columns},
                           {"rows", s.rows}});
     }
-    print_json({{"id", manifest.id}, {"intro", table.intro}, {"sections", sections}});
-    return 0;
+    out.data = {{"id", manifest.id}, {"intro", table.intro}, {"sections", sections}};
+    if (o.json) return 0;
   }
   std::cout << terminal_safe_lines(render_kb_table_markdown(manifest, options));
   return 0;
@@ -401,20 +395,29 @@ int packager_main(int argc, char** argv) {
   describe->add_flag("--local-time", o.local_time, "Dates and times in local time, not UTC");
   describe->add_flag("--json", o.json, "Machine-readable output");
 
+  std::vector<std::string> commands;
+  for (const CLI::App* c : app.get_subcommands([](const CLI::App*) { return true; })) {
+    commands.push_back(c->get_name());
+  }
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : static_cast<int>(ExitCode::kBadInput);
+    return usage_error(kProgram, e.what(), argc, argv, commands);
   }
-
-  return run_command(kProgram, o.json, [&] {
-    if (*keygen) return cmd_keygen(o);
-    if (*scan) return cmd_scan(o);
-    if (*build) return cmd_build(o);
-    if (*inspect) return cmd_inspect(o);
-    if (*verify) return cmd_verify(o);
-    if (*describe) return cmd_describe(o);
+  std::string command;
+  for (const CLI::App* c : app.get_subcommands()) command = c->get_name();
+  CommandOutput out(kProgram, command, o.json);
+  return run_command(out, [&] {
+    if (*keygen) return cmd_keygen(o, out);
+    if (*scan) return cmd_scan(o, out);
+    if (*build) return cmd_build(o, out);
+    if (*inspect) return cmd_inspect(o, out);
+    if (*verify) return cmd_verify(o, out);
+    if (*describe) return cmd_describe(o, out);
     return static_cast<int>(ExitCode::kInternal);
   });
 }

@@ -15,6 +15,7 @@
 #include "installer/journal.h"
 #include "tests/support/bundle_factory.h"
 #include "tests/support/child_process.h"
+#include "tests/support/json_output.h"
 #include "tests/support/layered_sample.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
@@ -86,7 +87,7 @@ class Readers {
       problem("history failed: " + r->err);
       return std::nullopt;
     }
-    auto doc = nlohmann::json::parse(r->out);
+    auto doc = hotfix::test::json_data(r->out)["entries"];
     return doc.empty() ? 0 : doc.back()["seq"].get<std::int64_t>();
   }
   void loop() {
@@ -102,7 +103,7 @@ class Readers {
       if (list->exit_code != 0 || status->exit_code != 0) continue;
       {
         // Nothing here is ever interrupted: a journal is always a writer's at work.
-        const auto status_doc = nlohmann::json::parse(status->out);
+        const auto status_doc = hotfix::test::json_data(status->out);
         if (status_doc["transaction_in_progress"].get<bool>()) ++saw_in_progress_;
         if (status_doc["interrupted_transaction"].get<bool>()) problem("status: " + status->out);
       }
@@ -119,9 +120,9 @@ class Readers {
         // hotfix list shows is intact.
         ++stable_;
         std::set<std::string> listed, verified;
-        for (const auto& h : nlohmann::json::parse(list->out))
-          listed.insert(h["id"].get<std::string>());
-        const auto verify_doc = nlohmann::json::parse(verify->out);
+        const auto list_doc = hotfix::test::json_data(list->out);  // outlives the loop
+        for (const auto& h : list_doc["hotfixes"]) listed.insert(h["id"].get<std::string>());
+        const auto verify_doc = hotfix::test::json_data(verify->out);
         for (const auto& f : verify_doc["files"]) {
           verified.insert(f["hotfix"].get<std::string>());
         }
@@ -240,7 +241,7 @@ TEST_CASE("two installers at once: busy or wait, and readers never block nor see
               std::string::npos);
       }
       auto status =
-          nlohmann::json::parse(hotfix::test::run(with_root({"status", "--json"}, root)).out);
+          hotfix::test::json_data(hotfix::test::run(with_root({"status", "--json"}, root)).out);
       CHECK(status["transaction_in_progress"] == !journal_state(root).empty());
       CHECK(status["interrupted_transaction"] == false);
     }
@@ -332,7 +333,7 @@ TEST_CASE("verify reports files a pending transaction changes as changing (busy)
         std::string::npos);
   CHECK(v.out.find("2 files checked, 0 differ; 1 are being changed by the uninstall of KB300002, "
                    "interrupted: run `hotfix-installer recover`") != std::string::npos);
-  auto status = nlohmann::json::parse(installer({"status", "--json"}).out);
+  auto status = hotfix::test::json_data(installer({"status", "--json"}).out);
   CHECK(status["interrupted_transaction"] == true);
   CHECK(status["transaction_in_progress"] == false);
 
@@ -340,7 +341,7 @@ TEST_CASE("verify reports files a pending transaction changes as changing (busy)
   hotfix::test::write_file(root + "/srv/b.conf", "edited\n");
   v = installer({"verify", "--json"});
   CHECK(v.exit_code == 4);
-  auto doc = nlohmann::json::parse(v.out);
+  auto doc = hotfix::test::json_data(v.out);
   CHECK(doc["failed"] == 1);
   CHECK(doc["changing"] == 1);
 
@@ -348,5 +349,5 @@ TEST_CASE("verify reports files a pending transaction changes as changing (busy)
   fs::remove(root + "/" + kState + "/journal.json");
   v = installer({"verify", "--json"});
   CHECK(v.exit_code == 4);
-  CHECK(nlohmann::json::parse(v.out)["failed"] == 2);
+  CHECK(hotfix::test::json_data(v.out)["failed"] == 2);
 }

@@ -14,6 +14,7 @@
 #include "installer/installer.h"
 #include "manifests/manifest_json.h"
 #include "tests/support/fault_disk.h"
+#include "tests/support/json_output.h"
 #include "tests/support/kb967131_sample.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
@@ -76,7 +77,7 @@ TEST_CASE("apply, verify, list, status, uninstall: the image ends byte-identical
   CHECK(installer({"verify", "--root", root}).exit_code == 0);
   RunResult list = installer({"list", "--root", root, "--json"});
   REQUIRE(list.exit_code == 0);
-  auto doc = nlohmann::json::parse(list.out);
+  auto doc = hotfix::test::json_data(list.out)["hotfixes"];
   REQUIRE(doc.size() == 1);
   CHECK(doc[0]["id"] == "KB967131");
   CHECK(doc[0]["architecture"] == "x64");
@@ -101,7 +102,8 @@ TEST_CASE("apply, verify, list, status, uninstall: the image ends byte-identical
   INFO(hotfix::test::describe_difference(before, after));
   CHECK(after == before);
   CHECK(no_temporary_files(root));
-  CHECK(nlohmann::json::parse(installer({"list", "--root", root, "--json"}).out).empty());
+  CHECK(hotfix::test::json_data(installer({"list", "--root", root, "--json"}).out)["hotfixes"]
+            .empty());
 }
 
 TEST_CASE("A dry run prints the plan and changes nothing, not even the database") {
@@ -110,8 +112,8 @@ TEST_CASE("A dry run prints the plan and changes nothing, not even the database"
   Snapshot before = hotfix::test::snapshot_tree(root);
   RunResult r = apply_to(root, sample().bundle("x64"), {"--dry-run", "--json"});
   REQUIRE(r.exit_code == 0);
-  auto doc = nlohmann::json::parse(r.out);
-  CHECK(doc["results"][0]["outcome"] == "dry run");
+  auto doc = hotfix::test::json_data(r.out);
+  CHECK(doc["results"][0]["outcome"] == "dry_run");
   CHECK(doc["results"][0]["files"].size() == 47);
   // What the apply would need, as the apply says it: KB967131 needs a reboot.
   CHECK(doc["results"][0]["restart_required"] == true);
@@ -139,7 +141,7 @@ TEST_CASE("refusals: another architecture, unmet prerequisites, an untrusted key
         std::string::npos);
   CHECK(hotfix::test::snapshot_tree(root, kState) == before);
   RunResult h = installer({"history", "--root", root, "--json"});
-  CHECK(nlohmann::json::parse(h.out).back()["outcome"] == "refused");
+  CHECK(hotfix::test::json_data(h.out)["entries"].back()["outcome"] == "refused");
 
   TempDir other;
   REQUIRE(
@@ -252,16 +254,17 @@ TEST_CASE("a crash at each step of apply: status reports it, recover restores a 
     hotfix::test::write_file(root + "/" + kState + "/lock", std::to_string(::getpid()) + "\n");
     RunResult st = installer({"status", "--root", root});
     CHECK(st.exit_code == 6);  // not settled until recover has run
-    CHECK(st.out.find("interrupted transaction") != std::string::npos);
+    CHECK(st.err.find("an interrupted transaction is pending") != std::string::npos);
     CHECK(st.out.find("in progress") == std::string::npos);
-    auto st_json = nlohmann::json::parse(installer({"status", "--root", root, "--json"}).out);
+    auto st_json = hotfix::test::json_data(installer({"status", "--root", root, "--json"}).out);
     CHECK(st_json["interrupted_transaction"] == true);
     CHECK(st_json["transaction_in_progress"] == false);
     RunResult rec = installer({"recover", "--root", root});
     REQUIRE(rec.exit_code == 0);
     bool forward = k > commit;
     CHECK(rec.out.find(forward ? "rolled forward" : "rolled back") != std::string::npos);
-    auto list = nlohmann::json::parse(installer({"list", "--root", root, "--json"}).out);
+    auto list =
+        hotfix::test::json_data(installer({"list", "--root", root, "--json"}).out)["hotfixes"];
     if (forward) {
       CHECK(list.size() == 1);
       CHECK(installer({"verify", "--root", root}).exit_code == 0);
@@ -480,7 +483,7 @@ TEST_CASE("verify reports configuration files the administrator changed apart, a
         std::string::npos);
   CHECK(r.out.find("47 files checked, 0 differ; 1 configuration file (c) changed since "
                    "installed: every other file is what its hotfix promised") != std::string::npos);
-  auto doc = nlohmann::json::parse(installer({"verify", "--root", root, "--json"}).out);
+  auto doc = hotfix::test::json_data(installer({"verify", "--root", root, "--json"}).out);
   CHECK(doc["failed"] == 0);
   CHECK(doc["config_changed"] == 1);
   // A binary changed as well: that one fails the check, the configuration file still does not.
@@ -508,9 +511,9 @@ TEST_CASE("several bundles: a failure beats 10, 10 beats 0; --skip-inapplicable"
                              root, "--trust", sample().pub(), "--json"});
     INFO(r.out << r.err);
     CHECK(r.exit_code == 5);
-    auto doc = nlohmann::json::parse(r.out);
+    auto doc = hotfix::test::json_data(r.out);
     REQUIRE(doc["results"].size() == 2);
-    CHECK(doc["results"][0]["outcome"] == "not applicable");
+    CHECK(doc["results"][0]["outcome"] == "refused");
     CHECK(doc["results"][1]["outcome"] == "applied");
     CHECK(doc["restart"]["required"] == true);
     CHECK(r.err.find("error: " + sample().bundle("x86") + ": KB967131: not applicable") !=

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "tests/support/hotfix_kit.h"
+#include "tests/support/json_output.h"
 #include "tests/support/tree_snapshot.h"
 
 using hotfix::Version;
@@ -57,17 +58,18 @@ RunResult apply(const HotfixKit& kit, const std::string& root, const std::string
 }
 
 json list_of(const std::string& root) {
-  return json::parse(run_installer({"list", "--root", root, "--json"}).out);
+  return hotfix::test::json_data(run_installer({"list", "--root", root, "--json"}).out)["hotfixes"];
 }
 
 json last_history(const std::string& root) {
-  json all = json::parse(run_installer({"history", "--root", root, "--json"}).out);
+  json all =
+      hotfix::test::json_data(run_installer({"history", "--root", root, "--json"}).out)["entries"];
   return all.empty() ? json::object() : all.back();
 }
 
 // The decision the JSON plan of `r` made for `path`.
 json planned(const RunResult& r, const std::string& path) {
-  const json doc = json::parse(r.out);
+  const json doc = hotfix::test::json_data(r.out);
   for (const json& f : doc["results"][0]["files"]) {
     if (f["path"] == path) return f;
   }
@@ -169,7 +171,7 @@ TEST_CASE("revisions: lower refused, same a no-op, higher an upgrade uninstall f
     CHECK(r.exit_code == 0);
     CHECK(contains(r.out, "KB300 revision 1 is already installed"));
     CHECK(snapshot_tree(root, kState) == at_rev1);
-    CHECK(last_history(root)["outcome"] == "no-op");
+    CHECK(last_history(root)["outcome"] == "already_installed");
   }
 
   SECTION("an upgrade to a higher revision, then uninstall") {
@@ -324,8 +326,8 @@ TEST_CASE("entries installed only where present: absent is not applicable, prese
 
   RunResult r = dry_run(kit, root, bundle, 0);
   CHECK(planned(r, "app/plugins/present.dll")["decision"] == "replace");
-  CHECK(planned(r, "app/plugins/absent.dll")["decision"] == "not applicable");
-  CHECK(planned(r, "app/optional/feature.dll")["decision"] == "not applicable");
+  CHECK(planned(r, "app/plugins/absent.dll")["decision"] == "not_applicable");
+  CHECK(planned(r, "app/optional/feature.dll")["decision"] == "not_applicable");
   CHECK(planned(r, "app/optional/feature.dll")["reason"] ==
         "not present on the target (its component is not installed)");
 
@@ -491,7 +493,7 @@ TEST_CASE("names holding escape sequences or newlines are printed visibly, never
   RunResult as_json = run_installer({"verify", "--root", root, "--json"});
   INFO(as_json.out);
   bool exact = false;
-  const json doc = json::parse(as_json.out);
+  const json doc = hotfix::test::json_data(as_json.out);
   for (const json& f : doc["files"]) exact = exact || f["path"] == evil;
   CHECK(exact);
   RunResult described = hotfix::test::run({hotfix::test::packager_path(), "describe", bundle});

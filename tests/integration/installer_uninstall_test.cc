@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/hotfix_kit.h"
+#include "tests/support/json_output.h"
 #include "tests/support/tree_snapshot.h"
 
 using hotfix::test::HotfixKit;
@@ -24,7 +25,8 @@ KitFile pe(const std::string& path, const std::string& version) {
 
 std::vector<std::string> ids_in(const std::string& root) {
   std::vector<std::string> ids;
-  for (const json& h : json::parse(run_installer({"list", "--root", root, "--json"}).out)) {
+  const json list = hotfix::test::json_data(run_installer({"list", "--root", root, "--json"}).out);
+  for (const json& h : list["hotfixes"]) {
     ids.push_back(h["id"]);
   }
   return ids;
@@ -74,7 +76,9 @@ TEST_CASE("a hotfix another installed hotfix names as a prerequisite is not unin
         "as a prerequisite (uninstall KB701 first)\n");
   CHECK(snapshot_tree(root, kState) == applied);
   CHECK(ids_in(root) == std::vector<std::string>{"KB700", "KB701"});
-  json last = json::parse(run_installer({"history", "--root", root, "--json"}).out).back();
+  json last =
+      hotfix::test::json_data(run_installer({"history", "--root", root, "--json"}).out)["entries"]
+          .back();
   CHECK(last["action"] == "uninstall");
   CHECK(last["outcome"] == "refused");
   CHECK(run_installer({"verify", "--root", root}).exit_code == 0);

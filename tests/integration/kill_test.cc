@@ -16,6 +16,7 @@
 
 #include "installer/state_db.h"
 #include "tests/support/child_process.h"
+#include "tests/support/json_output.h"
 #include "tests/support/layered_sample.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
@@ -95,7 +96,8 @@ struct Checker {
     std::set<std::string> listed;
     RunResult list = installer({"list", "--json"}, root);
     REQUIRE(list.exit_code == 0);
-    for (const auto& h : nlohmann::json::parse(list.out)) listed.insert(h["id"].get<std::string>());
+    const auto list_doc = hotfix::test::json_data(list.out);  // outlives the loop
+    for (const auto& h : list_doc["hotfixes"]) listed.insert(h["id"].get<std::string>());
     REQUIRE(listed == in_db);
     RunResult verify = installer({"verify"}, root);
     INFO(verify.out << verify.err);
@@ -231,7 +233,7 @@ TEST_CASE(
       INFO(verify.out << verify.err);
       REQUIRE((verify.exit_code == 0 || verify.exit_code == 6));
       if (verify.exit_code == 6) ++verify_busy;
-      auto status = nlohmann::json::parse(installer({"status", "--json"}, root).out);
+      auto status = hotfix::test::json_data(installer({"status", "--json"}, root).out);
       REQUIRE(status["interrupted_transaction"] ==
               fs::exists(root + "/" + kState + "/journal.json"));
       REQUIRE(status["transaction_in_progress"] == false);

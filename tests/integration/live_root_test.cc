@@ -14,6 +14,7 @@
 
 #include "installer/installer.h"
 #include "tests/support/fault_disk.h"
+#include "tests/support/json_output.h"
 #include "tests/support/kb967131_sample.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
@@ -103,7 +104,7 @@ TEST_CASE("the whole cycle runs on the default root / inside a chroot") {
   CHECK(v.out.find("47 files checked, 0 differ") != std::string::npos);
   RunResult list = live.installer({"list", "--json"});
   REQUIRE(list.exit_code == 0);
-  auto doc = nlohmann::json::parse(list.out);
+  auto doc = hotfix::test::json_data(list.out)["hotfixes"];
   REQUIRE(doc.size() == 1);
   CHECK(doc[0]["id"] == "KB967131");
   RunResult st = live.installer({"status"});
@@ -124,7 +125,7 @@ TEST_CASE("the whole cycle runs on the default root / inside a chroot") {
   RunResult u = live.installer({"uninstall", "KB967131"});
   INFO(u.out << u.err);
   CHECK(u.exit_code == 10);  // taking it out needs the reboot too
-  CHECK(nlohmann::json::parse(live.installer({"list", "--json"}).out).empty());
+  CHECK(hotfix::test::json_data(live.installer({"list", "--json"}).out)["hotfixes"].empty());
   CHECK(live.installer({"recover"}).out.find("nothing to recover") != std::string::npos);
   const Snapshot after = live.snapshot();
   INFO(hotfix::test::describe_difference(before, after));
@@ -181,7 +182,7 @@ TEST_CASE("a crash in the middle of the swap on the live root is recovered by th
 
   RunResult st = live.installer({"status", "--json"});
   INFO(st.out << st.err);
-  CHECK(nlohmann::json::parse(st.out)["interrupted_transaction"] == true);
+  CHECK(hotfix::test::json_data(st.out)["interrupted_transaction"] == true);
   RunResult rec = live.installer({"recover"});
   INFO(rec.out << rec.err);
   REQUIRE(rec.exit_code == 0);

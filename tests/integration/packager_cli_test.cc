@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/json_output.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 
@@ -73,8 +74,8 @@ TEST_CASE("build writes the three bundles of the sample, and verify accepts each
                        s.key_prefix() + ".pub", "--json"});
     INFO(v.err);
     CHECK(v.exit_code == 0);
-    auto doc = nlohmann::json::parse(v.out);
-    CHECK(doc["ok"] == true);
+    auto doc = hotfix::test::json_data(v.out);
+    CHECK(doc["intact"] == true);
     CHECK(doc["architecture"] == arch);
     CHECK(doc["problems"].empty());
   }
@@ -124,7 +125,7 @@ TEST_CASE("inspect shows the hotfix's metadata, and whether the signature was ch
   r = run({hotfix::test::packager_path(), "inspect", bundle, "--json", "--trust",
            s.key_prefix() + ".pub"});
   REQUIRE(r.exit_code == 0);
-  auto doc = nlohmann::json::parse(r.out);
+  auto doc = hotfix::test::json_data(r.out);
   CHECK(doc["signature_verified"] == true);
   CHECK(doc["files"].size() == 47);
   CHECK(doc["architecture"] == "ia64");
