@@ -502,10 +502,12 @@ int installer_main(int argc, char** argv) {
       "hotfix-installer: applies signed hotfix bundles transactionally, verifies installed "
       "files, and removes hotfixes.\nExit codes: 0 ok, 1 internal error, 2 bad input, 3 bad or "
       "untrusted signature, 4 verification failed, 5 not applicable, 6 busy, 7 system error, 8 "
-      "state damaged, 10 success but a restart is required (see docs/exit-codes.md).",
+      "state damaged, 10 success but a restart is required (see docs/exit-codes.md).\n`help "
+      "COMMAND` shows a command's options.",
       kProgram};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(HOTFIX_VERSION));
+  app.set_version_flag("--version", version_text(kProgram), "Name, version and source revision");
+  app.option_defaults()->always_capture_default();  // --help shows each option's default
   auto common = [&](CLI::App* c) {
     c->add_option("--root", o.root,
                   "Target root directory (an offline image, or / for this system)");
@@ -564,10 +566,8 @@ int installer_main(int argc, char** argv) {
   auto* facts = app.add_subcommand("facts", "What the installer knows about the target");
   common(facts);
 
-  std::vector<std::string> commands;
-  for (const CLI::App* c : app.get_subcommands([](const CLI::App*) { return true; })) {
-    commands.push_back(c->get_name());
-  }
+  if (std::optional<int> code = handle_command_word(app, argc, argv)) return *code;
+  std::vector<std::string> commands = command_names(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

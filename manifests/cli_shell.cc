@@ -36,6 +36,46 @@ json error_object(ErrorKind kind, const std::string& where, const std::string& m
           {"message", message}};
 }
 
+// Levenshtein distance, for "did you mean": words are short.
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string join(const std::vector<std::string>& words) {
+  std::string text;
+  for (const std::string& w : words) text += (text.empty() ? "" : ", ") + w;
+  return text;
+}
+
+// "unknown command 'aply': did you mean 'apply'?", or the list of commands when none is near.
+std::string unknown_command_message(const std::string& word,
+                                    const std::vector<std::string>& commands) {
+  std::string nearest;
+  std::size_t best = std::string::npos;
+  for (const std::string& c : commands) {
+    std::size_t d = edit_distance(word, c);
+    bool prefix = c.rfind(word, 0) == 0 && word.size() >= 2;
+    if (prefix) d = 1;
+    if (d < best) best = d, nearest = c;
+  }
+  std::string text = "unknown command '" + word + "'";
+  if (best <= std::max<std::size_t>(2, word.size() / 3)) {
+    return text + ": did you mean '" + nearest + "'?";
+  }
+  return text + "; the commands are " + join(commands);
+}
+
 }  // namespace
 
 std::string_view error_kind_token(ErrorKind kind) {
@@ -125,6 +165,43 @@ int usage_error(std::string_view program, const std::string& message, int argc,
     print_json(envelope_for(std::string(program), command, code, nullptr, errors, json::array()));
   }
   return code;
+}
+
+}  // namespace hotfix
+
+namespace hotfix {
+
+std::string version_text(std::string_view program) {
+  return std::string(program) + " " + HOTFIX_VERSION + " (source " + HOTFIX_SOURCE_REVISION + ")";
+}
+
+std::vector<std::string> command_names(CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* c : app.get_subcommands([](const CLI::App*) { return true; })) {
+    names.push_back(c->get_name());
+  }
+  return names;
+}
+
+std::optional<int> handle_command_word(CLI::App& app, int argc, const char* const* argv) {
+  std::vector<std::string> commands = command_names(app);
+  if (argc < 2 || argv[1][0] == '-') return std::nullopt;
+  const std::string word = argv[1];
+  if (word == "help") {
+    if (argc == 2) {
+      std::cout << app.help();
+      return 0;
+    }
+    const std::string topic = argv[2];
+    if (std::find(commands.begin(), commands.end(), topic) == commands.end()) {
+      return usage_error(app.get_name(), unknown_command_message(topic, commands), argc, argv,
+                         commands);
+    }
+    std::cout << app.get_subcommand(topic)->help();
+    return 0;
+  }
+  if (std::find(commands.begin(), commands.end(), word) != commands.end()) return std::nullopt;
+  return usage_error(app.get_name(), unknown_command_message(word, commands), argc, argv, commands);
 }
 
 }  // namespace hotfix

@@ -5,8 +5,10 @@
 //   {"schema", "ok", "exit_code", "command", "data", "errors", "warnings"}.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,5 +62,17 @@ int run_command(CommandOutput& out, const std::function<int()>& command);
 // named in `argv` (the first argument that is one of `commands`, else null).
 int usage_error(std::string_view program, const std::string& message, int argc,
                 const char* const* argv, const std::vector<std::string>& commands);
+
+// "hotfix-installer 0.1.0 (source 0ebed3f1a2b3)": the name, the version and the source
+// revision it was built from, for --version.
+std::string version_text(std::string_view program);
+
+// What CLI11 does not do with the first word of the command line: `help [COMMAND]` prints the
+// program's or that command's help, and a word that is no command is named with the nearest
+// one suggested ("did you mean apply?"), exit 2 (as usage_error). nullopt: parse as usual.
+std::optional<int> handle_command_word(CLI::App& app, int argc, const char* const* argv);
+
+// Every subcommand's name, in the order they were added.
+std::vector<std::string> command_names(CLI::App& app);
 
 }  // namespace hotfix

@@ -244,9 +244,11 @@ int cmd_inspect(const Options& o, CommandOutput& out) {
     doc["title"] = m.title;
     doc["revision"] = m.revision;
     doc["architecture"] = std::string(arch_token(m.bundle->arch));
-    doc["language"] = m.bundle->language ? json(*m.bundle->language) : json(m.languages);
+    doc["language"] = m.bundle->language ? json(*m.bundle->language) : json(nullptr);
+    doc["languages"] = m.languages;
     doc["restart"] = std::string(restart_token(m.restart));
-    doc["prerequisites"] = m.prerequisites.is_always() ? "none" : m.prerequisites.describe();
+    doc["prerequisites"] =
+        m.prerequisites.is_always() ? json(nullptr) : json(m.prerequisites.describe());
     doc["supersedes"] = m.supersedes;
     doc["key_id"] = m.bundle->key_id;
     doc["signature_verified"] = reader.verified();
@@ -343,10 +345,12 @@ int packager_main(int argc, char** argv) {
   CLI::App app{
       "hotfix-packager: builds signed per-architecture hotfix bundles from a file-version "
       "manifest.\nExit codes: 0 ok, 1 internal error, 2 bad input, 3 bad or untrusted "
-      "signature, 4 verification failed, 7 system error (see docs/exit-codes.md).",
+      "signature, 4 verification failed, 7 system error (see docs/exit-codes.md).\n`help COMMAND` "
+      "shows a command's options.",
       kProgram};
   app.require_subcommand(1);
-  app.set_version_flag("--version", std::string(HOTFIX_VERSION));
+  app.set_version_flag("--version", version_text(kProgram), "Name, version and source revision");
+  app.option_defaults()->always_capture_default();  // --help shows each option's default
 
   auto* keygen = app.add_subcommand("keygen", "Make an Ed25519 signing key pair (PEM)");
   keygen->add_option("--out", o.key_prefix, "Writes PREFIX.key (mode 0600) and PREFIX.pub")
@@ -395,10 +399,8 @@ int packager_main(int argc, char** argv) {
   describe->add_flag("--local-time", o.local_time, "Dates and times in local time, not UTC");
   describe->add_flag("--json", o.json, "Machine-readable output");
 
-  std::vector<std::string> commands;
-  for (const CLI::App* c : app.get_subcommands([](const CLI::App*) { return true; })) {
-    commands.push_back(c->get_name());
-  }
+  if (std::optional<int> code = handle_command_word(app, argc, argv)) return *code;
+  std::vector<std::string> commands = command_names(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -559,3 +559,18 @@ TEST_CASE("uninstalling an id that is not installed: exit 5, or 0 with --missing
   CHECK(r.exit_code == 10);
   CHECK(r.out.find("KB967131 uninstalled") != std::string::npos);
 }
+
+TEST_CASE("CLI habits of the installer: did you mean, help COMMAND, --version") {
+  RunResult r = installer({"uninstal", "KB1"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err ==
+        "hotfix-installer: error: unknown command 'uninstal': did you mean 'uninstall'?\n");
+  r = installer({"help", "apply"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("--restart TEXT=never") != std::string::npos);
+  CHECK(r.out.find("--skip-inapplicable") != std::string::npos);
+  r = installer({"help", "nothing"});
+  CHECK(r.exit_code == 2);
+  r = installer({"--version"});
+  CHECK(r.out.rfind("hotfix-installer 0.1.0 (source ", 0) == 0);
+}

@@ -374,3 +374,30 @@ TEST_CASE("build names what a drop holds besides regular files, links included")
   CHECK(r.err.find("is reached through the symbolic link") != std::string::npos);
   CHECK(empty_or_missing(out));
 }
+
+TEST_CASE("CLI habits: unknown commands named with the nearest, help COMMAND, --version") {
+  const std::string p = hotfix::test::packager_path();
+  RunResult r = run({p, "biuld", "x.json"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "hotfix-packager: error: unknown command 'biuld': did you mean 'build'?\n");
+  r = run({p, "frobnicate", "--json"});
+  CHECK(r.exit_code == 2);
+  auto doc = hotfix::test::json_envelope(r.out);
+  CHECK(doc["command"].is_null());
+  CHECK(doc["errors"][0]["kind"] == "bad_input");
+  CHECK(doc["errors"][0]["message"].get<std::string>().find("the commands are keygen, scan") !=
+        std::string::npos);
+  r = run({p, "help", "build"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("--level INT:INT in [1 - 19]=3") != std::string::npos);  // defaults shown
+  r = run({p, "--version"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("hotfix-packager 0.1.0 (source ", 0) == 0);
+  // A usage error inside a command, with --json: the envelope names the command.
+  r = run({p, "verify", "--json"});
+  CHECK(r.exit_code == 2);
+  doc = hotfix::test::json_envelope(r.out);
+  CHECK(doc["command"] == "verify");
+  CHECK(doc["schema"] == "hotfix-packager.verify.v1");
+  CHECK(doc["data"].is_null());
+}
