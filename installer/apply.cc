@@ -119,6 +119,7 @@ class ApplyRun {
     result_.bundle = bundle;
     result_.id = m_.id;
     result_.revision = m_.revision;
+    result_.restart = m_.restart;
   }
 
   ApplyResult run() {

@@ -24,7 +24,9 @@
 #include "installer/verify.h"
 #include "installer/writer_activity.h"
 #include "manifests/cli_shell.h"
+#include "manifests/destination.h"
 #include "manifests/errors.h"
+#include "manifests/json_context.h"
 #include "manifests/manifest_json.h"
 #include "manifests/terminal_text.h"
 
@@ -202,7 +204,13 @@ int cmd_apply(const Options& o, CommandOutput& out) {
 
   json& users = out.data["processes_using_old_files"];
   if (restart_needed && !o.dry_run) {
-    RestartState state = settle_restart_after_apply(ctx, request, kind, restart_ids);
+    RestartState state;
+    try {
+      state = settle_restart_after_apply(ctx, request, kind, restart_ids);
+    } catch (const Error&) {
+      out.data["restart"] = restart_view(ctx);  // the need is recorded even so
+      throw;
+    }
     out.data["restart"] = restart_view(ctx, state);
     if (!o.json) std::cout << "Restart: " << terminal_safe(restart_text(state)) << "\n";
   } else {
@@ -228,6 +236,7 @@ int cmd_apply(const Options& o, CommandOutput& out) {
   // docs/exit-codes.md, "Several bundles": a failure beats 10, 10 beats 0. A bundle that does
   // not apply is a failure unless --skip-inapplicable, and then only when none applied.
   if (refused && (!o.skip_inapplicable || !any_applicable)) {
+    if (o.skip_inapplicable) out.error(ErrorKind::kNotApplicable, "no bundle applies here");
     return static_cast<int>(ExitCode::kNotApplicable);
   }
   if (restart_needed && !o.dry_run) return static_cast<int>(ExitCode::kRestartRequired);
@@ -239,6 +248,9 @@ int cmd_apply(const Options& o, CommandOutput& out) {
 int cmd_uninstall(const Options& o, CommandOutput& out) {
   InstallerContext ctx = context(o);
   RestartRequest request = restart_request(o);
+  if (!is_valid_id(o.id)) {
+    throw Error(ErrorKind::kBadInput, "ID", quote(o.id) + " is not a hotfix id");
+  }
   if (o.missing_ok && !open_db_readonly(ctx).hotfix(o.id)) {
     // As `dpkg --remove` of a package that is not installed: nothing to do, and success.
     std::string note = o.id + " is not installed: nothing to uninstall";
