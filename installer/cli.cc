@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
+#include "installer/atomic_write.h"
+#include "installer/compliance.h"
 #include "installer/installer.h"
 #include "installer/json_views.h"
 #include "installer/pending_restart.h"
@@ -50,6 +53,9 @@ struct Options {
   std::string id;
   bool cancel_restart = false;
   bool skip_inapplicable = false;
+  std::vector<std::string> ids;  // check
+  std::string format = "text";   // check: text, nagios, prometheus
+  std::string output;            // check --output FILE
   bool missing_ok = false;
 };
 
@@ -392,6 +398,92 @@ int cmd_facts(const Options& o, CommandOutput& out) {
   return 0;
 }
 
+// ---- check ------------------------------------------------------------------------------
+
+json compliance_json(const ComplianceReport& report) {
+  json hotfixes = json::array();
+  for (const HotfixCompliance& h : report.hotfixes) {
+    hotfixes.push_back({{"id", h.id},
+                        {"state", h.state()},
+                        {"revision", h.revision ? json(*h.revision) : json(nullptr)},
+                        {"superseded_by", h.superseded_by ? json(*h.superseded_by) : json(nullptr)},
+                        {"files", h.files},
+                        {"differing_files", h.differing_files}});
+  }
+  return {{"compliant", report.compliant()},
+          {"hotfixes", hotfixes},
+          {"restart_pending", report.restart_pending},
+          {"differing_files", report.differing_files},
+          {"last_change", report.last_change ? json(utc(*report.last_change)) : json(nullptr)},
+          {"interrupted_transaction", report.interrupted.has_value()}};
+}
+
+// A textfile collector reads whatever is there: the file is replaced whole, never rewritten.
+void write_metrics(const std::string& path, const std::string& text) {
+  std::filesystem::path p(path);
+  std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+  std::unique_ptr<Disk> disk = make_root_disk(Root::open(dir));
+  write_atomically(*disk, p.filename().string(), text, 0644);
+}
+
+int cmd_check(const Options& o, CommandOutput& out) {
+  if (o.format != "text" && o.format != "nagios" && o.format != "prometheus") {
+    throw Error(ErrorKind::kBadInput, "--format",
+                quote(o.format) + " is not a format (text, nagios, prometheus)");
+  }
+  if (o.json && o.format != "text") {
+    throw Error(ErrorKind::kBadInput, "--format",
+                "--json and --format " + o.format + " exclude each other");
+  }
+  if (o.format == "nagios") {
+    // A plugin's codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the check itself failed).
+    try {
+      int code = 0;
+      std::cout << terminal_safe(nagios_line(check_compliance(context(o), o.ids), code)) << "\n";
+      return code;
+    } catch (const Error& e) {
+      std::cout << "HOTFIX UNKNOWN - " << terminal_safe(e.what()) << "\n";
+      return 3;
+    }
+  }
+  ComplianceReport report = check_compliance(context(o), o.ids);
+  out.data = compliance_json(report);
+  if (o.format == "prometheus") {
+    std::string text = prometheus_text(report);
+    if (o.output.empty()) {
+      std::cout << text;
+    } else {
+      write_metrics(o.output, text);
+    }
+    return 0;  // the metrics say the state; the check itself succeeded
+  }
+  // Exit 10 is compliant but for the restart: a success, with no error.
+  const int code = report.exit_code();
+  if (code == static_cast<int>(ExitCode::kBusy)) {
+    out.error(ErrorKind::kBusy,
+              *report.interrupted + " was interrupted: run `hotfix-installer recover`");
+  } else if (code == static_cast<int>(ExitCode::kNotApplicable)) {
+    out.error(ErrorKind::kNotApplicable, "not compliant: a hotfix asked for is not installed");
+  } else if (code == static_cast<int>(ExitCode::kVerification)) {
+    out.error(ErrorKind::kVerification, "not compliant: installed files differ from their promise");
+  }
+  if (!o.json) {
+    std::vector<std::vector<std::string>> rows{
+        {"HotFixID", "State", "Revision", "Differing files"}};
+    for (const HotfixCompliance& h : report.hotfixes) {
+      rows.push_back({h.id, h.state() + (h.superseded_by ? " by " + *h.superseded_by : ""),
+                      h.revision ? std::to_string(*h.revision) : "-",
+                      std::to_string(h.differing_files)});
+    }
+    print_table(rows);
+    if (report.interrupted)
+      std::cout << "Interrupted: " << terminal_safe(*report.interrupted) << "\n";
+    std::cout << "Restart pending: " << (report.restart_pending ? "yes" : "no") << "\n"
+              << (report.compliant() ? "compliant" : "not compliant") << "\n";
+  }
+  return code;
+}
+
 int cmd_recover(const Options& o, CommandOutput& out) {
   InstallerContext ctx = context(o);
   std::string what = recover_root(ctx);
@@ -577,6 +669,14 @@ int installer_main(int argc, char** argv) {
   recover_cmd->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting");
   auto* facts = app.add_subcommand("facts", "What the installer knows about the target");
   common(facts);
+  auto* check = app.add_subcommand(
+      "check", "Compliance: are these hotfixes installed, intact, and no restart pending?");
+  common(check);
+  check->add_option("ID", o.ids,
+                    "Hotfix ids that must be installed (default: every installed one)");
+  check->add_option("--format", o.format, "text, nagios (a plugin line, exit 0-3), prometheus");
+  check->add_option("--output", o.output,
+                    "With --format prometheus: write the metrics to this file, atomically");
 
   if (std::optional<int> code = handle_command_word(app, argc, argv)) return *code;
   std::vector<std::string> commands = command_names(app);
@@ -601,6 +701,7 @@ int installer_main(int argc, char** argv) {
     if (*status) return cmd_status(o, out);
     if (*recover_cmd) return cmd_recover(o, out);
     if (*facts) return cmd_facts(o, out);
+    if (*check) return cmd_check(o, out);
     return static_cast<int>(ExitCode::kInternal);
   });
 }

@@ -574,3 +574,63 @@ TEST_CASE("CLI habits of the installer: did you mean, help COMMAND, --version") 
   r = installer({"--version"});
   CHECK(r.out.rfind("hotfix-installer 0.1.0 (source ", 0) == 0);
 }
+
+TEST_CASE("check: compliance per id, as text, a Nagios plugin line and Prometheus metrics") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  RunResult r = installer({"check", "KB967131", "--root", root});
+  CHECK(r.exit_code == 5);  // absent
+  CHECK(r.out.find("KB967131  absent") != std::string::npos);
+  r = installer({"check", "KB967131", "--root", root, "--format", "nagios"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.rfind("HOTFIX CRITICAL - KB967131 absent | installed=0 absent=1", 0) == 0);
+
+  REQUIRE(apply_to(root, sample().bundle("x64")).exit_code == 10);
+  r = installer({"check", "kb967131", "--root", root, "--json"});
+  CHECK(r.exit_code == 10);  // installed and intact, a restart pending
+  auto doc = hotfix::test::json_data(r.out);
+  CHECK(doc["hotfixes"][0]["id"] == "KB967131");
+  CHECK(doc["hotfixes"][0]["state"] == "installed");
+  CHECK(doc["restart_pending"] == true);
+  CHECK(doc["compliant"] == false);
+  r = installer({"check", "--root", root, "--format", "nagios"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out ==
+        "HOTFIX WARNING - a restart is pending | installed=1 absent=0 differing_files=0 "
+        "restart_pending=1\n");
+  std::string prom = (tmp / "hotfix.prom").string();
+  r = installer({"check", "--root", root, "--format", "prometheus", "--output", prom});
+  CHECK(r.exit_code == 0);
+  std::string metrics = hotfix::test::read_file(prom);
+  CHECK(metrics.find("hotfix_installed{id=\"KB967131\",revision=\"1\"} 1\n") != std::string::npos);
+  CHECK(metrics.find("hotfix_restart_required 1\n") != std::string::npos);
+  CHECK(metrics.find("hotfix_verify_differing_files 0\n") != std::string::npos);
+  CHECK(metrics.find("hotfix_last_change_timestamp_seconds ") != std::string::npos);
+
+  // The reboot happens (an image's run/ emptied): compliant, exit 0.
+  fs::remove_all(root + "/run");
+  r = installer({"check", "KB967131", "--root", root});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("compliant\n") != std::string::npos);
+  r = installer({"check", "--root", root, "--format", "nagios"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.rfind("HOTFIX OK - 1 hotfix installed, intact |", 0) == 0);
+
+  // A damaged binary: exit 4, CRITICAL, counted in the metrics.
+  std::string dll = root + "/Windows/System32/inetsrv/iisres.dll";
+  std::string bytes = hotfix::test::read_file(dll);
+  bytes[bytes.size() - 10] ^= 1;
+  hotfix::test::write_file(dll, bytes);
+  r = installer({"check", "--root", root});
+  CHECK(r.exit_code == 4);
+  CHECK(r.out.find("KB967131  damaged") != std::string::npos);
+  r = installer({"check", "--root", root, "--format", "nagios"});
+  CHECK(r.exit_code == 2);
+  r = installer({"check", "--root", root, "--format", "prometheus"});
+  CHECK(r.out.find("hotfix_verify_differing_files 1\n") != std::string::npos);
+  // A check that cannot run is UNKNOWN to Nagios.
+  r = installer({"check", "--root", (tmp / "noroot").string(), "--format", "nagios"});
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.rfind("HOTFIX UNKNOWN - ", 0) == 0);
+  CHECK(installer({"check", "--root", root, "--format", "xml"}).exit_code == 2);
+}

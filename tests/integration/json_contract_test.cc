@@ -72,6 +72,8 @@ TEST_CASE("every command's --json output is one envelope valid against its schem
       {i, {{"verify", "KB967131", "--root", root}, 0}},
       {i, {{"verify", "KB1", "--root", root}, 5}},
       {i, {{"recover", "--root", root}, 0}},
+      {i, {{"check", "--root", root}, 10}},
+      {i, {{"check", "KB1", "--root", root}, 5}},
       {i, {{"uninstall", "KB1", "--root", root}, 5}},
       {i, {{"uninstall", "KB1", "--root", root, "--missing-ok"}, 0}},
       {i, {{"uninstall", "KB967131", "--root", root}, 10}},
@@ -104,10 +106,10 @@ TEST_CASE("every command's --json output is one envelope valid against its schem
   for (const char* s :
        {"hotfix-installer.apply.v1", "hotfix-installer.uninstall.v1", "hotfix-installer.list.v1",
         "hotfix-installer.history.v1", "hotfix-installer.verify.v1", "hotfix-installer.status.v1",
-        "hotfix-installer.facts.v1", "hotfix-installer.recover.v1", "hotfix-installer.v1",
-        "hotfix-packager.keygen.v1", "hotfix-packager.scan.v1", "hotfix-packager.build.v1",
-        "hotfix-packager.inspect.v1", "hotfix-packager.verify.v1", "hotfix-packager.describe.v1",
-        "hotfix-packager.v1"}) {
+        "hotfix-installer.facts.v1", "hotfix-installer.recover.v1", "hotfix-installer.check.v1",
+        "hotfix-installer.v1", "hotfix-packager.keygen.v1", "hotfix-packager.scan.v1",
+        "hotfix-packager.build.v1", "hotfix-packager.inspect.v1", "hotfix-packager.verify.v1",
+        "hotfix-packager.describe.v1", "hotfix-packager.v1"}) {
     CHECK(schemas.count(s) == 1);
   }
   std::vector<std::string> validate{"/usr/bin/python3",
