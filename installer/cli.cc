@@ -123,13 +123,12 @@ RestartRequest restart_request(const Options& o) {
 }
 
 // The restart as it stands: what the database records, pending or done.
-json restart_view(const InstallerContext& ctx) {
-  RestartState state = open_db_readonly(ctx).restart();
+json restart_view(const InstallerContext& ctx, const RestartState& state) {
   return restart_json(state, state.required ? restart_progress(ctx, state) : BootSince::kSameBoot);
 }
 
-json restart_view(const InstallerContext& ctx, const RestartState& state) {
-  return restart_json(state, state.required ? restart_progress(ctx, state) : BootSince::kSameBoot);
+json restart_view(const InstallerContext& ctx) {
+  return restart_view(ctx, open_db_readonly(ctx).restart());
 }
 
 int cmd_apply(const Options& o, CommandOutput& out) {
@@ -678,19 +677,8 @@ int installer_main(int argc, char** argv) {
   check->add_option("--output", o.output,
                     "With --format prometheus: write the metrics to this file, atomically");
 
-  if (std::optional<int> code = handle_command_word(app, argc, argv)) return *code;
-  std::vector<std::string> commands = command_names(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return usage_error(kProgram, e.what(), argc, argv, commands);
-  }
   std::string command;
-  for (const CLI::App* c : app.get_subcommands()) command = c->get_name();
+  if (std::optional<int> code = parse_command_line(app, argc, argv, command)) return *code;
   CommandOutput out(kProgram, command, o.json);
   return run_command(out, [&] {
     if (*apply) return cmd_apply(o, out);

@@ -204,4 +204,19 @@ std::optional<int> handle_command_word(CLI::App& app, int argc, const char* cons
   return usage_error(app.get_name(), unknown_command_message(word, commands), argc, argv, commands);
 }
 
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, std::string& command) {
+  if (std::optional<int> code = handle_command_word(app, argc, argv)) return code;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return usage_error(app.get_name(), e.what(), argc, argv, command_names(app));
+  }
+  for (const CLI::App* c : app.get_subcommands()) command = c->get_name();
+  return std::nullopt;
+}
+
 }  // namespace hotfix

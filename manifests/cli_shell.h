@@ -75,4 +75,9 @@ std::optional<int> handle_command_word(CLI::App& app, int argc, const char* cons
 // Every subcommand's name, in the order they were added.
 std::vector<std::string> command_names(CLI::App& app);
 
+// Parses argv for `app` as both programs do: handle_command_word first, then CLI11, whose
+// --help and --version exit 0 and whose usage errors become usage_error. Returns the exit
+// code when the run ends here; otherwise nullopt, with `command` set to the chosen command.
+std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, std::string& command);
+
 }  // namespace hotfix

@@ -399,19 +399,8 @@ int packager_main(int argc, char** argv) {
   describe->add_flag("--local-time", o.local_time, "Dates and times in local time, not UTC");
   describe->add_flag("--json", o.json, "Machine-readable output");
 
-  if (std::optional<int> code = handle_command_word(app, argc, argv)) return *code;
-  std::vector<std::string> commands = command_names(app);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    return usage_error(kProgram, e.what(), argc, argv, commands);
-  }
   std::string command;
-  for (const CLI::App* c : app.get_subcommands()) command = c->get_name();
+  if (std::optional<int> code = parse_command_line(app, argc, argv, command)) return *code;
   CommandOutput out(kProgram, command, o.json);
   return run_command(out, [&] {
     if (*keygen) return cmd_keygen(o, out);
