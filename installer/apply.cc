@@ -12,12 +12,14 @@
 #include "installer/payload_read_ahead.h"
 #include "installer/pending_restart.h"
 #include "installer/prerequisite_eval.h"
+#include "installer/repair_plan.h"
 #include "installer/restart.h"
 #include "installer/state_checks.h"
 #include "installer/state_db.h"
 #include "installer/state_store.h"
 #include "installer/target_facts.h"
 #include "installer/transaction.h"
+#include "installer/verify.h"
 #include "installer/writer_start.h"
 #include "manifests/bundle_reader.h"
 #include "manifests/case_fold.h"
@@ -129,6 +131,7 @@ class ApplyRun {
     if (installed_) result_.id = id_ = installed_->id;
     if (!applicable()) return result_;
     plan();
+    if (repairing_ && !repair_.changes_files()) return intact();
     if (options_.dry_run) {
       result_.outcome = ApplyOutcome::kDryRun;
       // What the apply would need: a restart when it would change a file.
@@ -140,7 +143,7 @@ class ApplyRun {
       result_.restart_required = changes && m_.restart != RestartRequirement::kNone;
       return result_;
     }
-    draft();
+    repairing_ ? draft_repair() : draft();
     check_room();
     commit();
     return result_;
@@ -181,6 +184,10 @@ class ApplyRun {
     if (!m_.family.empty() && m_.family != facts_.family) {
       return refuse("the hotfix is for " + m_.family + "-family targets; the target is " +
                     facts_.family + "-family");
+    }
+    if (installed_ && installed_->revision == m_.revision && options_.reinstall) {
+      repairing_ = true;
+      return true;
     }
     if (installed_ && installed_->revision == m_.revision) {
       result_.outcome = ApplyOutcome::kAlreadyInstalled;
@@ -237,6 +244,7 @@ class ApplyRun {
   }
 
   void plan() {
+    if (repairing_) return plan_repair();
     PlanOptions plan_options;
     plan_options.fold_case = fold_;
     plan_options.force = options_.force;
@@ -253,6 +261,26 @@ class ApplyRun {
     result_.plan = make_plan(m_.architectures.at(m_.bundle->arch), ctx_.root, plan_options);
   }
 
+  // What verify finds not as promised among this hotfix's files; all records are read, for
+  // later layers tell superseded promises apart.
+  void plan_repair() {
+    VerifyOptions options;
+    options.only_hotfix = id_;
+    VerifyReport report = verify_installed(
+        ctx_.root, [this](const FileSink& sink) { db_->each_file(sink); }, options);
+    repair_ = make_repair_plan(*installed_, m_.architectures.at(m_.bundle->arch), report.files,
+                               ctx_.root, fold_, options_.force);
+    result_.plan = repair_.plan;
+  }
+
+  ApplyResult intact() {
+    result_.outcome = ApplyOutcome::kAlreadyInstalled;
+    result_.reason = id_ + " revision " + std::to_string(m_.revision) +
+                     " is already installed, and every file is as it promised";
+    if (!options_.dry_run) db_->add_history(history("no-op", result_.reason, ""));
+    return result_;
+  }
+
   // The transaction's operations and what the database will record.
   void draft() {
     txid_ = new_txid();
@@ -263,6 +291,55 @@ class ApplyRun {
     layer_ = db_->next_layer();
     for (std::size_t i = 0; i < result_.plan.files.size(); ++i) draft_file(i);
     carry_over();
+    draft_restart();
+  }
+
+  // A reinstall: the installed record, with the files put back; the displaced ones are kept
+  // only for the transaction (a skipped file put back keeps its backup, as an apply would).
+  void draft_repair() {
+    txid_ = new_txid();
+    journal_.txid = txid_;
+    journal_.action = "apply";
+    journal_.hotfix_id = id_;
+    record_ = *installed_;
+    for (std::size_t i = 0; i < repair_.plan.files.size(); ++i) draft_put_back(i);
+    carry_over();
+    draft_restart();
+  }
+
+  void draft_put_back(std::size_t i) {
+    const PlannedFile& f = repair_.plan.files[i];
+    if (f.decision == Decision::kSkip) return;
+    ++counts_[static_cast<int>(f.decision)];
+    InstalledFile& rec = record_.files[repair_.record[i]];
+    std::string backup = "backups/" + txid_ + "/" + std::to_string(i);
+    JournalOp op;
+    op.kind = JournalOp::Kind::kPut;
+    op.path = f.target.relative + (f.decision == Decision::kKeep ? ".hotfix-new" : "");
+    if (ctx_.disk->exists(op.path)) op.backup = backup;
+    op.keep_backup = false;
+    if (rec.action == FileAction::kSkipped) {
+      rec.action = repair_.put_back_as[i];
+      if (f.current) {
+        op.keep_backup = true;
+        rec.backup = backup;
+        result_.replaced_paths.push_back(rec.path);
+        result_.replaced_identities.emplace_back(f.current->st_dev, f.current->st_ino);
+      }
+    } else if (f.decision == Decision::kReplace) {
+      result_.replaced_paths.push_back(rec.path);
+      result_.replaced_identities.emplace_back(f.current->st_dev, f.current->st_ino);
+    }
+    for (const std::string& d : f.target.missing_dirs) {
+      if (created_.insert(d).second) journal_.created_dirs.push_back(d);
+    }
+    op.stage = stage_name(op.path, txid_);
+    by_content_[*f.entry.sha256].push_back({op.stage, metadata_for(f)});
+    staged_sizes_.push_back(f.entry.size);
+    journal_.ops.push_back(op);
+  }
+
+  void draft_restart() {
     restart_ = restart_as_of_now(ctx_, *db_);
     result_.restart = m_.restart;
     result_.restart_required = !journal_.ops.empty() && m_.restart != RestartRequirement::kNone;
@@ -387,7 +464,7 @@ class ApplyRun {
   // An upgrade carries over the files the older revision had and this one does not list, and
   // the directories it created; the new ones come outermost first.
   void carry_over() {
-    if (installed_) {
+    if (installed_ && !repairing_) {
       for (const InstalledFile& old : installed_->files) {
         bool listed = std::any_of(record_.files.begin(), record_.files.end(),
                                   [&](const InstalledFile& f) { return f.path == old.path; });
@@ -419,6 +496,11 @@ class ApplyRun {
   }
 
   std::string detail() const {
+    if (repairing_) {
+      return std::to_string(counts_[0] + counts_[1] + counts_[3]) + " put back, " +
+             std::to_string(repair_.plan.files.size() - counts_[0] - counts_[1] - counts_[3]) +
+             " as promised";
+    }
     return std::to_string(counts_[0]) + " installed, " + std::to_string(counts_[1]) +
            " replaced, " + std::to_string(counts_[3]) + " kept, " + std::to_string(counts_[2]) +
            " skipped, " + std::to_string(counts_[4]) + " not applicable";
@@ -427,7 +509,8 @@ class ApplyRun {
   void commit() {
     const std::string what = detail();
     auto committer = [&] {
-      db_->record_apply(record_, history("applied", what, txid_), restart_, updated_layers_);
+      db_->record_apply(record_, history(repairing_ ? "repaired" : "applied", what, txid_),
+                        restart_, updated_layers_);
     };
     if (!journal_.ops.empty() || !journal_.discard_after_commit.empty()) {
       auto stager = [this](const Journal&) { stage(); };
@@ -437,7 +520,7 @@ class ApplyRun {
     } else {
       ctx_.disk->commit(committer);  // everything was already there: record it, change no file
     }
-    result_.outcome = ApplyOutcome::kApplied;
+    result_.outcome = repairing_ ? ApplyOutcome::kRepaired : ApplyOutcome::kApplied;
     result_.reason = what;
   }
 
@@ -514,6 +597,8 @@ class ApplyRun {
   std::vector<std::uint64_t> staged_sizes_;
   std::vector<FileLayer> updated_layers_;  // other hotfixes' records an upgrade hands a backup to
   int counts_[5] = {};
+  bool repairing_ = false;  // --reinstall of the installed revision
+  RepairPlan repair_;
 };
 
 }  // namespace

@@ -47,6 +47,7 @@ struct Options {
   std::vector<std::string> trust;
   bool dry_run = false;
   bool force = false;
+  bool reinstall = false;
   bool no_wait = false;
   std::string restart = "never";
   std::string restart_command;
@@ -143,7 +144,7 @@ int cmd_apply(const Options& o, CommandOutput& out) {
     if (order.may_need_restart) check_reboot_required_place(ctx.root);
     lock_for_writing(ctx);  // the restart below is settled under the same lock
   }
-  ApplyOptions options{o.dry_run, o.force};
+  ApplyOptions options{o.dry_run, o.force, o.reinstall};
   out.data = {{"results", json::array()},
               {"restart", nullptr},
               {"processes_using_old_files", json::array()}};
@@ -185,6 +186,7 @@ int cmd_apply(const Options& o, CommandOutput& out) {
     const char* outcome = r.outcome == ApplyOutcome::kApplied            ? "applied"
                           : r.outcome == ApplyOutcome::kAlreadyInstalled ? "already installed"
                           : r.outcome == ApplyOutcome::kDryRun           ? "dry run"
+                          : r.outcome == ApplyOutcome::kRepaired         ? "repaired"
                                                                          : "not applicable";
     results.push_back({{"bundle", b},
                        {"id", r.id},
@@ -204,7 +206,8 @@ int cmd_apply(const Options& o, CommandOutput& out) {
         std::cout << "(dry run: nothing was changed)\n";
       }
     }
-    if (r.outcome == ApplyOutcome::kApplied && r.restart_required) kind = std::max(kind, r.restart);
+    bool changed = r.outcome == ApplyOutcome::kApplied || r.outcome == ApplyOutcome::kRepaired;
+    if (changed && r.restart_required) kind = std::max(kind, r.restart);
   }
 
   json& users = out.data["processes_using_old_files"];
@@ -624,6 +627,10 @@ int installer_main(int argc, char** argv) {
   apply->add_flag("--dry-run", o.dry_run, "Print the plan; change nothing");
   apply->add_flag("--force", o.force,
                   "Replace files even when the installed version is newer or equal");
+  apply->add_flag("--reinstall", o.reinstall,
+                  "When the bundle's revision is the one installed, put back every file of it "
+                  "that verify finds not as promised, in one transaction (a changed "
+                  "configuration file only with --force)");
   apply->add_flag("--no-wait", o.no_wait,
                   "Fail with 'busy' instead of waiting for another installer");
   apply->add_flag("--skip-inapplicable", o.skip_inapplicable,

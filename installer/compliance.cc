@@ -28,7 +28,7 @@ std::optional<std::string> superseder(const std::vector<InstalledHotfix>& instal
 std::optional<std::int64_t> last_change(const StateDb& db) {
   std::optional<std::int64_t> last;
   for (const HistoryEntry& e : db.history()) {
-    bool change = e.outcome == "applied" || e.outcome == "uninstalled" ||
+    bool change = e.outcome == "applied" || e.outcome == "repaired" || e.outcome == "uninstalled" ||
                   e.outcome == "rolled back" || e.outcome == "rolled forward";
     if (change) last = std::max(last.value_or(e.at), e.at);
   }

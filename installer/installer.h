@@ -49,6 +49,7 @@ enum class ApplyOutcome {
   kAlreadyInstalled,  // same revision: nothing to do, success
   kNotApplicable,     // architecture, prerequisites, supersedence, downgrade, nothing to do
   kDryRun,
+  kRepaired,  // --reinstall of the installed revision put files back
 };
 
 struct ApplyResult {
@@ -68,6 +69,9 @@ struct ApplyResult {
 struct ApplyOptions {
   bool dry_run = false;
   bool force = false;
+  // The same revision installed: put back what verify finds not as promised, instead of
+  // nothing to do (installer/repair_plan.h).
+  bool reinstall = false;
 };
 
 // Applies one bundle (already verified against `trust`). Throws for errors; refusals are a

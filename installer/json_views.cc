@@ -63,6 +63,8 @@ std::string_view outcome_token(ApplyOutcome outcome) {
       return "refused";
     case ApplyOutcome::kDryRun:
       return "dry_run";
+    case ApplyOutcome::kRepaired:
+      return "repaired";
   }
   return "refused";
 }
@@ -71,7 +73,8 @@ std::string history_outcome_token(const std::string& recorded) {
   static const std::map<std::string, std::string> kTokens = {
       {"applied", "applied"},         {"no-op", "already_installed"},
       {"refused", "refused"},         {"uninstalled", "uninstalled"},
-      {"rolled back", "rolled_back"}, {"rolled forward", "rolled_forward"}};
+      {"rolled back", "rolled_back"}, {"rolled forward", "rolled_forward"},
+      {"repaired", "repaired"}};
   auto it = kTokens.find(recorded);
   return it == kTokens.end() ? recorded : it->second;
 }

@@ -65,6 +65,7 @@ TEST_CASE("every command's --json output is one envelope valid against its schem
       {i, {{"apply", nothere, "--trust", pub, "--root", root}, 2}},
       {i, {{"apply", x86, x64, "--trust", pub, "--root", root, "--skip-inapplicable"}, 10}},
       {i, {{"apply", x64, "--trust", pub, "--root", root}, 0}},
+      {i, {{"apply", x64, "--trust", pub, "--root", root, "--reinstall"}, 0}},
       {i, {{"list", "--root", root}, 0}},
       {i, {{"history", "--root", root}, 0}},
       {i, {{"status", "--root", root}, 10}},
