@@ -72,6 +72,14 @@ class Evaluator {
       }
       case Type::kFileVersionAtLeast:
         return evaluate_file(p, bare);
+      case Type::kOsId:
+        if (facts.os_id.empty()) return {false, {"target has no os-release ID"}};
+        return {facts.os_id == p.value, {"target os-release ID is " + facts.os_id}};
+      case Type::kOsVersionAtLeast:
+        if (facts.os_id.empty()) return {false, {"target has no os-release VERSION_ID"}};
+        if (!facts.version) return {false, {"target VERSION_ID is unknown or not numeric"}};
+        return {*facts.version >= p.version,
+                {"target VERSION_ID is " + facts.version->to_string()}};
     }
     return {};
   }

@@ -19,6 +19,7 @@
 #include "manifests/file_identity.h"
 #include "manifests/json_context.h"
 #include "manifests/json_prescan.h"
+#include "manifests/prerequisite.h"
 #include "manifests/read_to_end.h"
 
 namespace hotfix {
@@ -26,7 +27,7 @@ namespace hotfix {
 namespace {
 
 constexpr auto kSystemFactsFields = std::to_array<std::string_view>(
-    {"family", "product", "version", "service_pack", "architecture", "hotfixes"});
+    {"family", "product", "version", "service_pack", "architecture", "hotfixes", "os_id"});
 constexpr int kMaxSystemFactsDepth = 8;
 constexpr std::size_t kMaxProductBytes = 256;
 constexpr std::uint64_t kMaxServicePack = 255;
@@ -38,6 +39,8 @@ constexpr std::string_view kExpectVersion =
     "a version of 1 to 4 numeric parts, each 0-65535, like \"6.0.6001\", or null";
 constexpr std::string_view kExpectServicePack = "a service pack number 0-255";
 constexpr std::string_view kExpectArchitecture = "one of x86, x64, ia64, arm64";
+constexpr std::string_view kExpectOsId =
+    "an os-release ID: 1 to 64 of a-z, 0-9, \".\", \"_\" or \"-\", like \"debian\"";
 constexpr std::string_view kExpectHotfixes = "an array of hotfix ids, like [\"KB967131\"]";
 constexpr std::string_view kExpectHotfixId =
     "a hotfix id: 1 to 64 letters, digits, \".\", \"_\" or \"-\", starting with a letter or "
@@ -129,6 +132,16 @@ TargetFacts read_facts(JsonContext& context, const Json& root) {
       }
     }
   });
+  object.optional("os_id", [&](const Json& v) {
+    if (v.is_null()) return;
+    if (auto s = read_string(context, v, kExpectOsId)) {
+      if (is_valid_os_id(*s)) {
+        facts.os_id = *s;
+      } else {
+        context.report(quote(*s) + " is not an os-release ID" + expected(kExpectOsId));
+      }
+    }
+  });
   object.optional("hotfixes", [&](const Json& v) {
     const Json::array_t* array = read_array(context, v, kExpectHotfixes);
     if (!array) return;
@@ -177,6 +190,9 @@ TargetFacts detect_linux(const Root& root) {
     if (auto it = values.find("VERSION_ID"); it != values.end()) {
       facts.version = Version::parse(it->second, false);
     }
+    // os-release(5): ID defaults to "linux"; one that breaks its syntax matches no os_id.
+    auto id = values.find("ID");
+    facts.os_id = id == values.end() ? "linux" : is_valid_os_id(id->second) ? id->second : "";
     break;
   }
   facts.source = release_shown.empty() ? "detected: no " + root.show("etc/os-release") + " or " +
@@ -388,6 +404,8 @@ nlohmann::ordered_json facts_to_json(const TargetFacts& facts) {
   j["service_pack"] = facts.service_pack;
   j["architecture"] = std::string(arch_token(facts.architecture));
   j["hotfixes"] = facts.hotfixes;
+  j["os_id"] =
+      facts.os_id.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(facts.os_id);
   j["description"] = describe_target(facts);
   j["source"] = facts.source;
   return j;

@@ -34,6 +34,9 @@ struct TargetFacts {
   // kNeutral only when detection met a machine no bundle can be built for (riscv64, ...).
   Arch architecture = Arch::kX64;
   std::vector<std::string> hotfixes;  // present on the system, installed outside this tool
+  // os-release's ID ("debian"; "linux" when os-release has none), or system.json's os_id;
+  // empty when the target is not described by os-release (then `version` is not a VERSION_ID).
+  std::string os_id;
   // "<root>/etc/hotfix/system.json", or "detected from <root>/etc/os-release; ..." saying
   // where each detected fact came from.
   std::string source;

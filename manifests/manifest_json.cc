@@ -30,6 +30,8 @@ namespace {
 constexpr std::string_view kExpectId =
     "an id: 1 to 64 letters, digits, \".\", \"_\" or \"-\", starting with a letter or digit, "
     "like \"KB967131\"";
+constexpr std::string_view kExpectOsId =
+    "an os-release ID: 1 to 64 of a-z, 0-9, \".\", \"_\" or \"-\", like \"debian\"";
 constexpr std::string_view kExpectLanguage =
     "a tag like \"en-US\", \"de-DE\", \"zh-Hans-CN\", or \"neutral\"";
 constexpr std::string_view kExpectArchitecture = "one of x86, x64, ia64, arm64";
@@ -145,6 +147,7 @@ class ManifestReader {
  private:
   void read_schema(const Json& value);
   void read_id(const Json& value, std::string& out);
+  void read_os_id(const Json& value, std::string& out);
   void read_languages(const Json& value);
   void read_restart(const Json& value);
   void read_supersedes(const Json& value);
@@ -234,6 +237,16 @@ void ManifestReader::read_id(const Json& value, std::string& out) {
   if (!id) return;
   if (!is_valid_id(*id)) {
     context_.report(quote(*id) + " is not a valid id" + expected(kExpectId));
+    return;
+  }
+  out = *id;
+}
+
+void ManifestReader::read_os_id(const Json& value, std::string& out) {
+  auto id = read_string(context_, value, kExpectOsId);
+  if (!id) return;
+  if (!is_valid_os_id(*id)) {
+    context_.report(quote(*id) + " is not an os-release ID" + expected(kExpectOsId));
     return;
   }
   out = *id;
@@ -654,7 +667,7 @@ Prerequisite ManifestReader::read_prerequisite(const Json& node, int level) {
     context_.report(
         "has no condition (expected exactly one of: all_of, any_of, product, "
         "version_at_least, service_pack_at_least, architecture, hotfix_installed, "
-        "file_version_at_least)");
+        "file_version_at_least, os_id, os_version_at_least)");
   } else if (present.size() > 1) {
     context_.report("has " + std::to_string(present.size()) + " conditions (\"" +
                     std::string(present[0]) + "\" and \"" + std::string(present[1]) +
@@ -736,6 +749,15 @@ Prerequisite ManifestReader::read_condition(std::string_view key, const Json& va
   } else if (key == "file_version_at_least") {
     p.type = Type::kFileVersionAtLeast;
     read_file_version_condition(value, p);
+  } else if (key == "os_id") {
+    p.type = Type::kOsId;
+    read_os_id(value, p.value);
+  } else if (key == "os_version_at_least") {
+    p.type = Type::kOsVersionAtLeast;
+    if (auto v = read_minimum_version(value)) {
+      p.version = *v;
+      p.value = value.get<std::string>();
+    }
   }
   return p;
 }
@@ -878,6 +900,12 @@ nlohmann::ordered_json write_prerequisite(const Prerequisite& p) {
       break;
     case Type::kFileVersionAtLeast:
       j["file_version_at_least"] = Json{{"path", p.value}, {"version", p.version.to_string()}};
+      break;
+    case Type::kOsId:
+      j["os_id"] = p.value;
+      break;
+    case Type::kOsVersionAtLeast:
+      j["os_version_at_least"] = p.value;  // as written: "22.04" stays "22.04"
       break;
   }
   if (!p.label.empty()) j["label"] = p.label;

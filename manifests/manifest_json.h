@@ -38,7 +38,7 @@ inline constexpr auto kArchitectureFields = std::to_array<std::string_view>({"fi
 // A prerequisite node holds exactly one of these conditions, plus an optional "label".
 inline constexpr auto kPrerequisiteConditions = std::to_array<std::string_view>(
     {"all_of", "any_of", "product", "version_at_least", "service_pack_at_least", "architecture",
-     "hotfix_installed", "file_version_at_least"});
+     "hotfix_installed", "file_version_at_least", "os_id", "os_version_at_least"});
 inline constexpr auto kFileVersionConditionFields =
     std::to_array<std::string_view>({"path", "version"});
 

@@ -2,6 +2,15 @@
 
 namespace hotfix {
 
+bool is_valid_os_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string Prerequisite::describe() const {
   if (!label.empty()) return label;
   switch (type) {
@@ -33,6 +42,10 @@ std::string Prerequisite::describe() const {
       return "hotfix " + value;
     case Type::kFileVersionAtLeast:
       return value + " version " + version.to_string() + " or later";
+    case Type::kOsId:
+      return "os " + value;
+    case Type::kOsVersionAtLeast:
+      return "os version " + value + " or later";
   }
   return {};
 }

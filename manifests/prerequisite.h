@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "manifests/arch.h"
@@ -21,11 +22,13 @@ struct Prerequisite {
     kArchitecture,        // target architecture is `arch`
     kHotfixInstalled,     // hotfix `value` is installed
     kFileVersionAtLeast,  // file `value` (relative path under the root) has version >= `version`
+    kOsId,                // the target's os-release ID is `value` ("debian")
+    kOsVersionAtLeast,    // an os-release target whose VERSION_ID >= `version` (`value` as written)
   };
 
   Type type = Type::kAllOf;
   std::vector<Prerequisite> children;  // kAllOf, kAnyOf
-  std::string value;                   // product, hotfix id, or file path
+  std::string value;                   // product, hotfix id, file path, os id or VERSION_ID
   Version version;                     // kVersionAtLeast, kFileVersionAtLeast
   int service_pack = 0;                // kServicePackAtLeast
   Arch arch = Arch::kNeutral;          // kArchitecture
@@ -40,5 +43,8 @@ struct Prerequisite {
 
   friend bool operator==(const Prerequisite&, const Prerequisite&) = default;
 };
+
+// An os-release(5) ID: 1 to 64 of a-z, 0-9, '.', '_', '-' ("debian", "opensuse-leap").
+bool is_valid_os_id(std::string_view id);
 
 }  // namespace hotfix

@@ -414,7 +414,8 @@ TEST_CASE("Unknown fields are errors in every kind of object") {
                          "prerequisites.any_of[1].version",
                          {"unknown field (expected one of: all_of, any_of, product, "
                           "version_at_least, service_pack_at_least, architecture, "
-                          "hotfix_installed, file_version_at_least, label)"});
+                          "hotfix_installed, file_version_at_least, os_id, "
+                          "os_version_at_least, label)"});
   }
   SECTION("file_version_at_least") {
     Json condition = {{"path", "Windows/System32/inetsrv/appcmd.exe"},
@@ -1101,6 +1102,14 @@ TEST_CASE("Each prerequisite kind reads into the model") {
   CHECK(file_version.type == Type::kFileVersionAtLeast);
   CHECK(file_version.value == "Windows/System32/inetsrv/appcmd.exe");
   CHECK(file_version.version == hotfix::Version(7, 0, 6001, 18000));
+  auto os = read({{"os_id", "debian"}});
+  CHECK(os.type == Type::kOsId);
+  CHECK(os.value == "debian");
+  auto os_version = read({{"os_version_at_least", "22.04"}});
+  CHECK(os_version.type == Type::kOsVersionAtLeast);
+  CHECK(os_version.value == "22.04");
+  CHECK(os_version.version == hotfix::Version(22, 4, 0, 0));
+  CHECK(os_version.describe() == "os version 22.04 or later");
   auto empty = read({{"all_of", Json::array()}});
   CHECK(empty.is_always());
   auto sp0 = read({{"service_pack_at_least", 0}});
@@ -1188,6 +1197,14 @@ TEST_CASE("Each prerequisite error is reported at its node") {
       {{{"file_version_at_least", {{"path", "appcmd.exe"}, {"version", "seven"}}}},
        "prerequisites.file_version_at_least.version",
        "\"seven\" is not a version"},
+      {{{"os_id", "Debian"}},
+       "prerequisites.os_id",
+       "\"Debian\" is not an os-release ID (expected an os-release ID: 1 to 64 of a-z"},
+      {{{"os_id", ""}}, "prerequisites.os_id", "is not an os-release ID"},
+      {{{"os_id", 12}}, "prerequisites.os_id", "found number 12"},
+      {{{"os_version_at_least", "rolling"}},
+       "prerequisites.os_version_at_least",
+       "\"rolling\" is not a version"},
   };
   for (const Case& c : cases) {
     INFO(c.node.dump());
@@ -1282,10 +1299,15 @@ hotfix::Manifest every_field_manifest(bool bundle) {
   file_version.version = hotfix::Version(7, 0, 6001, 18000);
   Prerequisite labelled_empty = leaf(Type::kAllOf);
   labelled_empty.label = "nothing needed";
+  Prerequisite os_id = leaf(Type::kOsId);
+  os_id.value = "debian";
+  Prerequisite os_version = leaf(Type::kOsVersionAtLeast);
+  os_version.value = "22.04";
+  os_version.version = hotfix::Version(22, 4, 0, 0);
   Prerequisite any = leaf(Type::kAnyOf);
   any.children = {product, version, arch};
   m.prerequisites = leaf(Type::kAllOf);
-  m.prerequisites.children = {any, sp, installed, file_version, labelled_empty};
+  m.prerequisites.children = {any, sp, installed, file_version, labelled_empty, os_id, os_version};
   m.prerequisites.label = "everything";
 
   hotfix::FileEntry native;

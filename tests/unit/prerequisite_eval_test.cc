@@ -162,6 +162,43 @@ TEST_CASE("version_at_least compares the target's version, an unknown version fa
                 "needs version 6.0.0.0 or later; target version is unknown");
 }
 
+TargetFacts debian(const std::string& version_id) {
+  TargetFacts facts;
+  facts.family = "linux";
+  facts.product = "Debian GNU/Linux " + version_id;
+  facts.version = Version::parse(version_id, false);
+  facts.os_id = "debian";
+  facts.source = "test";
+  return facts;
+}
+
+TEST_CASE("os_id compares the os-release ID exactly; a target without os-release fails") {
+  Target target{debian("12")};
+  check_satisfied(target.evaluate(parse(R"({"os_id": "debian"})")));
+  check_refused(target.evaluate(parse(R"({"os_id": "ubuntu"})")),
+                "needs os ubuntu; target os-release ID is debian");
+  Target windows_target{server_2008()};
+  check_refused(windows_target.evaluate(parse(R"({"os_id": "debian"})")),
+                "needs os debian; target has no os-release ID");
+}
+
+TEST_CASE("os_version_at_least compares VERSION_ID, only on an os-release target") {
+  Target target{debian("22.04")};
+  check_satisfied(target.evaluate(parse(R"({"os_version_at_least": "22.04"})")));
+  check_satisfied(target.evaluate(parse(R"({"os_version_at_least": "12"})")));
+  check_refused(target.evaluate(parse(R"({"os_version_at_least": "24.04"})")),
+                "needs os version 24.04 or later; target VERSION_ID is 22.4.0.0");
+  check_satisfied(target.evaluate(
+      parse(R"({"all_of": [{"os_id": "debian"}, {"os_version_at_least": "12"}]})")));
+  target.facts.version.reset();  // VERSION_ID=rolling
+  check_refused(target.evaluate(parse(R"({"os_version_at_least": "12"})")),
+                "needs os version 12 or later; target VERSION_ID is unknown or not numeric");
+  // A Windows version is not a VERSION_ID, whatever its number.
+  Target windows_target{server_2008()};
+  check_refused(windows_target.evaluate(parse(R"({"os_version_at_least": "6"})")),
+                "needs os version 6 or later; target has no os-release VERSION_ID");
+}
+
 TEST_CASE("architecture compares the target's architecture") {
   Target target{windows("Windows Server 2008", "6.0.6001", 1, Arch::kIa64)};
   check_satisfied(target.evaluate(parse(R"({"architecture": "ia64"})")));

@@ -177,6 +177,9 @@ TEST_CASE("system.json lists hotfixes installed by other means, and a null versi
   write_file(root / "etc/hotfix/system.json",
              facts_with("hotfixes", R"(["KB948609", "KB955839"])"));
   CHECK(load(root).hotfixes == std::vector<std::string>{"KB948609", "KB955839"});
+
+  write_file(root / "etc/hotfix/system.json", facts_with("os_id", R"("debian")"));
+  CHECK(load(root).os_id == "debian");
 }
 
 TEST_CASE("system.json: each bad field is refused, naming the field") {
@@ -210,6 +213,8 @@ TEST_CASE("system.json: each bad field is refused, naming the field") {
       {"hotfixes", "[1]", {"hotfixes[0]: expected a hotfix id", "found number 1"}},
       {"hotfixes", "[\"KB1\", \"bad id!\"]", {"hotfixes[1]: \"bad id!\" is not a hotfix id"}},
       {"hotfixes", "[\"KB1\", \"kb1\"]", {"hotfixes[1]: \"kb1\" is listed twice"}},
+      {"os_id", "\"Debian\"", {"os_id: \"Debian\" is not an os-release ID"}},
+      {"os_id", "12", {"os_id: expected an os-release ID"}},
   };
   for (const Case& c : cases) {
     const std::string json = facts_with(c.field, c.value);
@@ -424,6 +429,18 @@ TEST_CASE("Detection: missing fields fall back as os-release(5) says") {
   }
 }
 
+TEST_CASE("Detection reads os-release's ID as os_id, linux when absent, none when malformed") {
+  TempDir root;
+  write_file(root / "etc/os-release", "ID=debian\nVERSION_ID=12\n");
+  CHECK(load(root).os_id == "debian");
+  CHECK(hotfix::facts_to_json(load(root))["os_id"] == "debian");
+  write_file(root / "etc/os-release", "NAME=Something\n");
+  CHECK(load(root).os_id == "linux");
+  write_file(root / "etc/os-release", "ID=\"Not An Id\"\n");
+  CHECK(load(root).os_id.empty());
+  CHECK(hotfix::facts_to_json(load(root))["os_id"].is_null());
+}
+
 TEST_CASE("Detection falls back to usr/lib/os-release") {
   TempDir root;
   write_file(root / "usr/lib/os-release", "PRETTY_NAME=\"From usr/lib\"\n");
@@ -558,7 +575,8 @@ TEST_CASE("facts_to_json gives every fact, the description and the source, in or
   std::vector<std::string> keys;
   for (const auto& item : j.items()) keys.push_back(item.key());
   CHECK(keys == std::vector<std::string>{"family", "product", "version", "service_pack",
-                                         "architecture", "hotfixes", "description", "source"});
+                                         "architecture", "hotfixes", "os_id", "description",
+                                         "source"});
   CHECK(j["family"] == "windows");
   CHECK(j["product"] == "Windows Server 2008");
   CHECK(j["version"] == "6.0.6001.0");
