@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "manifests/arch.h"
+#include "manifests/os_release.h"  // parse_os_release, for its readers
 #include "manifests/version.h"
 
 namespace hotfix {
@@ -53,11 +54,6 @@ TargetFacts load_target_facts(const std::string& root);
 
 // system.json's text on its own; `source` names it in errors and becomes facts.source.
 TargetFacts parse_system_facts(std::string_view json_text, const std::string& source);
-
-// The assignments of an os-release file (os-release(5)), with shell-style quoting and
-// escapes undone. Comments, blank lines and malformed lines are skipped; a later
-// assignment of the same name wins.
-std::map<std::string, std::string> parse_os_release(std::string_view text);
 
 // uname(2)'s machine: x86_64 -> x64, i386..i686 -> x86, aarch64/arm64 -> arm64, ia64 -> ia64.
 std::optional<Arch> arch_from_uname_machine(std::string_view machine);

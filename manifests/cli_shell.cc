@@ -13,8 +13,11 @@ using json = nlohmann::ordered_json;
 
 // "hotfix-installer.apply.v1": the name of the JSON Schema the envelope follows
 // (docs/schemas/); a run without a command follows the bare envelope's.
+// A nested command ("manifest refresh") is spelled with '-' in the schema's name.
 std::string schema_name(const std::string& program, const std::string& command) {
-  return program + (command.empty() ? "" : "." + command) + ".v1";
+  std::string name = command;
+  std::replace(name.begin(), name.end(), ' ', '-');
+  return program + (name.empty() ? "" : "." + name) + ".v1";
 }
 
 json envelope_for(const std::string& program, const std::string& command, int exit_code, json data,
@@ -152,10 +155,16 @@ int usage_error(std::string_view program, const std::string& message, int argc,
   std::cerr << program << ": error: " << terminal_safe(message) << "\n";
   bool as_json = false;
   std::string command;
+  auto known = [&](const std::string& name) {
+    return std::find(commands.begin(), commands.end(), name) != commands.end();
+  };
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--json") as_json = true;
-    if (command.empty() && std::find(commands.begin(), commands.end(), arg) != commands.end()) {
+    if (!command.empty()) continue;
+    if (i + 1 < argc && known(arg + " " + argv[i + 1])) {
+      command = arg + " " + argv[i + 1];
+    } else if (known(arg)) {
       command = arg;
     }
   }
@@ -183,6 +192,17 @@ std::vector<std::string> command_names(CLI::App& app) {
   return names;
 }
 
+std::vector<std::string> leaf_command_names(CLI::App& app) {
+  std::vector<std::string> names;
+  auto all = [](const CLI::App*) { return true; };
+  for (CLI::App* c : app.get_subcommands(all)) {
+    std::vector<CLI::App*> nested = c->get_subcommands(all);
+    if (nested.empty()) names.push_back(c->get_name());
+    for (const CLI::App* n : nested) names.push_back(c->get_name() + " " + n->get_name());
+  }
+  return names;
+}
+
 std::optional<int> handle_command_word(CLI::App& app, int argc, const char* const* argv) {
   std::vector<std::string> commands = command_names(app);
   if (argc < 2 || argv[1][0] == '-') return std::nullopt;
@@ -197,7 +217,14 @@ std::optional<int> handle_command_word(CLI::App& app, int argc, const char* cons
       return usage_error(app.get_name(), unknown_command_message(topic, commands), argc, argv,
                          commands);
     }
-    std::cout << app.get_subcommand(topic)->help();
+    CLI::App* sub = app.get_subcommand(topic);
+    // help manifest refresh: a nested command's own page.
+    if (argc > 3) {
+      for (CLI::App* nested : sub->get_subcommands([](const CLI::App*) { return true; })) {
+        if (nested->get_name() == argv[3]) sub = nested;
+      }
+    }
+    std::cout << sub->help();
     return 0;
   }
   if (std::find(commands.begin(), commands.end(), word) != commands.end()) return std::nullopt;
@@ -213,9 +240,12 @@ std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, std:
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return usage_error(app.get_name(), e.what(), argc, argv, command_names(app));
+    return usage_error(app.get_name(), e.what(), argc, argv, leaf_command_names(app));
   }
-  for (const CLI::App* c : app.get_subcommands()) command = c->get_name();
+  for (const CLI::App* c : app.get_subcommands()) {
+    command = c->get_name();
+    for (const CLI::App* nested : c->get_subcommands()) command += " " + nested->get_name();
+  }
   return std::nullopt;
 }
 

@@ -59,7 +59,8 @@ int run_command(CommandOutput& out, const std::function<int()>& command);
 
 // A usage error (unknown command or option, a missing argument): the message on standard
 // error and, when `argv` asks for --json, the envelope with exit code 2 and the command
-// named in `argv` (the first argument that is one of `commands`, else null).
+// named in `argv` (the first argument, or two arguments for a nested "manifest refresh", that
+// is one of `commands`, else null).
 int usage_error(std::string_view program, const std::string& message, int argc,
                 const char* const* argv, const std::vector<std::string>& commands);
 
@@ -74,6 +75,9 @@ std::optional<int> handle_command_word(CLI::App& app, int argc, const char* cons
 
 // Every subcommand's name, in the order they were added.
 std::vector<std::string> command_names(CLI::App& app);
+// The commands that run something: those without subcommands of their own, and each nested
+// one as "GROUP NAME" ("manifest refresh"); a group alone is none.
+std::vector<std::string> leaf_command_names(CLI::App& app);
 
 // Parses argv for `app` as both programs do: handle_command_word first, then CLI11, whose
 // --help and --version exit 0 and whose usage errors become usage_error. Returns the exit

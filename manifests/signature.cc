@@ -15,6 +15,7 @@
 
 #include "manifests/errors.h"
 #include "manifests/file_descriptor.h"
+#include "manifests/file_replace.h"
 #include "manifests/input_file.h"
 #include "manifests/read_to_end.h"
 #include "manifests/sha256.h"
@@ -79,44 +80,6 @@ void require_ed25519(EVP_PKEY* pkey, const std::string& source) {
     throw Error(ErrorKind::kBadInput, source,
                 "key is not Ed25519 (make one with `hotfix-packager keygen` or "
                 "`openssl genpkey -algorithm ed25519`)");
-  }
-}
-
-void write_all(int fd, const std::string& path, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw SystemError(path, "write", errno);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-// Written under a temporary name, synced, then renamed: never a half-written key file.
-void write_file_atomically(const std::string& path, const std::string& data, mode_t mode,
-                           bool overwrite) {
-  if (!overwrite && ::access(path.c_str(), F_OK) == 0) {
-    throw Error(ErrorKind::kBadInput, path, "already exists (use --force to replace it)");
-  }
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) throw SystemError(tmp, "create", errno);
-  try {
-    ::fchmod(fd, mode);
-    write_all(fd, tmp, data);
-    if (::fsync(fd) != 0) throw SystemError(tmp, "fsync", errno);
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw SystemError(path, "rename", err);
   }
 }
 

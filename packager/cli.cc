@@ -14,6 +14,8 @@
 #include "manifests/cli_shell.h"
 #include "manifests/destination.h"
 #include "manifests/errors.h"
+#include "manifests/file_replace.h"
+#include "manifests/input_file.h"
 #include "manifests/json_context.h"
 #include "manifests/manifest_json.h"
 #include "manifests/signature.h"
@@ -23,6 +25,8 @@
 #include "packager/bundle_verify.h"
 #include "packager/drop_scan.h"
 #include "packager/kb_table.h"
+#include "packager/manifest_from_drops.h"
+#include "packager/manifest_refresh.h"
 
 namespace hotfix {
 
@@ -42,6 +46,10 @@ struct Options {
   std::string scan_dir;
   std::string scan_id;
   std::string scan_arch;
+  std::string scan_title;
+  std::string scan_restart = "none";
+  std::string os_release;
+  bool dry_run = false;
   std::vector<std::string> drops;
   std::vector<std::string> arches;
   std::vector<std::string> trust;
@@ -73,6 +81,26 @@ void check_drop_option(Arch arch, const std::string& dir) {
   }
   if (!S_ISDIR(st.st_mode))
     throw Error(ErrorKind::kBadInput, option, quote(dir) + " is not a directory");
+}
+
+// --drop ARCH=DIR options, each a directory that exists, each architecture once.
+std::map<Arch, std::string> parse_drop_options(const std::vector<std::string>& drops) {
+  std::map<Arch, std::string> out;
+  for (const std::string& d : drops) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == d.size()) {
+      throw Error(ErrorKind::kBadInput, "--drop", "'" + d + "' is not ARCH=DIR");
+    }
+    Arch arch = parse_arch_option(d.substr(0, eq), "--drop");
+    if (out.count(arch)) {
+      throw Error(ErrorKind::kBadInput, "--drop",
+                  "architecture " + std::string(arch_token(arch)) + " given twice");
+    }
+    std::string dir = d.substr(eq + 1);
+    check_drop_option(arch, dir);
+    out[arch] = dir;
+  }
+  return out;
 }
 
 TrustStore load_trust(const std::vector<std::string>& paths) {
@@ -123,27 +151,60 @@ int cmd_keygen(const Options& o, CommandOutput& out) {
 
 // ---- scan ------------------------------------------------------------------------------
 
-int cmd_scan(const Options& o, CommandOutput& out) {
-  if (!o.scan_id.empty() && !is_valid_id(o.scan_id)) {
+RestartRequirement parse_restart_option(const std::string& text) {
+  for (RestartRequirement r :
+       {RestartRequirement::kNone, RestartRequirement::kServices, RestartRequirement::kReboot}) {
+    if (restart_token(r) == text) return r;
+  }
+  throw Error(ErrorKind::kBadInput, "--restart",
+              quote(text) + " is not a restart (none, services, reboot)");
+}
+
+// What scan writes, build reads: a manifest no build could take fails here, not later.
+int print_scanned_manifest(const Options& o, CommandOutput& out, const ScannedManifest& scanned,
+                           const std::string& from) {
+  for (const std::string& w : scanned.warnings) out.warn(w);
+  std::string text = write_manifest(scanned.manifest);
+  parse_manifest(text, "the manifest scanned from " + from);
+  out.data = {{"manifest", json::parse(text)}};
+  if (!o.json) std::cout << text;
+  return 0;
+}
+
+// scan --drop ARCH=DIR... (or DIR --arch ARCH) --manifest-id ID: a whole source manifest.
+int scan_manifest(const Options& o, CommandOutput& out) {
+  if (!is_valid_id(o.scan_id)) {
     throw Error(ErrorKind::kBadInput, "--manifest-id",
                 quote(o.scan_id) + " is not a hotfix id (a letter or digit, then up to 63 " +
                     "letters, digits, '.', '_' or '-')");
   }
-  std::vector<FileEntry> files = scan_drop(o.scan_dir);
-  if (!o.scan_id.empty()) {
-    // A whole source manifest to start from: the release engineer fills in the rest.
-    Manifest m;
-    m.id = o.scan_id;
-    m.title = o.scan_id;
-    m.languages = {"neutral"};
-    m.architectures[parse_arch_option(o.scan_arch, "--arch")] = files;
-    std::string text = write_manifest(m);
-    // What scan writes, build reads: a drop whose names no manifest can hold fails here.
-    parse_manifest(text, "the manifest scanned from " + o.scan_dir);
-    out.data = {{"manifest", json::parse(text)}};
-    if (!o.json) std::cout << text;
-    return 0;
+  ManifestStart start;
+  start.id = o.scan_id;
+  start.title = o.scan_title;
+  start.restart = parse_restart_option(o.scan_restart);
+  if (!o.os_release.empty()) {
+    start.os_release = read_named_input(o.os_release, 64 * 1024, "an os-release file");
+    start.os_release_source = o.os_release;
   }
+  std::map<Arch, std::string> drops = parse_drop_options(o.drops);
+  if (drops.empty()) drops[parse_arch_option(o.scan_arch, "--arch")] = o.scan_dir;
+  std::string from = o.drops.empty() ? o.scan_dir : "the drops";
+  return print_scanned_manifest(o, out, manifest_from_drops(drops, start), from);
+}
+
+int cmd_scan(const Options& o, CommandOutput& out) {
+  if (o.scan_dir.empty() == o.drops.empty()) {
+    throw Error(ErrorKind::kBadInput, "scan",
+                o.drops.empty() ? "give a directory to scan, or --drop ARCH=DIR with --manifest-id"
+                                : "give either a directory or --drop ARCH=DIR options, not both");
+  }
+  if (!o.drops.empty() && o.scan_id.empty()) {
+    throw Error(ErrorKind::kBadInput, "--drop",
+                "scan --drop writes a manifest: give its id with --manifest-id");
+  }
+  if (!o.scan_id.empty()) return scan_manifest(o, out);
+  std::vector<FileEntry> files = scan_drop(o.scan_dir);
+  for (FileEntry& f : files) f.kind = guess_kind(f);
   out.data = {{"files", json::parse(file_entries_json(files))}};
   if (o.json) return 0;
   std::vector<std::vector<std::string>> rows;
@@ -182,20 +243,7 @@ int cmd_build(const Options& o, CommandOutput& out) {
   request.out_dir = o.out;
   request.write.level = o.level;
   request.write.threads = o.threads;
-  for (const std::string& d : o.drops) {
-    auto eq = d.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == d.size()) {
-      throw Error(ErrorKind::kBadInput, "--drop", "'" + d + "' is not ARCH=DIR");
-    }
-    Arch arch = parse_arch_option(d.substr(0, eq), "--drop");
-    if (request.drops.count(arch)) {
-      throw Error(ErrorKind::kBadInput, "--drop",
-                  "architecture " + std::string(arch_token(arch)) + " given twice");
-    }
-    std::string dir = d.substr(eq + 1);
-    check_drop_option(arch, dir);
-    request.drops[arch] = dir;
-  }
+  request.drops = parse_drop_options(o.drops);
   for (const std::string& a : o.arches) request.only.push_back(parse_arch_option(a, "--arch"));
 
   BuildReport report = build_bundles(request);
@@ -311,6 +359,49 @@ int cmd_verify(const Options& o, CommandOutput& out) {
 
 // ---- describe --------------------------------------------------------------------------
 
+// ---- manifest refresh ------------------------------------------------------------------
+
+json changes_json(const std::vector<ManifestChange>& changes) {
+  json list = json::array();
+  for (const ManifestChange& c : changes) {
+    list.push_back({{"architecture", std::string(arch_token(c.arch))},
+                    {"path", c.path},
+                    {"change", std::string(change_token(c.kind))},
+                    {"details", c.details}});
+  }
+  return list;
+}
+
+int cmd_manifest_refresh(const Options& o, CommandOutput& out) {
+  std::map<Arch, std::string> drops = parse_drop_options(o.drops);
+  Manifest manifest = read_manifest_file(o.manifest);
+  RefreshResult refreshed = refresh_manifest(manifest, drops);
+  std::string text = write_manifest(refreshed.manifest);
+  parse_manifest(text, "the refreshed manifest");  // build must be able to read it
+  const bool write = !o.dry_run && !refreshed.changes.empty();
+  if (write) {
+    struct stat st {};
+    mode_t mode = ::stat(o.manifest.c_str(), &st) == 0 ? st.st_mode & 07777 : 0644;
+    write_file_atomically(o.manifest, text, mode, true);
+  }
+  out.data = {
+      {"manifest", o.manifest}, {"written", write}, {"changes", changes_json(refreshed.changes)}};
+  if (o.json) return 0;
+  for (const ManifestChange& c : refreshed.changes) {
+    std::string line = std::string(change_token(c.kind)) + " " + std::string(arch_token(c.arch)) +
+                       " " + c.path + ":";
+    for (std::size_t i = 0; i < c.details.size(); ++i) line += (i ? ", " : " ") + c.details[i];
+    std::cout << terminal_safe(line) << "\n";
+  }
+  std::cout << terminal_safe(o.manifest) << ": " << refreshed.changes.size()
+            << (refreshed.changes.size() == 1 ? " change" : " changes")
+            << (write                       ? ", written"
+                : refreshed.changes.empty() ? "; up to date"
+                                            : " (dry run: not written)")
+            << "\n";
+  return 0;
+}
+
 int cmd_describe(const Options& o, CommandOutput& out) {
   Manifest manifest;
   if (is_bundle_file(o.input)) {
@@ -358,16 +449,37 @@ int packager_main(int argc, char** argv) {
   keygen->add_flag("--force", o.force, "Replace existing key files");
   keygen->add_flag("--json", o.json, "Machine-readable output");
 
-  auto* scan = app.add_subcommand("scan", "List a directory's files as the article does");
-  scan->add_option("DIR", o.scan_dir, "Directory to scan")
-      ->required()
-      ->check(CLI::ExistingDirectory);
+  auto* scan = app.add_subcommand(
+      "scan", "List a directory's files as the article does, or write a manifest from the drops");
+  scan->add_option("DIR", o.scan_dir, "Directory to scan")->check(CLI::ExistingDirectory);
   scan->add_flag("--json", o.json, "Emit manifest file entries");
   auto* scan_id = scan->add_option("--manifest-id", o.scan_id,
                                    "Emit a whole source manifest with this hotfix id");
-  scan->add_option("--arch", o.scan_arch, "Architecture of that manifest")
+  scan->add_option("--drop", o.drops,
+                   "ARCH=DIR: one architecture's build output; with --manifest-id, one manifest "
+                   "for every architecture given")
+      ->needs(scan_id);
+  scan->add_option("--arch", o.scan_arch, "Architecture of the manifest scanned from DIR")
       ->needs(scan_id)
       ->default_val("x64");
+  scan->add_option("--title", o.scan_title, "The manifest's title (default: the id)")
+      ->needs(scan_id);
+  scan->add_option("--restart", o.scan_restart, "What the hotfix needs: none, services, reboot")
+      ->needs(scan_id);
+  scan->add_option("--os-release", o.os_release,
+                   "The target's os-release: family linux, and os_id and os_version_at_least "
+                   "prerequisites from its ID and VERSION_ID")
+      ->needs(scan_id);
+
+  auto* manifest_cmd = app.add_subcommand("manifest", "Work on a source manifest");
+  manifest_cmd->require_subcommand(1);
+  auto* refresh = manifest_cmd->add_subcommand(
+      "refresh", "Update a manifest's files in place from new drops and print what changed");
+  refresh->add_option("MANIFEST", o.manifest, "Source manifest (JSON), rewritten in place")
+      ->required();
+  refresh->add_option("--drop", o.drops, "ARCH=DIR: build output for one architecture")->required();
+  refresh->add_flag("--dry-run", o.dry_run, "Print the changes; write nothing");
+  refresh->add_flag("--json", o.json, "Machine-readable output");
 
   auto* build = app.add_subcommand(
       "build", "Check drops against a manifest, then write one signed bundle per architecture");
@@ -405,6 +517,7 @@ int packager_main(int argc, char** argv) {
   return run_command(out, [&] {
     if (*keygen) return cmd_keygen(o, out);
     if (*scan) return cmd_scan(o, out);
+    if (*refresh) return cmd_manifest_refresh(o, out);
     if (*build) return cmd_build(o, out);
     if (*inspect) return cmd_inspect(o, out);
     if (*verify) return cmd_verify(o, out);

@@ -41,6 +41,14 @@ TEST_CASE("every command's --json output is one envelope valid against its schem
       {p, {{"scan", drops + "/x64"}, 0}},
       {p, {{"scan", drops + "/x64", "--manifest-id", "KB1", "--arch", "x64"}, 0}},
       {p,
+       {{"scan", "--drop", "x64=" + drops + "/x64", "--drop", "x86=" + drops + "/x86",
+         "--manifest-id", "KB1", "--restart", "reboot"},
+        0}},
+      {p, {{"scan", drops + "/x64", "--drop", "x64=" + drops + "/x64", "--manifest-id", "KB1"}, 2}},
+      {p, {{"manifest", "refresh", manifest, "--drop", "x64=" + drops + "/x64", "--dry-run"}, 0}},
+      {p, {{"manifest", "refresh", nothere, "--drop", "x64=" + drops + "/x64"}, 2}},
+      {p, {{"manifest"}, 2}},
+      {p,
        {{"build", manifest, "--drop", "x64=" + drops + "/x64", "--drop", "x86=" + drops + "/x86",
          "--arch", "x64", "--arch", "x86", "--key", key + ".key", "--out", out},
         0}},
@@ -110,7 +118,8 @@ TEST_CASE("every command's --json output is one envelope valid against its schem
         "hotfix-installer.facts.v1", "hotfix-installer.recover.v1", "hotfix-installer.check.v1",
         "hotfix-installer.v1", "hotfix-packager.keygen.v1", "hotfix-packager.scan.v1",
         "hotfix-packager.build.v1", "hotfix-packager.inspect.v1", "hotfix-packager.verify.v1",
-        "hotfix-packager.describe.v1", "hotfix-packager.v1"}) {
+        "hotfix-packager.describe.v1", "hotfix-packager.manifest-refresh.v1",
+        "hotfix-packager.v1"}) {
     CHECK(schemas.count(s) == 1);
   }
   std::vector<std::string> validate{"/usr/bin/python3",

@@ -50,8 +50,9 @@ expect_exit() {
 
 one_deb() {
   local found=("$out/$1"_*.deb)
-  [ ${#found[@]} -eq 1 ] && [ -f "${found[0]}" ] ||
+  if [ ${#found[@]} -ne 1 ] || [ ! -f "${found[0]}" ]; then
     fail "expected one $1_*.deb, cpack wrote: $(ls "$out" | tr '\n' ' ')"
+  fi
   echo "${found[0]}"
 }
 
