@@ -156,7 +156,7 @@ class ApplyRun {
       // Refused before anything is made, the state directory included.
       if (m_.restart != RestartRequirement::kNone) check_reboot_required_place(ctx_.root);
       make_state_dir(ctx_);
-      if (!ctx_.held_lock) lock_.emplace(ctx_.root, ctx_.state_dir, ctx_.wait_for_lock);
+      if (!ctx_.held_lock) lock_.emplace(ctx_.root, ctx_.state_dir, ctx_.lock_wait);
     }
     db_.emplace(open_state_db(
         ctx_, options_.dry_run ? StateDb::Mode::kReadOnly : StateDb::Mode::kReadWrite));

@@ -49,6 +49,8 @@ struct Options {
   bool force = false;
   bool reinstall = false;
   bool no_wait = false;
+  double lock_timeout = -1;  // seconds; negative: wait as long as it takes
+  bool quiet = false;
   std::string restart = "never";
   std::string restart_command;
   std::string id;
@@ -83,7 +85,17 @@ void print_table(std::vector<std::vector<std::string>> rows) {
 }
 
 InstallerContext context(const Options& o) {
-  return InstallerContext(Root::open(o.root), !o.no_wait);
+  InstallerContext ctx(Root::open(o.root), !o.no_wait);
+  if (o.lock_timeout >= 0) {
+    ctx.lock_wait.timeout =
+        std::chrono::milliseconds(static_cast<long long>(o.lock_timeout * 1000));
+  }
+  if (!o.quiet) {
+    ctx.lock_wait.notice = [](const std::string& line) {
+      std::cerr << kProgram << ": " << terminal_safe(line) << "\n";
+    };
+  }
+  return ctx;
 }
 
 std::string root_display(const InstallerContext& ctx) { return ctx.root.path(); }
@@ -619,6 +631,22 @@ int installer_main(int argc, char** argv) {
                   "Target root directory (an offline image, or / for this system)");
     c->add_flag("--json", o.json, "Machine-readable output");
   };
+  // Commands that change the root wait for another installer's lock, saying so.
+  auto waiting = [&](CLI::App* c, const std::string& when) {
+    auto* no_wait = c->add_flag("--no-wait", o.no_wait,
+                                when + "Fail with 'busy' instead of waiting for another installer");
+    c->add_option("--lock-timeout", o.lock_timeout,
+                  when + "Wait at most SECONDS for another installer, then fail with 'busy'")
+        ->check(CLI::NonNegativeNumber)
+        ->excludes(no_wait)
+        ->type_name("SECONDS")
+        ->default_str("none: wait as long as it takes");
+  };
+  auto quiet = [&](CLI::App* c) {
+    c->add_flag("--quiet,-q", o.quiet,
+                "No progress and no lock notice on standard error (progress shows only when it "
+                "is a terminal, never with --json)");
+  };
   auto* apply = app.add_subcommand("apply", "Apply bundles, each in its own transaction");
   common(apply);
   apply->add_option("BUNDLE", o.bundles, "Bundle files, applied in dependency order")->required();
@@ -631,8 +659,8 @@ int installer_main(int argc, char** argv) {
                   "When the bundle's revision is the one installed, put back every file of it "
                   "that verify finds not as promised, in one transaction (a changed "
                   "configuration file only with --force)");
-  apply->add_flag("--no-wait", o.no_wait,
-                  "Fail with 'busy' instead of waiting for another installer");
+  waiting(apply, "");
+  quiet(apply);
   apply->add_flag("--skip-inapplicable", o.skip_inapplicable,
                   "A bundle that does not apply here (another architecture, prerequisites not "
                   "met) is reported and skipped; exit 5 only when none applies");
@@ -644,7 +672,8 @@ int installer_main(int argc, char** argv) {
       app.add_subcommand("uninstall", "Remove an installed hotfix, restoring what it replaced");
   common(uninstall);
   uninstall->add_option("ID", o.id, "Hotfix id")->required();
-  uninstall->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting");
+  waiting(uninstall, "");
+  quiet(uninstall);
   uninstall->add_flag("--missing-ok", o.missing_ok,
                       "An ID that is not installed is success (exit 0), not exit 5");
   uninstall->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES");
@@ -660,19 +689,18 @@ int installer_main(int argc, char** argv) {
       app.add_subcommand("verify", "Check installed files against what their hotfixes promised");
   common(verify);
   verify->add_option("ID", o.id, "Only this hotfix");
+  quiet(verify);
   auto* status = app.add_subcommand("status", "Pending restart and why");
   common(status);
   status->add_flag("--cancel-restart", o.cancel_restart, "Cancel a scheduled restart");
   status->add_option("--restart-command", o.restart_command,
                      "With --cancel-restart: the command that scheduled the restart, given again "
                      "(a command recorded under the root is never run)");
-  status->add_flag("--no-wait", o.no_wait,
-                   "With --cancel-restart: fail with 'busy' instead of "
-                   "waiting");
+  waiting(status, "With --cancel-restart: ");
   auto* recover_cmd =
       app.add_subcommand("recover", "Finish or undo a transaction a crash left behind");
   common(recover_cmd);
-  recover_cmd->add_flag("--no-wait", o.no_wait, "Fail with 'busy' instead of waiting");
+  waiting(recover_cmd, "");
   auto* facts = app.add_subcommand("facts", "What the installer knows about the target");
   common(facts);
   auto* check = app.add_subcommand(

@@ -8,7 +8,8 @@
 namespace hotfix {
 
 InstallerContext::InstallerContext(const std::string& root_path, Disk* given, bool wait)
-    : root(given ? given->root() : Root::open(root_path)), disk(given), wait_for_lock(wait) {
+    : root(given ? given->root() : Root::open(root_path)), disk(given) {
+  lock_wait.wait = wait;
   if (!disk) {
     owned_disk_ = make_root_disk(root);
     disk = owned_disk_.get();
@@ -16,14 +17,15 @@ InstallerContext::InstallerContext(const std::string& root_path, Disk* given, bo
 }
 
 InstallerContext::InstallerContext(Root r, bool wait)
-    : root(std::move(r)), wait_for_lock(wait), owned_disk_(make_root_disk(root)) {
+    : root(std::move(r)), owned_disk_(make_root_disk(root)) {
   disk = owned_disk_.get();
+  lock_wait.wait = wait;
 }
 
 void lock_for_writing(InstallerContext& ctx) {
   if (ctx.held_lock) return;
   make_state_dir(ctx);
-  ctx.held_lock = std::make_shared<RootLock>(ctx.root, ctx.state_dir, ctx.wait_for_lock);
+  ctx.held_lock = std::make_shared<RootLock>(ctx.root, ctx.state_dir, ctx.lock_wait);
 }
 
 TrustStore load_installer_trust(const InstallerContext& ctx, const std::vector<std::string>& extra,
@@ -40,7 +42,7 @@ std::string recover_root(const InstallerContext& ctx) {
     return "nothing to recover";
   }
   std::optional<RootLock> lock;
-  if (!ctx.held_lock) lock.emplace(ctx.root, ctx.state_dir, ctx.wait_for_lock);
+  if (!ctx.held_lock) lock.emplace(ctx.root, ctx.state_dir, ctx.lock_wait);
   StateDb db = open_state_db(ctx, StateDb::Mode::kReadWrite);
   return recover_locked(ctx, db);
 }

@@ -23,7 +23,7 @@ struct InstallerContext {
 
   Root root;
   Disk* disk = nullptr;  // never null
-  bool wait_for_lock = true;
+  LockWait lock_wait;    // how a writer waits for another's lock (wait, for as long as it takes)
   std::string state_dir = "var/lib/hotfix";  // relative to the root
   // The root's writer lock, when the command holds it across several steps (lock_for_writing):
   // apply, uninstall and recover then take it no more themselves.

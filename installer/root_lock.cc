@@ -5,10 +5,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
 #include "manifests/errors.h"
+#include "manifests/timestamp.h"
 
 namespace hotfix {
 
@@ -35,7 +37,48 @@ std::string recorded_pid(int fd) {
 
 }  // namespace
 
-RootLock::RootLock(const Root& root, const std::string& state_dir, bool wait) {
+namespace {
+
+// "pid 1234 since 2026-12-02T18:40:01Z": the holder wrote its pid when it took the lock,
+// so the file's mtime is when that was.
+std::string holder_text(int fd) {
+  std::string pid = recorded_pid(fd);
+  struct stat st {};
+  std::string since =
+      ::fstat(fd, &st) == 0 ? " since " + Timestamp(st.st_mtim.tv_sec).iso8601() : std::string();
+  return (pid.empty() ? std::string("another installer") : "pid " + pid) + since;
+}
+
+bool try_lock(int fd) {
+  struct flock exclusive = whole_file(F_WRLCK);
+  while (::fcntl(fd, F_OFD_SETLK, &exclusive) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EACCES) return false;
+    throw SystemError("lock", "lock", errno);
+  }
+  return true;
+}
+
+// Waits for the lock: blocking when there is no timeout, else trying every 50 ms until it.
+bool wait_for(int fd, const LockWait& how) {
+  if (!how.timeout) {
+    struct flock exclusive = whole_file(F_WRLCK);
+    while (::fcntl(fd, F_OFD_SETLKW, &exclusive) != 0) {
+      if (errno != EINTR) throw SystemError("lock", "lock", errno);
+    }
+    return true;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + *how.timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    ::usleep(50 * 1000);
+    if (try_lock(fd)) return true;
+  }
+  return try_lock(fd);
+}
+
+}  // namespace
+
+RootLock::RootLock(const Root& root, const std::string& state_dir, const LockWait& how) {
   std::string path = root.show(state_dir + "/lock");
   FileDescriptor dir = root.open_dir(state_dir);
   // O_NONBLOCK: a FIFO planted as the lock must not hang the installer.
@@ -47,25 +90,37 @@ RootLock::RootLock(const Root& root, const std::string& state_dir, bool wait) {
     fd_ = -1;
     throw Error(ErrorKind::kStateDamaged, path, "state damaged: the lock is not a regular file");
   }
-  struct flock exclusive = whole_file(F_WRLCK);
-  while (::fcntl(fd_, wait ? F_OFD_SETLKW : F_OFD_SETLK, &exclusive) != 0) {
-    if (errno == EINTR) continue;
-    int err = errno;
-    std::string holder = recorded_pid(fd_);
+  try {
+    if (!try_lock(fd_)) wait_or_give_up(path, how);
+  } catch (const SystemError& e) {
     ::close(fd_);
     fd_ = -1;
-    if (err == EAGAIN || err == EACCES) {
-      throw Error(ErrorKind::kBusy, path,
-                  "busy: another installer is changing this root" +
-                      (holder.empty() ? std::string() : " (pid " + holder + ")") +
-                      "; try again, or leave out --no-wait to wait for it");
-    }
-    throw SystemError(path, "lock", err);
+    throw SystemError(path, "lock", e.error_number());
+  } catch (...) {
+    ::close(fd_);
+    fd_ = -1;
+    throw;
   }
   std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd_, 0) == 0) {
     [[maybe_unused]] ssize_t n = ::pwrite(fd_, pid.data(), pid.size(), 0);
   }
+}
+
+void RootLock::wait_or_give_up(const std::string& path, const LockWait& how) {
+  const std::string holder = holder_text(fd_);
+  if (!how.wait) {
+    throw Error(ErrorKind::kBusy, path,
+                "busy: another installer is changing this root (" + holder +
+                    "); try again, or leave out --no-wait to wait for it");
+  }
+  if (how.notice) how.notice("waiting for the lock held by " + holder + " (" + path + ")");
+  if (wait_for(fd_, how)) return;
+  const auto ms = how.timeout->count();
+  throw Error(ErrorKind::kBusy, path,
+              "busy: another installer is changing this root (" + holder_text(fd_) +
+                  "); gave up after " + std::to_string(ms / 1000) +
+                  (ms % 1000 ? "." + std::to_string(ms % 1000 / 100) : "") + " s (--lock-timeout)");
 }
 
 RootLock::~RootLock() {

@@ -2,6 +2,8 @@
 // status) never take it.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -9,16 +11,29 @@
 
 namespace hotfix {
 
+// How a writer waits for another's lock.
+struct LockWait {
+  bool wait = true;  // false: busy at once
+  // With `wait`: give up after this long (Error(kBusy)); none: wait as long as it takes.
+  std::optional<std::chrono::milliseconds> timeout;
+  // Told once, when the lock is held by another: "waiting for the lock held by pid N since
+  // TIME (PATH)", so that a command that seems to hang says why.
+  std::function<void(const std::string&)> notice;
+};
+
 class RootLock {
  public:
-  // Locks <state_dir>/lock. With `wait`, blocks until the other writer is done; without,
-  // throws Error(kBusy) naming the holder's pid when another installer holds it.
-  RootLock(const Root& root, const std::string& state_dir, bool wait);
+  // Locks <state_dir>/lock, waiting as `how` says; busy is Error(kBusy) naming the holder's
+  // pid and since when it has held the lock.
+  RootLock(const Root& root, const std::string& state_dir, const LockWait& how);
+  RootLock(const Root& root, const std::string& state_dir, bool wait)
+      : RootLock(root, state_dir, LockWait{wait, std::nullopt, nullptr}) {}
   ~RootLock();
   RootLock(const RootLock&) = delete;
   RootLock& operator=(const RootLock&) = delete;
 
  private:
+  void wait_or_give_up(const std::string& path, const LockWait& how);
   int fd_ = -1;
 };
 

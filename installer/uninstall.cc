@@ -47,7 +47,7 @@ class UninstallRun {
 
  private:
   void open_state() {
-    if (!ctx_.held_lock) lock_.emplace(ctx_.root, ctx_.state_dir, ctx_.wait_for_lock);
+    if (!ctx_.held_lock) lock_.emplace(ctx_.root, ctx_.state_dir, ctx_.lock_wait);
     db_.emplace(open_state_db(ctx_, StateDb::Mode::kReadWrite));
     recover_locked(ctx_, *db_);
     std::optional<InstalledHotfix> h = db_->hotfix(id_);

@@ -227,9 +227,18 @@ TEST_CASE("two installers at once: busy or wait, and readers never block nor see
         INFO(r.out << r.err);
         CHECK(r.exit_code == 6);
         CHECK(r.err.find("busy: another installer is changing this root (pid " +
-                         std::to_string(first.pid()) + ")") != std::string::npos);
+                         std::to_string(first.pid()) + " since ") != std::string::npos);
         ++busy;
       }
+      // --lock-timeout: waits, says for whom, then gives up busy.
+      std::vector<std::string> timed = p.second;
+      timed.insert(timed.end(), {"--lock-timeout", "0.2"});
+      RunResult t = hotfix::test::run(with_root(timed, root));
+      INFO(t.out << t.err);
+      CHECK(t.exit_code == 6);
+      CHECK(t.err.find("waiting for the lock held by pid " + std::to_string(first.pid()) +
+                       " since ") != std::string::npos);
+      CHECK(t.err.find("gave up after 0.2 s (--lock-timeout)") != std::string::npos);
       // Readers meanwhile: verify never reports a writer's half-done change as damage, and
       // status tells a transaction in progress from an interrupted one.
       RunResult v = hotfix::test::run(with_root({"verify"}, root));

@@ -295,7 +295,19 @@ TEST_CASE("a second writer fails with busy under --no-wait, readers never block"
   RunResult r = apply_to(root, sample().bundle("x64"), {"--no-wait"});
   CHECK(r.exit_code == 6);
   CHECK(r.err.find("busy") != std::string::npos);
-  CHECK(r.err.find("(pid 4242)") != std::string::npos);
+  CHECK(r.err.find("(pid 4242 since ") != std::string::npos);
+  // --lock-timeout waits, saying for whom and since when, then gives up busy.
+  r = apply_to(root, sample().bundle("x64"), {"--lock-timeout", "0.5"});
+  CHECK(r.exit_code == 6);
+  CHECK(r.err.find("hotfix-installer: waiting for the lock held by pid 4242 since ") !=
+        std::string::npos);
+  CHECK(r.err.find("gave up after 0.5 s (--lock-timeout)") != std::string::npos);
+  r = apply_to(root, sample().bundle("x64"), {"--lock-timeout", "0", "--quiet"});
+  CHECK(r.exit_code == 6);
+  CHECK(r.err.find("waiting for the lock") == std::string::npos);
+  CHECK(apply_to(root, sample().bundle("x64"), {"--lock-timeout", "1", "--no-wait"}).exit_code ==
+        2);
+  CHECK(apply_to(root, sample().bundle("x64"), {"--lock-timeout", "-1"}).exit_code == 2);
   CHECK(installer({"list", "--root", root}).exit_code == 0);
   CHECK(installer({"status", "--root", root}).exit_code == 0);
   CHECK(installer({"verify", "--root", root}).exit_code == 0);
