@@ -51,6 +51,7 @@ struct Options {
   bool no_wait = false;
   double lock_timeout = -1;  // seconds; negative: wait as long as it takes
   bool quiet = false;
+  bool local_time = false;
   std::string restart = "never";
   std::string restart_command;
   std::string id;
@@ -63,6 +64,11 @@ struct Options {
 };
 
 std::string utc(std::int64_t t) { return Timestamp(t).iso8601(); }
+
+// Text output's times: UTC, or with --local-time local time with its offset. JSON is UTC.
+std::string when(const Options& o, std::int64_t t) {
+  return o.local_time ? Timestamp(t).local_iso8601() : utc(t);
+}
 
 // Cells come from input (paths, titles, reasons that quote them): printed terminal-safe.
 void print_table(std::vector<std::vector<std::string>> rows) {
@@ -316,7 +322,7 @@ int cmd_list(const Options& o, CommandOutput& out) {
       {"HotFixID", "Revision", "Architecture", "InstalledOn", "Title"}};
   for (const InstalledHotfix& h : hotfixes) {
     rows.push_back({h.id, std::to_string(h.revision), std::string(arch_display(h.arch)),
-                    utc(h.installed_at), h.title});
+                    when(o, h.installed_at), h.title});
   }
   if (hotfixes.empty()) {
     std::cout << "no hotfixes installed under " << terminal_safe(root_display(ctx)) << "\n";
@@ -335,9 +341,10 @@ int cmd_history(const Options& o, CommandOutput& out) {
   out.data = {{"entries", list}};
   if (o.json) return 0;
   std::vector<std::vector<std::string>> rows{
-      {"#", "When (UTC)", "Action", "Hotfix", "Outcome", "Detail"}};
+      {"#", o.local_time ? "When (local)" : "When (UTC)", "Action", "Hotfix", "Outcome", "Detail"}};
   for (const HistoryEntry& e : entries) {
-    rows.push_back({std::to_string(e.seq), utc(e.at), e.action, e.hotfix_id, e.outcome, e.detail});
+    rows.push_back(
+        {std::to_string(e.seq), when(o, e.at), e.action, e.hotfix_id, e.outcome, e.detail});
   }
   print_table(rows);
   return 0;
@@ -680,11 +687,17 @@ int installer_main(int argc, char** argv) {
   uninstall->add_option("--restart-command", o.restart_command,
                         "Command that schedules the restart");
 
+  auto local_time = [&](CLI::App* c) {
+    c->add_flag("--local-time", o.local_time,
+                "Times in local time with their UTC offset, not UTC (text only: JSON stays UTC)");
+  };
   auto* list = app.add_subcommand("list", "Installed hotfixes");
   common(list);
+  local_time(list);
   auto* history =
       app.add_subcommand("history", "Every apply, uninstall and recovery with its outcome");
   common(history);
+  local_time(history);
   auto* verify =
       app.add_subcommand("verify", "Check installed files against what their hotfixes promised");
   common(verify);

@@ -38,8 +38,8 @@ std::optional<Timestamp> Timestamp::parse_iso8601(std::string_view s) {
       s[16] != ':' || s[19] != 'Z') {
     return std::nullopt;
   }
-  std::string_view y = s.substr(0, 4), mo = s.substr(5, 2), d = s.substr(8, 2),
-                   h = s.substr(11, 2), mi = s.substr(14, 2), se = s.substr(17, 2);
+  std::string_view y = s.substr(0, 4), mo = s.substr(5, 2), d = s.substr(8, 2), h = s.substr(11, 2),
+                   mi = s.substr(14, 2), se = s.substr(17, 2);
   if (!digits(y) || !digits(mo) || !digits(d) || !digits(h) || !digits(mi) || !digits(se)) {
     return std::nullopt;
   }
@@ -64,16 +64,15 @@ std::optional<Timestamp> Timestamp::parse_iso8601(std::string_view s) {
 std::string Timestamp::iso8601() const {
   std::tm tm = utc(seconds_);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
   return buf;
 }
 
 std::string Timestamp::kb_date() const {
   std::tm tm = utc(seconds_);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%02d-%s-%04d", tm.tm_mday, kMonths[tm.tm_mon],
-                tm.tm_year + 1900);
+  std::snprintf(buf, sizeof buf, "%02d-%s-%04d", tm.tm_mday, kMonths[tm.tm_mon], tm.tm_year + 1900);
   return buf;
 }
 
@@ -91,6 +90,41 @@ std::string Timestamp::local_display() const {
   char buf[64];
   std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M %Z", &tm);
   return buf;
+}
+
+namespace {
+
+std::tm local_tm(std::int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  return tm;
+}
+
+// strftime's %z is "+0100": ISO 8601 and RFC 3339 write "+01:00".
+std::string offset_text(const std::tm& tm) {
+  long offset = tm.tm_gmtoff;
+  char sign = offset < 0 ? '-' : '+';
+  offset = offset < 0 ? -offset : offset;
+  char buf[48];  // room for any long, though offsets stay within a day
+  std::snprintf(buf, sizeof buf, "%c%02ld:%02ld", sign, offset / 3600, offset % 3600 / 60);
+  return buf;
+}
+
+}  // namespace
+
+std::string Timestamp::local_iso8601() const {
+  std::tm tm = local_tm(seconds_);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return buf + offset_text(tm);
+}
+
+std::string Timestamp::local_zone() const {
+  std::tm tm = local_tm(seconds_);
+  char zone[32];
+  std::strftime(zone, sizeof zone, "%Z", &tm);
+  return std::string(zone) + " (UTC" + offset_text(tm) + ")";
 }
 
 }  // namespace hotfix

@@ -23,6 +23,10 @@ class Timestamp {
   std::string kb_time() const;  // "04:27"
   // The same instant in the machine's local time zone: "2008-12-13 05:27 CET".
   std::string local_display() const;
+  // In local time with its UTC offset, to the second: "2008-12-13T05:27:00+01:00".
+  std::string local_iso8601() const;
+  // The local zone at this instant with its offset: "CET (UTC+01:00)", "UTC (UTC+00:00)".
+  std::string local_zone() const;
 
   // The article lists times to the minute: two timestamps match if they share the minute.
   bool same_minute(Timestamp other) const { return seconds_ / 60 == other.seconds_ / 60; }

@@ -208,12 +208,16 @@ int cmd_scan(const Options& o, CommandOutput& out) {
   out.data = {{"files", json::parse(file_entries_json(files))}};
   if (o.json) return 0;
   std::vector<std::vector<std::string>> rows;
-  rows.push_back(
-      {"File name", "File version", "File size", "Date", "Time", "Platform", "Destination"});
+  std::vector<std::string> header{"File name", "File version", "File size", "Date", "Time"};
+  if (o.local_time) header.emplace_back("Time zone");
+  header.insert(header.end(), {"Platform", "Destination"});
+  rows.push_back(header);
   for (const FileEntry& f : files) {
-    rows.push_back({terminal_safe(f.name), format_file_version(f.version), format_thousands(f.size),
-                    f.timestamp.kb_date(), f.timestamp.kb_time(),
-                    std::string(arch_display(f.platform)), terminal_safe(f.destination)});
+    std::vector<std::string> row{terminal_safe(f.name), format_file_version(f.version),
+                                 format_thousands(f.size)};
+    for (std::string& cell : kb_time_cells(f.timestamp, o.local_time)) row.push_back(cell);
+    row.insert(row.end(), {std::string(arch_display(f.platform)), terminal_safe(f.destination)});
+    rows.push_back(std::move(row));
   }
   std::vector<std::size_t> width(rows[0].size(), 0);
   for (const auto& r : rows) {
@@ -326,7 +330,9 @@ int cmd_inspect(const Options& o, CommandOutput& out) {
   }
   text << "\nSignature:     " << signature << "\n\n";
   // Title, languages and file names come from the bundle, verified or not.
-  text << render_kb_table_markdown(m);
+  KbTableOptions table_options;
+  table_options.local_time = o.local_time;
+  text << render_kb_table_markdown(m, table_options);
   std::cout << terminal_safe_lines(text.str());
   return 0;
 }
@@ -453,6 +459,8 @@ int packager_main(int argc, char** argv) {
       "scan", "List a directory's files as the article does, or write a manifest from the drops");
   scan->add_option("DIR", o.scan_dir, "Directory to scan")->check(CLI::ExistingDirectory);
   scan->add_flag("--json", o.json, "Emit manifest file entries");
+  scan->add_flag("--local-time", o.local_time,
+                 "The table's dates and times in local time, with each zone's UTC offset");
   auto* scan_id = scan->add_option("--manifest-id", o.scan_id,
                                    "Emit a whole source manifest with this hotfix id");
   scan->add_option("--drop", o.drops,
@@ -497,6 +505,8 @@ int packager_main(int argc, char** argv) {
   inspect->add_option("BUNDLE", o.bundle, "Bundle file")->required();
   inspect->add_option("--trust", o.trust,
                       "Trusted public key (file or directory) to check the signature");
+  inspect->add_flag("--local-time", o.local_time,
+                    "Dates and times in local time, with each zone's UTC offset, not UTC");
   inspect->add_flag("--json", o.json, "Machine-readable output");
 
   auto* verify = app.add_subcommand("verify", "Check a bundle's signature and every payload");
@@ -508,7 +518,8 @@ int packager_main(int argc, char** argv) {
       app.add_subcommand("describe", "Render the article's File information tables (Markdown)");
   describe->add_option("INPUT", o.input, "Manifest (.json) or bundle (.hotfix)")->required();
   describe->add_option("--trust", o.trust, "Check a bundle's signature with this key");
-  describe->add_flag("--local-time", o.local_time, "Dates and times in local time, not UTC");
+  describe->add_flag("--local-time", o.local_time,
+                     "Dates and times in local time, with each zone's UTC offset, not UTC");
   describe->add_flag("--json", o.json, "Machine-readable output");
 
   std::string command;

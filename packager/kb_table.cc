@@ -51,7 +51,7 @@ constexpr std::array<std::string_view, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "
 struct LocalCells {
   std::string date;  // "13-Dec-2008"
   std::string time;  // "05:27"
-  std::string zone;  // "CET"
+  std::string zone;  // "CET (UTC+01:00)"
 };
 
 // Timestamp::local_display() gives "2008-12-13 05:27 CET"; the table shows the date the way
@@ -65,7 +65,7 @@ LocalCells local_cells(Timestamp timestamp) {
   if (first != std::string::npos) {
     cells.time = text.substr(first + 1, second == std::string::npos ? second : second - first - 1);
   }
-  if (second != std::string::npos) cells.zone = text.substr(second + 1);
+  cells.zone = timestamp.local_zone();
   // "YYYY-MM-DD" -> "DD-Mon-YYYY"; anything unexpected is shown as it came.
   std::size_t dash1 = date.find('-');
   std::size_t dash2 = dash1 == std::string::npos ? dash1 : date.find('-', dash1 + 1);
@@ -80,17 +80,21 @@ LocalCells local_cells(Timestamp timestamp) {
   return cells;
 }
 
+}  // namespace
+
+std::vector<std::string> kb_time_cells(Timestamp timestamp, bool local_time) {
+  if (!local_time) return {timestamp.kb_date(), timestamp.kb_time()};
+  LocalCells local = local_cells(timestamp);
+  return {std::move(local.date), std::move(local.time), std::move(local.zone)};
+}
+
+namespace {
+
 std::vector<std::string> row_for(const FileEntry& file, const KbTableOptions& options) {
   std::vector<std::string> row{file.name, format_file_version(file.version),
                                format_thousands(file.size)};
-  if (options.local_time) {
-    LocalCells local = local_cells(file.timestamp);
-    row.push_back(std::move(local.date));
-    row.push_back(std::move(local.time));
-    row.push_back(std::move(local.zone));
-  } else {
-    row.push_back(file.timestamp.kb_date());
-    row.push_back(file.timestamp.kb_time());
+  for (std::string& cell : kb_time_cells(file.timestamp, options.local_time)) {
+    row.push_back(std::move(cell));
   }
   row.emplace_back(arch_display(file.platform));
   return row;

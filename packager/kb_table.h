@@ -14,7 +14,8 @@ namespace hotfix {
 
 struct KbTableOptions {
   // Dates and times in this machine's time zone instead of UTC (the article's choice).
-  // Adds a "Time zone" column after "Time", because the zone can differ per row (DST).
+  // Adds a "Time zone" column after "Time" ("CET (UTC+01:00)"), because the zone can differ
+  // per row (DST).
   bool local_time = false;
 };
 
@@ -40,6 +41,11 @@ KbTable build_kb_table(const Manifest& manifest, const KbTableOptions& options =
 // The whole section in Markdown, starting with "## File information".
 std::string render_kb_table_markdown(const KbTable& table);
 std::string render_kb_table_markdown(const Manifest& manifest, const KbTableOptions& options = {});
+
+// The Date and Time cells of a file row, as the article writes them ("13-Dec-2008", "04:27")
+// in UTC; with `local_time`, in local time and a third cell, the zone with its offset
+// ("CET (UTC+01:00)"), since it can differ per row (DST).
+std::vector<std::string> kb_time_cells(Timestamp timestamp, bool local_time);
 
 // The article's heading: "x86-based version", "x64-based version", "IA-64 based version",
 // "ARM64-based version".

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "installer/installer.h"
@@ -645,4 +646,26 @@ TEST_CASE("check: compliance per id, as text, a Nagios plugin line and Prometheu
   CHECK(r.exit_code == 3);
   CHECK(r.out.rfind("HOTFIX UNKNOWN - ", 0) == 0);
   CHECK(installer({"check", "--root", root, "--format", "xml"}).exit_code == 2);
+}
+
+TEST_CASE("--local-time shows list and history in local time with the offset; JSON stays UTC") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);
+  REQUIRE(apply_to(root, sample().bundle("x64")).exit_code == 10);
+  const std::vector<std::string> tz{"TZ=NST+3:30"};
+  RunResult list = installer({"list", "--root", root, "--local-time"}, tz);
+  INFO(list.out);
+  CHECK(list.exit_code == 0);
+  CHECK(
+      std::regex_search(list.out, std::regex("KB967131 +1 +x64 +\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:"
+                                             "\\d\\d-03:30 ")));
+  RunResult history = installer({"history", "--root", root, "--local-time"}, tz);
+  CHECK(history.out.find("When (local)") != std::string::npos);
+  CHECK(std::regex_search(history.out, std::regex("T\\d\\d:\\d\\d:\\d\\d-03:30 +apply")));
+  RunResult utc = installer({"history", "--root", root}, tz);
+  CHECK(utc.out.find("When (UTC)") != std::string::npos);
+  CHECK(std::regex_search(utc.out, std::regex("T\\d\\d:\\d\\d:\\d\\dZ +apply")));
+  auto doc = hotfix::test::json_data(
+      installer({"list", "--root", root, "--local-time", "--json"}, tz).out);
+  CHECK(doc["hotfixes"][0]["installed_at"].get<std::string>().back() == 'Z');
 }

@@ -274,3 +274,20 @@ TEST_CASE("manifest refresh keeps what only a person decides, and the article's 
   CHECK(read_file(manifest) ==
         read_file(hotfix::test::source_path("samples/KB967131/hotfix.json")));
 }
+
+TEST_CASE("scan --local-time shows each file's local date and time with the zone's offset") {
+  TempDir tmp;
+  write_file(tmp / "drop/a.txt", "a\n");
+  set_mtime(tmp / "drop/a.txt", 1229142420);  // 2008-12-13T04:27:00Z
+  RunResult r =
+      run({hotfix::test::packager_path(), "scan", (tmp / "drop").string(), "--local-time"},
+          {"TZ=CET-1CEST,M3.5.0,M10.5.0/3"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "Time zone"));
+  CHECK(contains(r.out, "13-Dec-2008  05:27  CET (UTC+01:00)"));
+  RunResult utc = run({hotfix::test::packager_path(), "scan", (tmp / "drop").string()},
+                      {"TZ=CET-1CEST,M3.5.0,M10.5.0/3"});
+  CHECK(contains(utc.out, "13-Dec-2008  04:27"));
+  CHECK(!contains(utc.out, "Time zone"));
+}

@@ -355,17 +355,35 @@ TEST_CASE("local time replaces UTC on request, with the zone of each row") {
   // Winter: UTC+1.
   CHECK(table.sections[0].rows[0] == std::vector<std::string>{"Admwprox.dll", "7.0.6001.22329",
                                                               "51,712", "13-Dec-2008", "05:27",
-                                                              "CET", "x86"});
+                                                              "CET (UTC+01:00)", "x86"});
   // Summer: UTC+2, and the date moves to the next day.
-  CHECK(table.sections[1].rows[0] == std::vector<std::string>{"Iis_schema.xml", "Not Applicable",
-                                                              "77,747", "10-Sep-2008", "01:02",
-                                                              "CEST", "Not Applicable"});
+  CHECK(table.sections[1].rows[0] ==
+        std::vector<std::string>{"Iis_schema.xml", "Not Applicable", "77,747", "10-Sep-2008",
+                                 "01:02", "CEST (UTC+02:00)", "Not Applicable"});
 
   std::string md = hotfix::render_kb_table_markdown(small_manifest(), KbTableOptions{true});
   CHECK(md.find("| File name | File version | File size | Date | Time | Time zone | Platform |\n"
                 "|---|---|---|---|---|---|---|\n") != std::string::npos);
-  CHECK(md.find("| Admwprox.dll | 7.0.6001.22329 | 51,712 | 13-Dec-2008 | 05:27 | CET | x86 |\n") !=
-        std::string::npos);
+  CHECK(md.find("| Admwprox.dll | 7.0.6001.22329 | 51,712 | 13-Dec-2008 | 05:27 | CET (UTC+01:00) "
+                "| x86 |\n") != std::string::npos);
+}
+
+TEST_CASE("local times carry their UTC offset, west of UTC too") {
+  {
+    ScopedTimeZone tz("CET-1CEST,M3.5.0,M10.5.0/3");
+    CHECK(hotfix::Timestamp(1229142420).local_iso8601() == "2008-12-13T05:27:00+01:00");
+    CHECK(hotfix::Timestamp(1221001320).local_iso8601() == "2008-09-10T01:02:00+02:00");
+    CHECK(hotfix::Timestamp(1221001320).local_zone() == "CEST (UTC+02:00)");
+  }
+  {
+    ScopedTimeZone tz("NST+3:30");  // a half-hour offset, west of UTC
+    CHECK(hotfix::Timestamp(1229142420).local_iso8601() == "2008-12-13T00:57:00-03:30");
+    CHECK(hotfix::Timestamp(1229142420).local_zone() == "NST (UTC-03:30)");
+  }
+  ScopedTimeZone tz("UTC0");
+  CHECK(hotfix::Timestamp(1229142420).local_iso8601() == "2008-12-13T04:27:00+00:00");
+  CHECK(hotfix::kb_time_cells(hotfix::Timestamp(1229142420), false) ==
+        std::vector<std::string>{"13-Dec-2008", "04:27"});
 }
 
 TEST_CASE("UTC stays the default whatever the machine's time zone") {
