@@ -536,6 +536,12 @@ class ApplyRun {
     std::uint64_t blob_size = 0;
     std::vector<std::unique_ptr<WritableFile>> outs;
     PayloadHandler handler;
+    Progress* progress = ctx_.progress;
+    if (progress) {
+      std::uint64_t bytes = 0;
+      for (std::uint64_t size : staged_sizes_) bytes += size;
+      progress->add_totals(staged_sizes_.size(), bytes);
+    }
     handler.begin = [&](const Sha256Digest& digest, std::uint64_t size) {
       staged = &by_content_.at(digest);
       blob_size = size;
@@ -545,6 +551,7 @@ class ApplyRun {
     };
     handler.data = [&](std::span<const char> bytes) {
       for (auto& out : outs) out->append(bytes.data(), bytes.size());
+      if (progress) progress->advance(0, bytes.size() * outs.size());
     };
     handler.end = [&] {
       // Writeback starts per file (as dpkg does), so that the transaction's one filesystem
@@ -556,6 +563,10 @@ class ApplyRun {
       outs.clear();
       if (staged->size() > kOpenStages) copy_first_stage(*staged, blob_size);
       for (const Staged& s : *staged) disk.set_metadata(s.stage, s.metadata);
+      if (progress) {
+        std::uint64_t more = staged->size() > kOpenStages ? staged->size() - kOpenStages : 0;
+        progress->advance(staged->size(), more * blob_size);
+      }
     };
     for_each_payload_read_ahead(
         reader_, [&](const Sha256Digest& digest) { return by_content_.count(digest) > 0; },

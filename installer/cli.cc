@@ -163,6 +163,8 @@ int cmd_apply(const Options& o, CommandOutput& out) {
     lock_for_writing(ctx);  // the restart below is settled under the same lock
   }
   ApplyOptions options{o.dry_run, o.force, o.reinstall};
+  Progress progress("apply: staging", Progress::wanted(o.json, o.quiet));
+  ctx.progress = &progress;
   out.data = {{"results", json::array()},
               {"restart", nullptr},
               {"processes_using_old_files", json::array()}};
@@ -176,7 +178,9 @@ int cmd_apply(const Options& o, CommandOutput& out) {
     ApplyResult r;
     try {
       r = apply_bundle(ctx, b, trust, options);
+      progress.finish();  // the plan is printed from the left margin
     } catch (...) {
+      progress.finish();
       // The bundles applied before this one still get their restart scheduled.
       failure = std::current_exception();
       break;
@@ -289,7 +293,13 @@ int cmd_uninstall(const Options& o, CommandOutput& out) {
   }
   require_state_db(ctx, o.id);  // before lock_for_writing makes the state directory
   lock_for_writing(ctx);        // the restart below is settled under the same lock
-  UninstallResult r = uninstall_hotfix(ctx, o.id);
+  UninstallResult r;
+  {
+    Progress progress("uninstall: restoring", Progress::wanted(o.json, o.quiet));
+    ctx.progress = &progress;
+    r = uninstall_hotfix(ctx, o.id);
+    ctx.progress = nullptr;
+  }
   for (const std::string& w : r.warnings) out.warn(w);
   RestartState state = settle_restart_after_uninstall(ctx, request, r.id, r.restart_required);
   json files = json::array();
@@ -535,6 +545,11 @@ int cmd_verify(const Options& o, CommandOutput& out) {
     }
     VerifyOptions options;
     if (!id.empty()) options.only_hotfix = id;
+    Progress progress("verify", Progress::wanted(o.json, o.quiet));
+    if (progress.enabled()) {
+      progress.add_totals(db.file_count(options.only_hotfix), 0);
+      options.on_checked = [&](std::uint64_t bytes) { progress.advance(1, bytes); };
+    }
     // All records even for one ID: later layers tell superseded promises apart.
     report = verify_installed(
         ctx.root, [&](const FileSink& sink) { db.each_file(sink); }, options);

@@ -10,6 +10,7 @@
 #include "installer/installed_state.h"
 #include "installer/plan.h"
 #include "installer/root_lock.h"
+#include "manifests/progress.h"
 #include "manifests/trust_store.h"
 
 namespace hotfix {
@@ -28,6 +29,8 @@ struct InstallerContext {
   // The root's writer lock, when the command holds it across several steps (lock_for_writing):
   // apply, uninstall and recover then take it no more themselves.
   std::shared_ptr<RootLock> held_lock;
+  // Where apply and uninstall report the files they stage, when the command shows progress.
+  Progress* progress = nullptr;
   std::string state_file(const std::string& name) const { return state_dir + "/" + name; }
   std::string show_state(const std::string& name) const { return root.show(state_file(name)); }
 

@@ -451,6 +451,20 @@ std::int64_t StateDb::next_layer() const {
   });
 }
 
+std::uint64_t StateDb::file_count(const std::optional<std::string>& hotfix_id) const {
+  if (!impl_->conn.db) return 0;
+  Impl& d = *impl_;
+  return d.read("counting the files", [&] {
+    Statement s(d.conn, d.path,
+                hotfix_id ? "SELECT count(*) FROM files WHERE hotfix_id = ?1 COLLATE NOCASE"
+                          : "SELECT count(*) FROM files",
+                "counting the files");
+    if (hotfix_id) s.bind(1, *hotfix_id);
+    s.step();
+    return static_cast<std::uint64_t>(s.integer(0));
+  });
+}
+
 bool StateDb::transaction_committed(const std::string& txid) const {
   if (!impl_->conn.db || txid.empty()) return false;
   Impl& d = *impl_;

@@ -82,6 +82,8 @@ class StateDb {
   // Windows-family targets), ordered by layer ascending.
   std::vector<FileLayer> layers(const std::string& path, bool fold_case) const;
   std::int64_t next_layer() const;  // max(layer) + 1; 1 when no file is recorded
+  // How many file records there are (of `hotfix_id` only, when given), for progress.
+  std::uint64_t file_count(const std::optional<std::string>& hotfix_id = std::nullopt) const;
   bool transaction_committed(const std::string& txid) const;  // a history row has this txid
   std::vector<HistoryEntry> history() const;                  // ascending seq
   RestartState restart() const;  // a default RestartState when none was ever recorded

@@ -173,8 +173,10 @@ class UninstallRun {
     // Also without file operations: the backups this uninstall makes obsolete are removed
     // under the journal, so that a crash after the commit cannot leave them behind.
     auto stager = [this](const Journal&) {
+      if (ctx_.progress) ctx_.progress->add_totals(link_sources_.size(), 0);
       for (const auto& [stage, backup] : link_sources_) {
         link_or_copy(*ctx_.disk, ctx_.state_dir + "/" + backup, stage);
+        if (ctx_.progress) ctx_.progress->advance(1, 0);
       }
     };
     if (auto warning = run_transaction(*ctx_.disk, ctx_.state_dir, journal_, stager, committer)) {

@@ -580,6 +580,7 @@ VerifyReport verify_installed(const Root& root, const FileFeed& feed,
             add_detail(item->check, e.what());
           }
           item->bytes_hashed = worker.bytes_hashed - before;
+          if (options.on_checked) options.on_checked(item->bytes_hashed);
         }
       }
     } catch (...) {

@@ -64,6 +64,8 @@ struct VerifyOptions {
   int threads = 0;  // 0: std::thread::hardware_concurrency(), at least 1
   // Check and report only this hotfix's files; the others still tell which are superseded.
   std::optional<std::string> only_hotfix;
+  // Called from the checking threads after each file, with the bytes it read (progress).
+  std::function<void(std::uint64_t bytes)> on_checked;
 };
 
 struct VerifyReport {

@@ -28,8 +28,8 @@ BuildReport build_bundles(const BuildRequest& request) {
   for (Arch a : request.only) {
     if (!manifest.architectures.count(a)) {
       throw Error(ErrorKind::kBadInput, request.manifest_path,
-                  "has no files for architecture " + std::string(arch_token(a)) +
-                      " (--arch " + std::string(arch_token(a)) + ")");
+                  "has no files for architecture " + std::string(arch_token(a)) + " (--arch " +
+                      std::string(arch_token(a)) + ")");
     }
     arches.push_back(a);
   }
@@ -64,6 +64,17 @@ BuildReport build_bundles(const BuildRequest& request) {
     for (const std::string& l : manifest.languages) languages.emplace_back(l);
   } else {
     languages.emplace_back(std::nullopt);
+  }
+  if (request.write.progress) {
+    for (Arch a : arches) {
+      for (const auto& language : languages) {
+        for (const auto& [arch, files] : bundle_slice(manifest, a, language).architectures) {
+          std::uint64_t bytes = 0;
+          for (const FileEntry& f : files) bytes += f.size;
+          request.write.progress->add_totals(files.size(), bytes);
+        }
+      }
+    }
   }
   for (Arch a : arches) {
     for (const auto& language : languages) {

@@ -322,6 +322,7 @@ BundleWriteResult write_bundle(Manifest slice, const std::string& drop_dir, cons
         }
         entry.sha256 = file.digest;
         result.input_bytes += entry.size;
+        if (options.progress) options.progress->advance(1, entry.size);
         if (!file.first) continue;
         tar.begin(std::string(kPayloadPrefix) + to_hex(file.digest), entry.size);
         for (std::uint64_t left = entry.size; left > 0;) {

@@ -5,15 +5,17 @@
 #include <string>
 
 #include "manifests/manifest.h"
+#include "manifests/progress.h"
 #include "manifests/signature.h"
 #include "packager/drop_reader.h"
 
 namespace hotfix {
 
 struct BundleWriteOptions {
-  int level = 3;           // zstd level
-  int threads = 2;         // zstd workers; the output does not depend on this (see the test)
-  DropReaderOptions read;  // nor on this
+  int level = 3;                 // zstd level
+  int threads = 2;               // zstd workers; the output does not depend on this (see the test)
+  DropReaderOptions read;        // nor on this
+  Progress* progress = nullptr;  // told of each file bundled, when the command shows progress
 };
 
 struct BundleWriteResult {

@@ -50,6 +50,7 @@ struct Options {
   std::string scan_restart = "none";
   std::string os_release;
   bool dry_run = false;
+  bool quiet = false;
   std::vector<std::string> drops;
   std::vector<std::string> arches;
   std::vector<std::string> trust;
@@ -247,10 +248,13 @@ int cmd_build(const Options& o, CommandOutput& out) {
   request.out_dir = o.out;
   request.write.level = o.level;
   request.write.threads = o.threads;
+  Progress progress("build", Progress::wanted(o.json, o.quiet));
+  request.write.progress = &progress;
   request.drops = parse_drop_options(o.drops);
   for (const std::string& a : o.arches) request.only.push_back(parse_arch_option(a, "--arch"));
 
   BuildReport report = build_bundles(request);
+  progress.finish();
   for (const DropIssue& w : report.warnings) out.warn(w.where + ": " + w.message);
   json bundles = json::array();
   for (const BuiltBundle& b : report.bundles) {
@@ -499,6 +503,9 @@ int packager_main(int argc, char** argv) {
   build->add_option("--level", o.level, "zstd compression level")->check(CLI::Range(1, 19));
   build->add_option("--threads", o.threads, "zstd worker threads (output does not depend on it)")
       ->check(CLI::Range(1, 64));
+  build->add_flag("--quiet,-q", o.quiet,
+                  "No progress on standard error (it shows only when that is a terminal, never "
+                  "with --json)");
   build->add_flag("--json", o.json, "Machine-readable output");
 
   auto* inspect = app.add_subcommand("inspect", "Show a bundle's hotfix metadata and file table");
