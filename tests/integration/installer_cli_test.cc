@@ -648,7 +648,7 @@ TEST_CASE("check: compliance per id, as text, a Nagios plugin line and Prometheu
   CHECK(installer({"check", "--root", root, "--format", "xml"}).exit_code == 2);
 }
 
-TEST_CASE("--local-time shows list and history in local time with the offset; JSON stays UTC") {
+TEST_CASE("list and history with --local-time show local times with the offset; JSON stays UTC") {
   TempDir tmp;
   std::string root = sample().root(tmp);
   REQUIRE(apply_to(root, sample().bundle("x64")).exit_code == 10);
