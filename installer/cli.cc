@@ -434,12 +434,14 @@ int cmd_facts(const Options& o, CommandOutput& out) {
 json compliance_json(const ComplianceReport& report) {
   json hotfixes = json::array();
   for (const HotfixCompliance& h : report.hotfixes) {
-    hotfixes.push_back({{"id", h.id},
-                        {"state", h.state()},
-                        {"revision", h.revision ? json(*h.revision) : json(nullptr)},
-                        {"superseded_by", h.superseded_by ? json(*h.superseded_by) : json(nullptr)},
-                        {"files", h.files},
-                        {"differing_files", h.differing_files}});
+    hotfixes.push_back(
+        {{"id", h.id},
+         {"state", h.state()},
+         {"revision", h.revision ? json(*h.revision) : json(nullptr)},
+         {"superseded_by", h.superseded_by ? json(*h.superseded_by) : json(nullptr)},
+         {"not_applicable", h.not_applicable ? json(*h.not_applicable) : json(nullptr)},
+         {"files", h.files},
+         {"differing_files", h.differing_files}});
   }
   return {{"compliant", report.compliant()},
           {"hotfixes", hotfixes},
@@ -457,6 +459,13 @@ void write_metrics(const std::string& path, const std::string& text) {
   write_atomically(*disk, p.filename().string(), text, 0644);
 }
 
+ComplianceReport compliance_of(const Options& o) {
+  InstallerContext ctx = context(o);
+  if (o.bundles.empty()) return check_compliance(ctx, o.ids);
+  TrustStore trust = load_installer_trust(ctx, o.trust);
+  return check_compliance(ctx, o.ids, o.bundles, &trust);
+}
+
 int cmd_check(const Options& o, CommandOutput& out) {
   if (o.format != "text" && o.format != "nagios" && o.format != "prometheus") {
     throw Error(ErrorKind::kBadInput, "--format",
@@ -470,14 +479,14 @@ int cmd_check(const Options& o, CommandOutput& out) {
     // A plugin's codes: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (the check itself failed).
     try {
       int code = 0;
-      std::cout << terminal_safe(nagios_line(check_compliance(context(o), o.ids), code)) << "\n";
+      std::cout << terminal_safe(nagios_line(compliance_of(o), code)) << "\n";
       return code;
     } catch (const Error& e) {
       std::cout << "HOTFIX UNKNOWN - " << terminal_safe(e.what()) << "\n";
       return 3;
     }
   }
-  ComplianceReport report = check_compliance(context(o), o.ids);
+  ComplianceReport report = compliance_of(o);
   out.data = compliance_json(report);
   if (o.format == "prometheus") {
     std::string text = prometheus_text(report);
@@ -502,8 +511,10 @@ int cmd_check(const Options& o, CommandOutput& out) {
     std::vector<std::vector<std::string>> rows{
         {"HotFixID", "State", "Revision", "Differing files"}};
     for (const HotfixCompliance& h : report.hotfixes) {
-      rows.push_back({h.id, h.state() + (h.superseded_by ? " by " + *h.superseded_by : ""),
-                      h.revision ? std::to_string(*h.revision) : "-",
+      std::string state = h.state() + (h.superseded_by    ? " by " + *h.superseded_by
+                                       : h.not_applicable ? ": " + *h.not_applicable
+                                                          : "");
+      rows.push_back({h.id, state, h.revision ? std::to_string(*h.revision) : "-",
                       std::to_string(h.differing_files)});
     }
     print_table(rows);
@@ -736,6 +747,12 @@ int installer_main(int argc, char** argv) {
   common(check);
   check->add_option("ID", o.ids,
                     "Hotfix ids that must be installed (default: every installed one)");
+  check->add_option("--bundle", o.bundles,
+                    "A hotfix that must be installed where it applies: its id is checked, and "
+                    "where it does not apply (architecture, prerequisites) it is not_applicable, "
+                    "not absent");
+  check->add_option("--trust", o.trust,
+                    "Trusted public key for --bundle (also <root>/etc/hotfix/trusted.d)");
   check->add_option("--format", o.format, "text, nagios (a plugin line, exit 0-3), prometheus");
   check->add_option("--output", o.output,
                     "With --format prometheus: write the metrics to this file, atomically");

@@ -8,6 +8,7 @@
 #include "installer/state_store.h"
 #include "installer/verify.h"
 #include "installer/writer_activity.h"
+#include "manifests/bundle_reader.h"
 #include "manifests/case_fold.h"
 
 namespace hotfix {
@@ -53,7 +54,8 @@ std::string label(const std::string& value) {
 
 std::string HotfixCompliance::state() const {
   if (installed) return differing_files ? "damaged" : "installed";
-  return superseded_by ? "superseded" : "absent";
+  if (superseded_by) return "superseded";
+  return not_applicable ? "not_applicable" : "absent";
 }
 
 bool ComplianceReport::compliant() const { return exit_code() == 0; }
@@ -70,8 +72,33 @@ int ComplianceReport::exit_code() const {
   return 0;
 }
 
-ComplianceReport check_compliance(const InstallerContext& ctx,
-                                  const std::vector<std::string>& ids) {
+namespace {
+
+// The hotfix ids of the bundles, and why those that would not apply here do not: a dry run
+// of each, which reads the state and the target but changes nothing.
+std::map<std::string, std::optional<std::string>> bundle_applicability(
+    const InstallerContext& ctx, const std::vector<std::string>& bundles, const TrustStore* trust,
+    bool ask) {
+  std::map<std::string, std::optional<std::string>> out;
+  for (const std::string& b : bundles) {
+    std::string id = BundleReader::open_verified(b, *trust).manifest().id;
+    std::optional<std::string> why;
+    if (ask) {
+      ApplyResult r = apply_bundle(ctx, b, *trust, ApplyOptions{true, false, false});
+      if (r.outcome == ApplyOutcome::kNotApplicable) why = r.reason;
+    }
+    // One hotfix in several bundles (one per architecture) applies when any of them does.
+    auto [it, fresh] = out.emplace(id, why);
+    if (!fresh && !why) it->second.reset();
+  }
+  return out;
+}
+
+}  // namespace
+
+ComplianceReport check_compliance(const InstallerContext& ctx, const std::vector<std::string>& ids,
+                                  const std::vector<std::string>& bundles,
+                                  const TrustStore* trust) {
   ComplianceReport report;
   StateDb db = open_state_db(ctx, StateDb::Mode::kReadOnly);
   std::vector<InstalledHotfix> installed = db.hotfixes(false, false);
@@ -84,9 +111,18 @@ ComplianceReport check_compliance(const InstallerContext& ctx,
     if (f.failed()) ++differing;
   }
   report.differing_files = verified.failed;
+  WriterActivity writers = observe_writers(ctx.root, ctx.state_dir);
+  const bool interrupted = writers.journal_present && !writers.writer_alive;
+  // With a transaction waiting for recover, a dry run refuses: the check says so instead.
+  auto applicability = bundle_applicability(ctx, bundles, trust, !interrupted);
   std::vector<std::string> wanted = ids;
-  if (wanted.empty()) {
+  if (wanted.empty() && bundles.empty()) {
     for (const InstalledHotfix& h : installed) wanted.push_back(h.id);
+  }
+  for (const auto& [id, why] : applicability) {
+    bool listed = std::any_of(wanted.begin(), wanted.end(),
+                              [&](const std::string& w) { return equal_fold(w, id); });
+    if (!listed) wanted.push_back(id);
   }
   for (const std::string& id : wanted) {
     HotfixCompliance c;
@@ -100,6 +136,9 @@ ComplianceReport check_compliance(const InstallerContext& ctx,
       std::tie(c.files, c.differing_files) = by_id[it->id];
     } else {
       c.superseded_by = superseder(installed, id);
+      for (const auto& [bundle_id, why] : applicability) {
+        if (equal_fold(bundle_id, id)) c.not_applicable = why;
+      }
     }
     report.hotfixes.push_back(std::move(c));
   }
@@ -107,8 +146,7 @@ ComplianceReport check_compliance(const InstallerContext& ctx,
   report.restart_pending =
       restart.required && restart_progress(ctx, restart) != BootSince::kStarted;
   report.last_change = last_change(db);
-  WriterActivity writers = observe_writers(ctx.root, ctx.state_dir);
-  if (writers.journal_present && !writers.writer_alive) {
+  if (interrupted) {
     report.interrupted =
         writers.journal ? "the " + writers.journal->action + " of " + writers.journal->hotfix_id
                         : std::string("a transaction");

@@ -18,11 +18,15 @@ struct HotfixCompliance {
   std::string id;                            // as installed, else as asked
   std::optional<std::uint64_t> revision;     // when installed
   std::optional<std::string> superseded_by;  // an installed hotfix that replaces it
+  // For a hotfix asked for by its bundle: why it does not apply to this target (then it is
+  // not needed here, as Windows Update says "not applicable").
+  std::optional<std::string> not_applicable;
   bool installed = false;
   std::size_t files = 0;            // records checked
   std::size_t differing_files = 0;  // that differ (a changed configuration file does not)
 
-  // "installed", "damaged" (installed, files differ), "superseded", "absent".
+  // "installed", "damaged" (installed, files differ), "superseded", "not_applicable",
+  // "absent".
   std::string state() const;
 };
 
@@ -39,8 +43,12 @@ struct ComplianceReport {
   int exit_code() const;
 };
 
-// Reads the state database and checks every installed file, without taking the lock.
-ComplianceReport check_compliance(const InstallerContext& ctx, const std::vector<std::string>& ids);
+// Reads the state database and checks every installed file, without taking the lock. Each of
+// `bundles` (verified against `trust`) adds its hotfix to the ids, and one that is neither
+// installed nor superseded is asked whether it would apply here, as a dry run would.
+ComplianceReport check_compliance(const InstallerContext& ctx, const std::vector<std::string>& ids,
+                                  const std::vector<std::string>& bundles = {},
+                                  const TrustStore* trust = nullptr);
 
 // "HOTFIX OK - 1 hotfix installed, intact | installed=1 absent=0 differing_files=0
 // restart_pending=0": the plugin line, with its code in `code` (0 OK, 1 WARNING: only a restart

@@ -669,3 +669,46 @@ TEST_CASE("list and history with --local-time show local times with the offset; 
       installer({"list", "--root", root, "--local-time", "--json"}, tz).out);
   CHECK(doc["hotfixes"][0]["installed_at"].get<std::string>().back() == 'Z');
 }
+
+TEST_CASE("check --bundle: a hotfix that does not apply here is not_applicable, not absent") {
+  TempDir tmp;
+  std::string root = sample().root(tmp);  // an x64 Windows Server 2008 image
+  // x64 last and first: one hotfix applies when any of its bundles does, in either order.
+  const std::vector<std::string> bundles{"--bundle", sample().bundle("x64"), "--bundle",
+                                         sample().bundle("x86"), "--trust", sample().pub()};
+  std::vector<std::string> args{"check", "--root", root};
+  args.insert(args.end(), bundles.begin(), bundles.end());
+  auto before = hotfix::test::snapshot_tree(root);
+  // Nothing installed: the x64 bundle applies here and is missing; the x86 one does not.
+  std::vector<std::string> json_args = args;
+  json_args.push_back("--json");
+  RunResult r = installer(json_args);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 5);
+  auto doc = hotfix::test::json_data(r.out);
+  REQUIRE(doc["hotfixes"].size() == 1);  // both bundles are KB967131
+  CHECK(doc["hotfixes"][0]["state"] == "absent");
+  CHECK(hotfix::test::snapshot_tree(root) == before);  // a check changes nothing
+
+  // Only the x86 bundle: not applicable on x64, so compliant.
+  r = installer({"check", "--root", root, "--bundle", sample().bundle("x86"), "--trust",
+                 sample().pub(), "--json"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  doc = hotfix::test::json_data(r.out);
+  CHECK(doc["hotfixes"][0]["state"] == "not_applicable");
+  CHECK(doc["hotfixes"][0]["not_applicable"] == "the bundle is for x86; the target is x64");
+  RunResult text = installer({"check", "--root", root, "--bundle", sample().bundle("x86"),
+                              "--trust", sample().pub()});
+  CHECK(text.out.find("not_applicable: the bundle is for x86; the target is x64") !=
+        std::string::npos);
+  CHECK(text.out.find("compliant") != std::string::npos);
+
+  REQUIRE(apply_to(root, sample().bundle("x64")).exit_code == 10);
+  r = installer(args);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 10);  // installed and intact; the reboot is pending
+  CHECK(r.out.find("KB967131  installed") != std::string::npos);
+  // A bundle whose signature is not trusted is refused, as for apply.
+  CHECK(installer({"check", "--root", root, "--bundle", sample().bundle("x86")}).exit_code == 3);
+}
