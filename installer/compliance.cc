@@ -119,7 +119,8 @@ ComplianceReport check_compliance(const InstallerContext& ctx, const std::vector
   if (wanted.empty() && bundles.empty()) {
     for (const InstalledHotfix& h : installed) wanted.push_back(h.id);
   }
-  for (const auto& [id, why] : applicability) {
+  for (const auto& entry : applicability) {
+    const std::string& id = entry.first;
     bool listed = std::any_of(wanted.begin(), wanted.end(),
                               [&](const std::string& w) { return equal_fold(w, id); });
     if (!listed) wanted.push_back(id);
