@@ -661,7 +661,8 @@ int installer_main(int argc, char** argv) {
   app.option_defaults()->always_capture_default();  // --help shows each option's default
   auto common = [&](CLI::App* c) {
     c->add_option("--root", o.root,
-                  "Target root directory (an offline image, or / for this system)");
+                  "Target root directory (an offline image, or / for this system)")
+        ->type_name("DIR");
     c->add_flag("--json", o.json, "Machine-readable output");
   };
   // Commands that change the root wait for another installer's lock, saying so.
@@ -683,8 +684,10 @@ int installer_main(int argc, char** argv) {
   auto* apply = app.add_subcommand("apply", "Apply bundles, each in its own transaction");
   common(apply);
   apply->add_option("BUNDLE", o.bundles, "Bundle files, applied in dependency order")->required();
-  apply->add_option("--trust", o.trust,
-                    "Trusted public key file or directory (also <root>/etc/hotfix/trusted.d)");
+  apply
+      ->add_option("--trust", o.trust,
+                   "Trusted public key file or directory (also <root>/etc/hotfix/trusted.d)")
+      ->type_name("PATH");
   apply->add_flag("--dry-run", o.dry_run, "Print the plan; change nothing");
   apply->add_flag("--force", o.force,
                   "Replace files even when the installed version is newer or equal");
@@ -697,9 +700,12 @@ int installer_main(int argc, char** argv) {
   apply->add_flag("--skip-inapplicable", o.skip_inapplicable,
                   "A bundle that does not apply here (another architecture, prerequisites not "
                   "met) is reported and skipped; exit 5 only when none applies");
-  apply->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES");
-  apply->add_option("--restart-command", o.restart_command,
-                    "Command that schedules the restart instead of systemd/shutdown");
+  apply->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES")
+      ->type_name("WHEN");
+  apply
+      ->add_option("--restart-command", o.restart_command,
+                   "Command that schedules the restart instead of systemd/shutdown")
+      ->type_name("COMMAND");
 
   auto* uninstall =
       app.add_subcommand("uninstall", "Remove an installed hotfix, restoring what it replaced");
@@ -709,9 +715,11 @@ int installer_main(int argc, char** argv) {
   quiet(uninstall);
   uninstall->add_flag("--missing-ok", o.missing_ok,
                       "An ID that is not installed is success (exit 0), not exit 5");
-  uninstall->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES");
-  uninstall->add_option("--restart-command", o.restart_command,
-                        "Command that schedules the restart");
+  uninstall->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES")
+      ->type_name("WHEN");
+  uninstall
+      ->add_option("--restart-command", o.restart_command, "Command that schedules the restart")
+      ->type_name("COMMAND");
 
   auto local_time = [&](CLI::App* c) {
     c->add_flag("--local-time", o.local_time,
@@ -732,9 +740,11 @@ int installer_main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "Pending restart and why");
   common(status);
   status->add_flag("--cancel-restart", o.cancel_restart, "Cancel a scheduled restart");
-  status->add_option("--restart-command", o.restart_command,
-                     "With --cancel-restart: the command that scheduled the restart, given again "
-                     "(a command recorded under the root is never run)");
+  status
+      ->add_option("--restart-command", o.restart_command,
+                   "With --cancel-restart: the command that scheduled the restart, given again "
+                   "(a command recorded under the root is never run)")
+      ->type_name("COMMAND");
   waiting(status, "With --cancel-restart: ");
   auto* recover_cmd =
       app.add_subcommand("recover", "Finish or undo a transaction a crash left behind");
@@ -747,15 +757,22 @@ int installer_main(int argc, char** argv) {
   common(check);
   check->add_option("ID", o.ids,
                     "Hotfix ids that must be installed (default: every installed one)");
-  check->add_option("--bundle", o.bundles,
-                    "A hotfix that must be installed where it applies: its id is checked, and "
-                    "where it does not apply (architecture, prerequisites) it is not_applicable, "
-                    "not absent");
-  check->add_option("--trust", o.trust,
-                    "Trusted public key for --bundle (also <root>/etc/hotfix/trusted.d)");
-  check->add_option("--format", o.format, "text, nagios (a plugin line, exit 0-3), prometheus");
-  check->add_option("--output", o.output,
-                    "With --format prometheus: write the metrics to this file, atomically");
+  check
+      ->add_option("--bundle", o.bundles,
+                   "A hotfix that must be installed where it applies: its id is checked, and "
+                   "where it does not apply (architecture, prerequisites) it is not_applicable, "
+                   "not absent")
+      ->type_name("FILE");
+  check
+      ->add_option("--trust", o.trust,
+                   "Trusted public key for --bundle (also <root>/etc/hotfix/trusted.d)")
+      ->type_name("PATH");
+  check->add_option("--format", o.format, "text, nagios (a plugin line, exit 0-3), prometheus")
+      ->type_name("{text,nagios,prometheus}");
+  check
+      ->add_option("--output", o.output,
+                   "With --format prometheus: write the metrics to this file, atomically")
+      ->type_name("FILE");
 
   std::string command;
   if (std::optional<int> code = parse_command_line(app, argc, argv, command)) return *code;

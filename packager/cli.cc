@@ -455,7 +455,8 @@ int packager_main(int argc, char** argv) {
 
   auto* keygen = app.add_subcommand("keygen", "Make an Ed25519 signing key pair (PEM)");
   keygen->add_option("--out", o.key_prefix, "Writes PREFIX.key (mode 0600) and PREFIX.pub")
-      ->required();
+      ->required()
+      ->type_name("PREFIX");
   keygen->add_flag("--force", o.force, "Replace existing key files");
   keygen->add_flag("--json", o.json, "Machine-readable output");
 
@@ -470,18 +471,22 @@ int packager_main(int argc, char** argv) {
   scan->add_option("--drop", o.drops,
                    "ARCH=DIR: one architecture's build output; with --manifest-id, one manifest "
                    "for every architecture given")
-      ->needs(scan_id);
+      ->needs(scan_id)
+      ->type_name("ARCH=DIR");
   scan->add_option("--arch", o.scan_arch, "Architecture of the manifest scanned from DIR")
       ->needs(scan_id)
-      ->default_val("x64");
+      ->default_val("x64")
+      ->type_name("{x86,x64,ia64,arm64}");
   scan->add_option("--title", o.scan_title, "The manifest's title (default: the id)")
       ->needs(scan_id);
   scan->add_option("--restart", o.scan_restart, "What the hotfix needs: none, services, reboot")
-      ->needs(scan_id);
+      ->needs(scan_id)
+      ->type_name("{none,services,reboot}");
   scan->add_option("--os-release", o.os_release,
                    "The target's os-release: family linux, and os_id and os_version_at_least "
                    "prerequisites from its ID and VERSION_ID")
-      ->needs(scan_id);
+      ->needs(scan_id)
+      ->type_name("FILE");
 
   auto* manifest_cmd = app.add_subcommand("manifest", "Work on a source manifest");
   manifest_cmd->require_subcommand(1);
@@ -489,17 +494,24 @@ int packager_main(int argc, char** argv) {
       "refresh", "Update a manifest's files in place from new drops and print what changed");
   refresh->add_option("MANIFEST", o.manifest, "Source manifest (JSON), rewritten in place")
       ->required();
-  refresh->add_option("--drop", o.drops, "ARCH=DIR: build output for one architecture")->required();
+  refresh->add_option("--drop", o.drops, "ARCH=DIR: build output for one architecture")
+      ->required()
+      ->type_name("ARCH=DIR");
   refresh->add_flag("--dry-run", o.dry_run, "Print the changes; write nothing");
   refresh->add_flag("--json", o.json, "Machine-readable output");
 
   auto* build = app.add_subcommand(
       "build", "Check drops against a manifest, then write one signed bundle per architecture");
   build->add_option("MANIFEST", o.manifest, "Hotfix manifest (JSON)")->required();
-  build->add_option("--drop", o.drops, "ARCH=DIR: build output for one architecture")->required();
-  build->add_option("--key", o.key, "Ed25519 private key (PEM)")->required();
-  build->add_option("--out", o.out, "Output directory for the bundles")->required();
-  build->add_option("--arch", o.arches, "Build only these architectures");
+  build->add_option("--drop", o.drops, "ARCH=DIR: build output for one architecture")
+      ->required()
+      ->type_name("ARCH=DIR");
+  build->add_option("--key", o.key, "Ed25519 private key (PEM)")->required()->type_name("FILE");
+  build->add_option("--out", o.out, "Output directory for the bundles")
+      ->required()
+      ->type_name("DIR");
+  build->add_option("--arch", o.arches, "Build only these architectures")
+      ->type_name("{x86,x64,ia64,arm64}");
   build->add_option("--level", o.level, "zstd compression level")->check(CLI::Range(1, 19));
   build->add_option("--threads", o.threads, "zstd worker threads (output does not depend on it)")
       ->check(CLI::Range(1, 64));
@@ -510,21 +522,26 @@ int packager_main(int argc, char** argv) {
 
   auto* inspect = app.add_subcommand("inspect", "Show a bundle's hotfix metadata and file table");
   inspect->add_option("BUNDLE", o.bundle, "Bundle file")->required();
-  inspect->add_option("--trust", o.trust,
-                      "Trusted public key (file or directory) to check the signature");
+  inspect
+      ->add_option("--trust", o.trust,
+                   "Trusted public key (file or directory) to check the signature")
+      ->type_name("PATH");
   inspect->add_flag("--local-time", o.local_time,
                     "Dates and times in local time, with each zone's UTC offset, not UTC");
   inspect->add_flag("--json", o.json, "Machine-readable output");
 
   auto* verify = app.add_subcommand("verify", "Check a bundle's signature and every payload");
   verify->add_option("BUNDLE", o.bundle, "Bundle file")->required();
-  verify->add_option("--trust", o.trust, "Trusted public key (file or directory)")->required();
+  verify->add_option("--trust", o.trust, "Trusted public key (file or directory)")
+      ->required()
+      ->type_name("PATH");
   verify->add_flag("--json", o.json, "Machine-readable output");
 
   auto* describe =
       app.add_subcommand("describe", "Render the article's File information tables (Markdown)");
   describe->add_option("INPUT", o.input, "Manifest (.json) or bundle (.hotfix)")->required();
-  describe->add_option("--trust", o.trust, "Check a bundle's signature with this key");
+  describe->add_option("--trust", o.trust, "Check a bundle's signature with this key")
+      ->type_name("PATH");
   describe->add_flag("--local-time", o.local_time,
                      "Dates and times in local time, with each zone's UTC offset, not UTC");
   describe->add_flag("--json", o.json, "Machine-readable output");

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libarchive-dev libzstd-dev libssl-dev libicu-dev nlohmann-json3-dev libcli11-dev catch2 libsqlite3-dev sqlite3
   libimage-exiftool-perl zstd openssl git
-  python3 python3-jsonschema groff-base dpkg-dev zsh
+  python3 python3-jsonschema groff-base dpkg-dev zsh bash-completion
   libz-mingw-w64 mingw-w64-x86-64-dev mingw-w64-i686-dev
   clang libclang-rt-14-dev llvm
 )

@@ -580,7 +580,7 @@ TEST_CASE("CLI habits of the installer: did you mean, help COMMAND, --version") 
         "hotfix-installer: error: unknown command 'uninstal': did you mean 'uninstall'?\n");
   r = installer({"help", "apply"});
   CHECK(r.exit_code == 0);
-  CHECK(r.out.find("--restart TEXT=never") != std::string::npos);
+  CHECK(r.out.find("--restart WHEN=never") != std::string::npos);
   CHECK(r.out.find("--skip-inapplicable") != std::string::npos);
   r = installer({"help", "nothing"});
   CHECK(r.exit_code == 2);

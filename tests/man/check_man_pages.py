@@ -18,91 +18,23 @@ import shutil
 import subprocess
 import sys
 
-HELP_OPTIONS = {"-h", "--help"}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "scripts"))
+import cli_help  # noqa: E402  (the programs' help, shared with the shell completions)
 
-
-# ---- the programs' help (CLI11) -----------------------------------------------------------
-
-def run(argv):
-    try:
-        p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, str(e)
-    if p.returncode != 0:
-        return None, "exit status %d: %s" % (p.returncode, p.stderr.strip())
-    return p.stdout, None
-
-
-HEADING = re.compile(r"^([A-Za-z][\w \[\]-]*):\s*$")
-# An option line starts with its names, "-h,--help" or "-h,     --help"; what follows them
-# (type, default, "Needs: --x", "Excludes: --y", the description) names no option of its own.
-OPTION_NAMES = re.compile(r"^\s+(-{1,2}[A-Za-z0-9][\w.-]*(?:\{[^}]*\})?"
-                          r"(?:\s*,\s*-{1,2}[A-Za-z0-9][\w.-]*(?:\{[^}]*\})?)*)")
-
-
-def description_column(text):
-    """Where descriptions start: a line indented that far continues a description (and may
-    begin with "--"), so only lines indented less can name options."""
-    m = re.search(r"^(\s+-h,\s*--help\s+)\S", text, re.M)
-    return len(m.group(1)) if m else 30
-
-
-def parse_help(text):
-    """Returns (options, subcommands) of one CLI11 help page."""
-    options, subcommands, section = set(), [], None
-    column = description_column(text)
-    for line in text.splitlines():
-        if len(line) - len(line.lstrip()) >= column:
-            continue
-        heading = HEADING.match(line)
-        if heading and not line.startswith(" "):
-            section = heading.group(1).strip().lower()
-            continue
-        if section is None or not line.strip():
-            continue
-        if section == "subcommands":
-            m = re.match(r"^\s+([A-Za-z0-9][\w-]*)(\s|$)", line)
-            if m:
-                subcommands.append(m.group(1))
-        elif section not in ("positionals", "usage"):
-            # Any other heading is an option group ("Options:", or a group of its own).
-            m = OPTION_NAMES.match(line)
-            if m:
-                for name in re.split(r"\s*,\s*", m.group(1)):
-                    options.add(re.sub(r"\{.*\}$", "", name))
-    return options, subcommands
+HELP_OPTIONS = cli_help.HELP_OPTIONS
 
 
 def commands_of(program, problems):
-    """{command path ("apply", "manifest refresh"): options} for every command of program."""
-    top, err = run([program, "--help"])
-    if err:
-        problems.append("%s --help: %s" % (program, err))
-        return set(), {}
-    top_options, names = parse_help(top)
-    if not names:
-        problems.append("%s --help: no subcommands found in its output" % program)
-    commands = {}
-
-    def visit(path):
-        text, err = run([program, "help"] + path)
-        options, subs = parse_help(text or "")
-        if len(path) > 1 and (err or subs):
-            # A program whose help takes one topic only: ask the nested command itself.
-            text, err = run([program] + path + ["--help"])
-            options, subs = parse_help(text or "")
-        if err:
-            problems.append("%s help %s: %s" % (program, " ".join(path), err))
-            return
-        for sub in subs:
-            visit(path + [sub])
-        # A command that only groups others needs no subsection of its own.
-        if not subs or options - HELP_OPTIONS:
-            commands[" ".join(path)] = options
-
-    for name in names:
-        visit([name])
-    return top_options, commands
+    """(the program's own options, {command path: options}); a command that only groups
+    others needs no subsection of its own."""
+    top, commands = cli_help.commands_of(program, problems)
+    documented = {}
+    for path, helped in commands.items():
+        options = set(helped.options)
+        if not helped.subcommands or options - HELP_OPTIONS:
+            documented[path] = options
+    return set(top.options), documented
 
 
 # ---- the pages (man(7) roff) --------------------------------------------------------------

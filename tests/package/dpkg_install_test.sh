@@ -15,7 +15,6 @@ cpack=${CPACK:-cpack}
 
 step() { printf '==> %s\n' "$*"; }
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
-skipped() { printf 'skipped: %s\n' "$*"; }
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIPPED: dpkg --root needs root (files owned by root, as on a server)"
@@ -72,15 +71,6 @@ entry() {
   [ "$line" = "$2 root/root" ] || fail "$3 is '$line', expected '$2 root/root'"
 }
 
-# entry_if BUILT LISTING PATH: a man page or completion is packaged once the build makes it.
-entry_if() {
-  if [ -f "$1" ]; then
-    entry "$2" -rw-r--r-- "$3"
-  else
-    skipped "$3 (the build has no ${1#"$build"/} yet)"
-  fi
-}
-
 check_listing() {  # DEB PROGRAM
   local list=$work/$2.list doc=./usr/share/doc/$2
   dpkg-deb -c "$1" >"$list"
@@ -94,9 +84,9 @@ check_listing() {  # DEB PROGRAM
   entry "$list" -rwxr-xr-x "./usr/bin/$2"
   entry "$list" -rw-r--r-- "$doc/copyright"
   entry "$list" -rw-r--r-- "$doc/README.md"
-  entry_if "$build/man/$2.1" "$list" "./usr/share/man/man1/$2.1.gz"
-  entry_if "$build/completions/$2.bash" "$list" "./usr/share/bash-completion/completions/$2"
-  entry_if "$build/completions/_$2" "$list" "./usr/share/zsh/vendor-completions/_$2"
+  entry "$list" -rw-r--r-- "./usr/share/man/man1/$2.1.gz"
+  entry "$list" -rw-r--r-- "./usr/share/bash-completion/completions/$2"
+  entry "$list" -rw-r--r-- "./usr/share/zsh/vendor-completions/_$2"
 }
 
 step "cpack -G DEB into a fresh directory"
@@ -130,8 +120,7 @@ done
 [ "$(grep -c '\./etc/hotfix/trusted\.d/.' "$work/hotfix-installer.list")" -eq 0 ] ||
   fail "trusted.d is not empty in the package"
 check_listing "$packager_deb" hotfix-packager
-entry_if "$build/man/hotfix-manifest.5" "$work/hotfix-packager.list" \
-  ./usr/share/man/man5/hotfix-manifest.5.gz
+entry "$work/hotfix-packager.list" -rw-r--r-- ./usr/share/man/man5/hotfix-manifest.5.gz
 
 step "dpkg --root: install both into an empty root (host libraries are not in its database)"
 mkdir -p "$root/var/lib/dpkg/"{info,updates,triggers} "$root/var/log"
@@ -152,6 +141,19 @@ for prog in "$installer" "$packager"; do
   if readelf -S "$prog" | grep -q '\.debug_info'; then fail "$prog has debug information"; fi
 done
 "$installer" --version
+
+step "the installed completions complete: bash (with bash-completion) and zsh"
+completions=$source/tests/shell
+got=$("$completions/complete_bash.sh" bash-completion \
+  "$root/usr/share/bash-completion/completions/hotfix-installer" _hotfix_installer \
+  "hotfix-installer unin")
+[ "$got" = uninstall ] || fail "bash: 'hotfix-installer unin' completes to '$got', not uninstall"
+mkdir -p "$work/zsh"
+cp "$root/usr/share/zsh/vendor-completions/_hotfix-packager" "$work/zsh/"
+got=$(PATH="$root/usr/bin:$PATH" zsh "$completions/complete_zsh.zsh" "$work/zsh" \
+  "hotfix-packager manifest r")
+[ "$got" = refresh ] || fail "zsh: 'hotfix-packager manifest r' completes to '$got', not refresh"
+echo "    bash: hotfix-installer unin -> uninstall; zsh: hotfix-packager manifest r -> refresh"
 
 step "the KB967131 job with the installed programs: key, stand-in drops, three signed bundles"
 manifest=$source/samples/KB967131/hotfix.json
