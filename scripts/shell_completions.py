@@ -122,7 +122,7 @@ _@F@() {
         _@F@_complete "$(_@F@_value "${path:+$path }$want")" "$root"
     elif [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$(_@F@_options "$path")" -- "$cur"))
-        [[ ${COMPREPLY[*]} == *= ]] && compopt -o nospace
+        [[ ${#COMPREPLY[@]} -eq 1 && ${COMPREPLY[0]} == *= ]] && compopt -o nospace
     elif [[ -n $(_@F@_commands "$path") ]]; then
         COMPREPLY=($(compgen -W "$(_@F@_commands "$path")" -- "$cur"))
     elif [[ ${path%% *} == help ]]; then
