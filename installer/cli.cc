@@ -681,6 +681,12 @@ int installer_main(int argc, char** argv) {
                 "No progress and no lock notice on standard error (progress shows only when it "
                 "is a terminal, never with --json)");
   };
+  // Commands that may leave a restart to schedule: when, and what schedules it.
+  auto restart = [&](CLI::App* c, const std::string& command_help) {
+    c->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES")
+        ->type_name("WHEN");
+    c->add_option("--restart-command", o.restart_command, command_help)->type_name("COMMAND");
+  };
   auto* apply = app.add_subcommand("apply", "Apply bundles, each in its own transaction");
   common(apply);
   apply->add_option("BUNDLE", o.bundles, "Bundle files, applied in dependency order")->required();
@@ -700,12 +706,7 @@ int installer_main(int argc, char** argv) {
   apply->add_flag("--skip-inapplicable", o.skip_inapplicable,
                   "A bundle that does not apply here (another architecture, prerequisites not "
                   "met) is reported and skipped; exit 5 only when none applies");
-  apply->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES")
-      ->type_name("WHEN");
-  apply
-      ->add_option("--restart-command", o.restart_command,
-                   "Command that schedules the restart instead of systemd/shutdown")
-      ->type_name("COMMAND");
+  restart(apply, "Command that schedules the restart instead of systemd/shutdown");
 
   auto* uninstall =
       app.add_subcommand("uninstall", "Remove an installed hotfix, restoring what it replaced");
@@ -715,11 +716,7 @@ int installer_main(int argc, char** argv) {
   quiet(uninstall);
   uninstall->add_flag("--missing-ok", o.missing_ok,
                       "An ID that is not installed is success (exit 0), not exit 5");
-  uninstall->add_option("--restart", o.restart, "never (default), now, at=HH:MM, delay=MINUTES")
-      ->type_name("WHEN");
-  uninstall
-      ->add_option("--restart-command", o.restart_command, "Command that schedules the restart")
-      ->type_name("COMMAND");
+  restart(uninstall, "Command that schedules the restart");
 
   auto local_time = [&](CLI::App* c) {
     c->add_flag("--local-time", o.local_time,
