@@ -26,8 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli_help  # noqa: E402
 
 FILE_TYPES = {"FILE", "PATH", "PREFIX"}
-GLOBS = {"BUNDLE": "hotfix", "MANIFEST": "json", "INPUT": "@(json|hotfix)"}
-ZSH_GLOBS = {"BUNDLE": "*.hotfix", "MANIFEST": "*.json", "INPUT": "*.(json|hotfix)"}
+GLOBS = {"BUNDLE": ["hotfix"], "MANIFEST": ["json"], "INPUT": ["json", "hotfix"]}  # extensions
 
 
 def kind(value_type):
@@ -48,6 +47,16 @@ def kind(value_type):
     if value_type in ("COMMAND", "ID"):
         return value_type.lower()
     return "none"
+
+
+def alternatives(extensions, pattern):
+    """One extension as it is, several as pattern ("@(%s)" for bash, "(%s)" for zsh)."""
+    return extensions[0] if len(extensions) == 1 else pattern % "|".join(extensions)
+
+
+def bash_glob_cases():
+    return "\n".join("    %s) _@F@_files '%s' ;;" % (t, alternatives(e, "@(%s)"))
+                     for t, e in GLOBS.items())
 
 
 def words_of(value_type):
@@ -137,9 +146,7 @@ _@F@_complete() {
     case $1 in
     DIR) _@F@_files -d ;;
     FILE | PATH | PREFIX) _@F@_files ;;
-    BUNDLE) _@F@_files hotfix ;;
-    MANIFEST) _@F@_files json ;;
-    INPUT) _@F@_files '@(json|hotfix)' ;;
+@GLOB_CASES@
     ARCH=DIR)
         if [[ $cur == *=* ]]; then
             cur=${cur#*=}
@@ -217,14 +224,11 @@ def bash_pattern(path, option=None):
 
 def bash_script(name, top, commands):
     f = "_" + identifier(name)
-    subs = {"": [s for s, _ in top.subcommands] + ["help"]}
+    subs = {"": [s for s, _ in top.subcommands] + ["help"],
+            "help": [s for s, _ in top.subcommands]}
     for path, helped in commands.items():
-        if helped.subcommands:
-            subs[path] = [s for s, _ in helped.subcommands]
-    subs["help"] = [s for s, _ in top.subcommands]
-    for path, helped in commands.items():
-        if helped.subcommands:
-            subs["help " + path] = [s for s, _ in helped.subcommands]
+        if helped.subcommands:  # a group's commands, and the same after help
+            subs[path] = subs["help " + path] = [s for s, _ in helped.subcommands]
     values, options, positionals = [], [], []
     for path, helped in sorted(commands.items()):
         names = []
@@ -243,7 +247,8 @@ def bash_script(name, top, commands):
         "# bash completion for %s, generated from its help by scripts/shell_completions.py;"
         % name,
         "# bash-completion loads it by the command's name. Regenerate it; do not edit it.",
-        (BASH_ENGINE + (BASH_IDS if uses_ids(commands) else "")).replace("@F@", f[1:])
+        (BASH_ENGINE + (BASH_IDS if uses_ids(commands) else ""))
+        .replace("@GLOB_CASES@", bash_glob_cases()).replace("@F@", f[1:])
         .replace("@ARCHES@", arches(commands)),
         bash_case(f + "_commands", "_commands PATH: the commands under PATH (\"\" for the "
                   "program).", [(bash_pattern(p), " ".join(s)) for p, s in subs.items()]),
@@ -280,7 +285,7 @@ def zsh_action(value_type, function):
     if k == "file":
         return "_files"
     if k == "glob":
-        return "_files -g '\\''%s(-.)'\\''" % ZSH_GLOBS[value_type]
+        return "_files -g '\\''*.%s(-.)'\\''" % alternatives(GLOBS[value_type], "(%s)")
     if k == "arch-dir":
         return "%s_arch_dir" % function
     if k == "words":
@@ -342,12 +347,12 @@ def zsh_functions(program_function, path, helped, commands):
     entries = " ".join("'%s:%s'" % (s, zsh_text(d)) for s, d in subs)
     specs = zsh_option_specs(helped, program_function)
     out = ["%s() {\n  local curcontext=$curcontext state state_descr line ret=1\n"
-           "  typeset -A opt_args\n  _arguments -C%s%s%s'1: :->command'%s'*:: :->argument' "
+           "  typeset -A opt_args\n  _arguments -C%s%s'1: :->command'%s'*:: :->argument' "
            "&& return\n  case $state in\n  command)\n    local -a commands=(%s)\n"
            "    _describe -t commands command commands && ret=0\n    ;;\n  argument)\n"
            "    if (( $+functions[%s_$words[1]] )); then %s_$words[1] && ret=0; fi\n"
            "    ;;\n  esac\n  return ret\n}"
-           % (name, cont, cont.join(specs) + (cont if specs else ""), "", cont, entries,
+           % (name, cont, cont.join(specs) + (cont if specs else ""), cont, entries,
               name, name)]
     if not path:
         out.append(zsh_help_function(name + "_help", helped, commands))
