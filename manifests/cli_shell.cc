@@ -97,6 +97,10 @@ std::string_view error_kind_token(ErrorKind kind) {
       return "system";
     case ErrorKind::kStateDamaged:
       return "state_damaged";
+    case ErrorKind::kMetadata:
+      return "metadata";
+    case ErrorKind::kUnreachable:
+      return "unreachable";
     case ErrorKind::kInternal:
       return "internal";
   }

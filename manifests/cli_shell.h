@@ -18,7 +18,8 @@
 namespace hotfix {
 
 // The token of an error kind in JSON: "bad_input", "signature", "verification",
-// "not_applicable", "busy", "system", "state_damaged", "internal".
+// "not_applicable", "busy", "system", "state_damaged", "metadata",
+// "unreachable", "internal".
 std::string_view error_kind_token(ErrorKind kind);
 
 // What one command says: its data, and the warnings and errors it reports as it goes. Each

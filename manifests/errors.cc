@@ -19,7 +19,10 @@ ExitCode exit_code_for(ErrorKind kind) {
     case ErrorKind::kSystem:
       return ExitCode::kSystem;
     case ErrorKind::kStateDamaged:
+    case ErrorKind::kMetadata:
       return ExitCode::kStateDamaged;
+    case ErrorKind::kUnreachable:
+      return ExitCode::kUnreachable;
     case ErrorKind::kInternal:
       return ExitCode::kInternal;
   }

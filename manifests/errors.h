@@ -17,8 +17,10 @@ enum class ExitCode : int {
   kNotApplicable = 5,     // wrong architecture, prerequisites not met, superseded, downgrade
   kBusy = 6,              // another installer holds the root's lock
   kSystem = 7,            // I/O error, disk full, permission denied
-  kStateDamaged = 8,      // the installer's own journal, database or backups under the root
-                          // are not what it wrote (damaged or planted)
+  kStateDamaged = 8,      // not trustworthy: the installer's own journal, database or backups
+                          // under the root are not what it wrote (damaged or planted), or a
+                          // repository's metadata is expired, rolled back or badly signed
+  kUnreachable = 9,       // a repository did not answer (retrying later may help)
   kRestartRequired = 10,  // success; the hotfix needs a restart that has not happened yet
 };
 
@@ -31,6 +33,8 @@ enum class ErrorKind {
   kBusy,
   kSystem,
   kStateDamaged,
+  kMetadata,     // repository metadata not trusted (exit 8, as damaged state)
+  kUnreachable,  // no mirror of a source answered
   kInternal,
 };
 

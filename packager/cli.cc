@@ -27,6 +27,7 @@
 #include "packager/kb_table.h"
 #include "packager/manifest_from_drops.h"
 #include "packager/manifest_refresh.h"
+#include "packager/repo_cli.h"
 
 namespace hotfix {
 
@@ -446,7 +447,7 @@ int packager_main(int argc, char** argv) {
   CLI::App app{
       "hotfix-packager: builds signed per-architecture hotfix bundles from a file-version "
       "manifest.\nExit codes: 0 ok, 1 internal error, 2 bad input, 3 bad or untrusted "
-      "signature, 4 verification failed, 7 system error (see docs/exit-codes.md).\n`help COMMAND` "
+      "signature, 4 verification failed, 6 repository busy, 7 system error, 8 repository metadata not trusted (see docs/exit-codes.md).\n`help COMMAND` "
       "shows a command's options.",
       kProgram};
   app.require_subcommand(1);
@@ -546,10 +547,13 @@ int packager_main(int argc, char** argv) {
                      "Dates and times in local time, with each zone's UTC offset, not UTC");
   describe->add_flag("--json", o.json, "Machine-readable output");
 
+  RepoCli repo(app);
+
   std::string command;
   if (std::optional<int> code = parse_command_line(app, argc, argv, command)) return *code;
-  CommandOutput out(kProgram, command, o.json);
+  CommandOutput out(kProgram, command, o.json || repo.json());
   return run_command(out, [&] {
+    if (std::optional<int> code = repo.run(out)) return *code;
     if (*keygen) return cmd_keygen(o, out);
     if (*scan) return cmd_scan(o, out);
     if (*refresh) return cmd_manifest_refresh(o, out);
