@@ -5,6 +5,7 @@
 #include <set>
 #include <span>
 
+#include "installer/applicability.h"
 #include "installer/free_space.h"
 #include "installer/installer.h"
 #include "installer/journal.h"
@@ -175,15 +176,13 @@ class ApplyRun {
 
   // False with the result set (refused, or already installed) when there is nothing to do.
   // In this order: architecture, the same revision installed, then refusal().
+  HotfixDescription description() const {
+    return HotfixDescription{id_, m_.revision, m_.bundle->arch, m_.family, &m_.prerequisites};
+  }
+
   bool applicable() {
-    const Arch arch = m_.bundle->arch;
-    if (arch != facts_.architecture) {
-      return refuse("the bundle is for " + std::string(arch_display(arch)) + "; the target is " +
-                    std::string(arch_display(facts_.architecture)));
-    }
-    if (!m_.family.empty() && m_.family != facts_.family) {
-      return refuse("the hotfix is for " + m_.family + "-family targets; the target is " +
-                    facts_.family + "-family");
+    if (std::optional<std::string> why = platform_refusal(description(), facts_)) {
+      return refuse(*why);
     }
     if (installed_ && installed_->revision == m_.revision && options_.reinstall) {
       repairing_ = true;
@@ -208,39 +207,8 @@ class ApplyRun {
 
   // A lower revision, supersedence, prerequisites, in that order.
   std::optional<std::string> refusal() const {
-    if (installed_ && installed_->revision > m_.revision) {
-      return "revision " + std::to_string(m_.revision) + " is lower than the installed revision " +
-             std::to_string(installed_->revision) +
-             " (no downgrade by replay; uninstall the installed one first)";
-    }
-    for (const InstalledHotfix& h : db_->hotfixes(false, false)) {
-      if (std::any_of(h.supersedes.begin(), h.supersedes.end(),
-                      [&](const std::string& id) { return equal_fold(id, id_); })) {
-        return "superseded by installed hotfix " + h.id;
-      }
-    }
-    PrerequisiteResult prereq = evaluate_prerequisites(m_.prerequisites, prerequisite_context());
-    if (!prereq.satisfied) return prereq.reason;
-    return std::nullopt;
-  }
-
-  PrerequisiteContext prerequisite_context() const {
-    auto installed = [this](const std::string& id) {
-      return db_->hotfix(id).has_value() ||
-             std::any_of(facts_.hotfixes.begin(), facts_.hotfixes.end(),
-                         [&](const std::string& f) { return equal_fold(f, id); });
-    };
-    auto file_version = [this](const std::string& path) -> std::optional<Version> {
-      try {
-        ResolvedPath p = resolve_under_root(ctx_.root, path, fold_);
-        if (!p.exists) return std::nullopt;
-        FileDescriptor fd = ctx_.root.open_file(p.relative);
-        return identify_fd(fd.get(), ctx_.root.show(p.relative)).version();
-      } catch (const Error&) {
-        return std::nullopt;
-      }
-    };
-    return PrerequisiteContext{facts_, installed, file_version};
+    return install_refusal(description(), installed_, *db_,
+                           root_prerequisite_context(ctx_.root, *db_, facts_));
   }
 
   void plan() {

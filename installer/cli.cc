@@ -18,6 +18,7 @@
 #include "installer/json_views.h"
 #include "installer/pending_restart.h"
 #include "installer/process_scan.h"
+#include "installer/repo_cli.h"
 #include "installer/restart.h"
 #include "installer/root_lock.h"
 #include "installer/state_checks.h"
@@ -61,6 +62,7 @@ struct Options {
   std::string format = "text";   // check: text, nagios, prometheus
   std::string output;            // check --output FILE
   bool missing_ok = false;
+  RepoOptions repo;  // source, sync, fetch; apply by id
 };
 
 std::string utc(std::int64_t t) { return Timestamp(t).iso8601(); }
@@ -156,7 +158,8 @@ int cmd_apply(const Options& o, CommandOutput& out) {
   std::vector<std::string> trust_warnings;
   TrustStore trust = load_installer_trust(ctx, o.trust, &trust_warnings);
   for (const std::string& w : trust_warnings) out.warn(w);
-  BundleOrder order = order_bundles(o.bundles, trust);
+  std::vector<std::string> bundles = resolve_apply_arguments(ctx, o.bundles, o.repo, trust, out);
+  BundleOrder order = order_bundles(bundles, trust);
   if (!o.dry_run) {
     // Refused before anything is made, the state directory included.
     if (order.may_need_restart) check_reboot_required_place(ctx.root);
@@ -653,7 +656,8 @@ int installer_main(int argc, char** argv) {
       "hotfix-installer: applies signed hotfix bundles transactionally, verifies installed "
       "files, and removes hotfixes.\nExit codes: 0 ok, 1 internal error, 2 bad input, 3 bad or "
       "untrusted signature, 4 verification failed, 5 not applicable, 6 busy, 7 system error, 8 "
-      "state damaged, 10 success but a restart is required (see docs/exit-codes.md).\n`help "
+      "state damaged or repository metadata not trusted, 9 repository unreachable, 10 success but "
+      "a restart is required (see docs/exit-codes.md).\n`help "
       "COMMAND` shows a command's options.",
       kProgram};
   app.require_subcommand(1);
@@ -689,7 +693,11 @@ int installer_main(int argc, char** argv) {
   };
   auto* apply = app.add_subcommand("apply", "Apply bundles, each in its own transaction");
   common(apply);
-  apply->add_option("BUNDLE", o.bundles, "Bundle files, applied in dependency order")->required();
+  apply
+      ->add_option("BUNDLE", o.bundles,
+                   "Bundle files, or hotfix ids to fetch from the sources; applied in "
+                   "dependency order")
+      ->required();
   apply
       ->add_option("--trust", o.trust,
                    "Trusted public key file or directory (also <root>/etc/hotfix/trusted.d)")
@@ -707,6 +715,14 @@ int installer_main(int argc, char** argv) {
                   "A bundle that does not apply here (another architecture, prerequisites not "
                   "met) is reported and skipped; exit 5 only when none applies");
   restart(apply, "Command that schedules the restart instead of systemd/shutdown");
+  // Commands that read a repository: which source, and the air-gapped site's way out.
+  auto repository = [&](CLI::App* c, const std::string& what) {
+    c->add_option("--source", o.repo.source, what)->type_name("NAME");
+    c->add_flag("--accept-expired-metadata", o.repo.accept_expired,
+                "Accept expired repository metadata (an air-gapped site): said loudly and "
+                "recorded in the history");
+  };
+  repository(apply, "Fetch ids from this source only (default: every source)");
 
   auto* uninstall =
       app.add_subcommand("uninstall", "Remove an installed hotfix, restoring what it replaced");
@@ -771,9 +787,50 @@ int installer_main(int argc, char** argv) {
                    "With --format prometheus: write the metrics to this file, atomically")
       ->type_name("FILE");
 
+  auto* source = app.add_subcommand("source", "The repositories this root takes hotfixes from");
+  source->require_subcommand(1);
+  auto* source_add = source->add_subcommand(
+      "add", "Add a repository, trusting the root metadata the administrator hands over");
+  common(source_add);
+  source_add->add_option("NAME", o.repo.source, "The source's name")->required();
+  source_add
+      ->add_option("URL", o.repo.urls, "The repository's URL, then its mirrors (http, https, file)")
+      ->required();
+  source_add
+      ->add_option("--root-metadata", o.repo.root_metadata,
+                   "The repository's root metadata (N.root.json, with N.root.json.sig beside it)")
+      ->required()
+      ->type_name("FILE");
+  source_add->add_option("--ca-file", o.repo.ca_file, "https: trust these CA certificates")
+      ->type_name("FILE");
+  waiting(source_add, "");
+  auto* source_list =
+      source->add_subcommand("list", "Configured sources and what is trusted of each");
+  common(source_list);
+  auto* source_remove =
+      source->add_subcommand("remove", "Remove a source and forget what was trusted of it");
+  common(source_remove);
+  source_remove->add_option("NAME", o.repo.source, "The source's name")->required();
+  waiting(source_remove, "");
+  auto* sync = app.add_subcommand(
+      "sync", "Update each source's signed metadata and list what it offers this root");
+  common(sync);
+  repository(sync, "Only this source (default: every source)");
+  waiting(sync, "");
+  auto* fetch = app.add_subcommand(
+      "fetch", "Download hotfixes by id into <root>/var/cache/hotfix, for a later apply");
+  common(fetch);
+  fetch->add_option("ID", o.repo.ids, "Hotfix ids")->required();
+  repository(fetch, "Only from this source (default: every source)");
+  waiting(fetch, "");
+
   std::string command;
   if (std::optional<int> code = parse_command_line(app, argc, argv, command)) return *code;
   CommandOutput out(kProgram, command, o.json);
+  auto with_context = [&](int (*run)(InstallerContext&, const RepoOptions&, bool, CommandOutput&)) {
+    InstallerContext ctx = context(o);
+    return run(ctx, o.repo, o.json, out);
+  };
   return run_command(out, [&] {
     if (*apply) return cmd_apply(o, out);
     if (*uninstall) return cmd_uninstall(o, out);
@@ -784,6 +841,11 @@ int installer_main(int argc, char** argv) {
     if (*recover_cmd) return cmd_recover(o, out);
     if (*facts) return cmd_facts(o, out);
     if (*check) return cmd_check(o, out);
+    if (*source_add) return with_context(cmd_source_add);
+    if (*source_list) return with_context(cmd_source_list);
+    if (*source_remove) return with_context(cmd_source_remove);
+    if (*sync) return with_context(cmd_sync);
+    if (*fetch) return with_context(cmd_fetch);
     return static_cast<int>(ExitCode::kInternal);
   });
 }

@@ -1,10 +1,12 @@
 #include "installer/root.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <string>
@@ -221,6 +223,29 @@ FileDescriptor Root::open_file(std::string_view relative) const {
   // Reads block as usual from here on (O_NONBLOCK only guarded the open).
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   return file;
+}
+
+std::vector<std::string> Root::list_dir(std::string_view relative) const {
+  return list_opened_dir(open_dir(relative), relative);
+}
+
+std::vector<std::string> Root::list_opened_dir(const FileDescriptor& dir,
+                                               std::string_view relative) const {
+  int listing = ::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (listing < 0) throw SystemError(show(relative), "open directory", errno);
+  DIR* d = ::fdopendir(listing);
+  if (!d) {
+    ::close(listing);
+    throw SystemError(show(relative), "read directory", errno);
+  }
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::string Root::read_file(std::string_view relative, std::uint64_t max_size) const {

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "manifests/errors.h"
 #include "manifests/file_descriptor.h"
@@ -57,6 +58,12 @@ class Root {
   FileDescriptor open_file(std::string_view relative) const;
   // The whole of a regular file of at most `max_size` bytes (checked before reading).
   std::string read_file(std::string_view relative, std::uint64_t max_size) const;
+  // The names in the directory `relative` (opened as open_dir does), sorted, without "." and
+  // "..": a listing does not follow a link either. SystemError naming it otherwise.
+  std::vector<std::string> list_dir(std::string_view relative) const;
+  // The names in a directory this root already opened (open_dir), for messages `relative`.
+  std::vector<std::string> list_opened_dir(const FileDescriptor& dir,
+                                           std::string_view relative) const;
   // The same for a file open_file already opened (and the caller examined).
   std::string read_opened(const FileDescriptor& file, std::string_view relative,
                           std::uint64_t max_size) const;

@@ -27,19 +27,8 @@ bool is_key_name(const std::string& name) {
 }
 
 std::vector<std::string> key_names(const Root& root, const FileDescriptor& dir) {
-  int listing = ::openat(dir.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (listing < 0) throw SystemError(root.show(kTrustedDir), "open directory", errno);
-  DIR* d = ::fdopendir(listing);
-  if (!d) {
-    ::close(listing);
-    throw SystemError(root.show(kTrustedDir), "read directory", errno);
-  }
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    if (is_key_name(e->d_name)) names.emplace_back(e->d_name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());  // deterministic order in messages
+  std::vector<std::string> names = root.list_opened_dir(dir, kTrustedDir);
+  std::erase_if(names, [](const std::string& n) { return !is_key_name(n); });
   return names;
 }
 

@@ -581,4 +581,69 @@ void StateDb::set_restart(const RestartState& restart) {
   });
 }
 
+std::vector<RepositoryVersion> StateDb::repository_versions(const std::string& source) const {
+  if (!impl_->conn.db || impl_->version < 4) return {};
+  Impl& d = *impl_;
+  return d.read("reading the repository versions", [&] {
+    Statement s(d.conn, d.path,
+                "SELECT role, version, expires, sha256, updated_at FROM repository_metadata "
+                "WHERE source = ?1 ORDER BY role",
+                "reading the repository versions");
+    s.bind(1, source);
+    std::vector<RepositoryVersion> out;
+    while (s.step()) {
+      std::int64_t version = s.integer(1);
+      if (version < 1) {
+        throw Error(ErrorKind::kStateDamaged, d.path,
+                    "state damaged: repository_metadata holds version " + std::to_string(version));
+      }
+      out.push_back(
+          {s.text(0), static_cast<std::uint64_t>(version), s.integer(2), s.text(3), s.integer(4)});
+    }
+    return out;
+  });
+}
+
+std::int64_t StateDb::record_sync(const std::string& source,
+                                  const std::vector<RepositoryVersion>& versions,
+                                  const HistoryEntry& entry) {
+  Impl& d = *impl_;
+  std::string doing = "recording the metadata of source " + quote(source);
+  return d.write(doing, [&] {
+    for (const RepositoryVersion& v : versions) {
+      Statement q(d.conn, d.path,
+                  "SELECT version FROM repository_metadata WHERE source = ?1 AND role = ?2", doing);
+      q.bind(1, source).bind(2, v.role);
+      if (q.step() && static_cast<std::uint64_t>(q.integer(0)) > v.version) {
+        throw Error(ErrorKind::kMetadata, "source " + source,
+                    v.role + " version " + std::to_string(v.version) + " is older than version " +
+                        std::to_string(q.integer(0)) + ", trusted before: a rollback");
+      }
+      Statement(d.conn, d.path,
+                "INSERT OR REPLACE INTO repository_metadata(source, role, version, expires, "
+                "sha256, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                doing)
+          .bind(1, source)
+          .bind(2, v.role)
+          .bind(3, static_cast<std::int64_t>(v.version))
+          .bind(4, v.expires)
+          .bind(5, v.sha256)
+          .bind(6, v.updated_at)
+          .run();
+    }
+    return d.insert_history(entry);
+  });
+}
+
+std::int64_t StateDb::forget_source(const std::string& source, const HistoryEntry& entry) {
+  Impl& d = *impl_;
+  std::string doing = "forgetting source " + quote(source);
+  return d.write(doing, [&] {
+    Statement(d.conn, d.path, "DELETE FROM repository_metadata WHERE source = ?1", doing)
+        .bind(1, source)
+        .run();
+    return d.insert_history(entry);
+  });
+}
+
 }  // namespace hotfix

@@ -35,6 +35,16 @@ using FileLayer = std::pair<std::string /*hotfix id*/, InstalledFile>;
 // A directory a hotfix is answerable for: which hotfix, and the directory (relative to the root).
 using DirOwner = std::pair<std::string /*hotfix id*/, std::string /*directory*/>;
 
+// One role's metadata of a repository source as the installer last trusted it.
+struct RepositoryVersion {
+  std::string role;  // root, timestamp, snapshot, targets
+  std::uint64_t version = 0;
+  std::int64_t expires = 0;  // UTC seconds
+  std::string sha256;        // of the trusted file
+  std::int64_t updated_at = 0;
+  friend bool operator==(const RepositoryVersion&, const RepositoryVersion&) = default;
+};
+
 class StateDb {
  public:
   enum class Mode { kReadOnly, kReadWrite };
@@ -106,6 +116,16 @@ class StateDb {
                                 const HistoryEntry& entry, const RestartState& restart,
                                 const std::vector<DirOwner>& handed_on_dirs = {});
   std::int64_t add_history(const HistoryEntry& entry);  // refusals, recoveries
+  // The versions trusted for `source`, ordered by role; empty for a source never synced (or
+  // a read-only view of a database older than schema version 4).
+  std::vector<RepositoryVersion> repository_versions(const std::string& source) const;
+  // Records what a sync trusted, with its history row, in one transaction. A version below
+  // the one recorded throws Error(kMetadata) and changes nothing: versions never go down.
+  std::int64_t record_sync(const std::string& source,
+                           const std::vector<RepositoryVersion>& versions,
+                           const HistoryEntry& entry);
+  // Forgets a removed source's versions, with its history row.
+  std::int64_t forget_source(const std::string& source, const HistoryEntry& entry);
   void set_restart(const RestartState& restart);
 
   struct Impl;

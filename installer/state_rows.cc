@@ -214,7 +214,9 @@ HistoryEntry read_history(const sqlite::Statement& s, const std::string& path) {
   RowReader row(s, path, [&] { return "history row " + std::to_string(e.seq); });
   e.at = row.integer(1, "at");
   e.action = row.text(2, "action");
-  e.hotfix_id = row.id(3, "hotfix_id");
+  // A repository's rows (sync, source add, source remove) are about no one hotfix.
+  bool repository = e.action == "sync" || e.action == "source add" || e.action == "source remove";
+  e.hotfix_id = repository && row.text(3, "hotfix_id").empty() ? "" : row.id(3, "hotfix_id");
   e.revision = row.unsigned_integer(4, "revision");
   e.outcome = row.text(5, "outcome");
   e.detail = row.text(6, "detail");

@@ -118,13 +118,27 @@ std::string schema_v3() {
          std::string(kSinceFromHistory) + ";\n";
 }
 
+// What schema version 4 added: the versions of each source's repository metadata the
+// installer has trusted, which never go down (docs/repository-format.md, "Rollback").
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE repository_metadata(
+  source TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('root', 'timestamp', 'snapshot', 'targets')),
+  version INTEGER NOT NULL CHECK (version >= 1),
+  expires INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (source, role)
+);
+)sql";
+
 // What every table must offer for this program to use it (checked when opening), from the
 // schema version that brought it.
 struct TableColumns {
   std::string_view table, columns;
   int since_version;
 };
-constexpr std::array<TableColumns, 8> kTables{{
+constexpr std::array<TableColumns, 9> kTables{{
     {"meta", "key, value", 1},
     {"hotfixes", kHotfixColumns, 1},
     {"files",
@@ -136,6 +150,7 @@ constexpr std::array<TableColumns, 8> kTables{{
     {"dirs", "hotfix_id, path", 2},
     {"files", "kind", 3},
     {"restart", "since, boot", 3},
+    {"repository_metadata", "source, role, version, expires, sha256, updated_at", 4},
 }};
 
 [[noreturn]] void not_ours(const std::string& path, const std::string& why) {
@@ -175,7 +190,8 @@ void check_objects(Connection& c, const std::string& path, int version) {
   Statement s(c, path,
               "SELECT type, name FROM sqlite_master WHERE type NOT IN ('table', 'index') OR "
               "(type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN "
-              "('meta', 'hotfixes', 'files', 'history', 'restart', 'dirs')) ORDER BY name LIMIT 1",
+              "('meta', 'hotfixes', 'files', 'history', 'restart', 'dirs', 'repository_metadata')) "
+              "ORDER BY name LIMIT 1",
               "reading the installed-state database's schema");
   if (s.step()) {
     not_ours(path, "it holds the " + s.text(0) + " " + quote(s.text(1)) +
@@ -240,6 +256,7 @@ int migrate(Connection& c, const std::string& path) {
   if (found < kStateDbSchemaVersion) {
     if (found < 2) sqlite::exec(c.db, path, kSchemaV2, doing);
     if (found < 3) sqlite::exec(c.db, path, schema_v3(), doing);
+    if (found < 4) sqlite::exec(c.db, path, kSchemaV4, doing);
     Statement s(c, path, "UPDATE meta SET value = ?1 WHERE key = 'schema_version'", doing);
     s.bind(1, std::to_string(kStateDbSchemaVersion)).run();
   }
@@ -254,6 +271,7 @@ int create(Connection& c, const std::string& path) {
     sqlite::exec(c.db, path, kSchema, doing);
     sqlite::exec(c.db, path, kSchemaV2, doing);
     sqlite::exec(c.db, path, schema_v3(), doing);
+    sqlite::exec(c.db, path, kSchemaV4, doing);
     Statement s(c, path, "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)", doing);
     s.bind(1, std::to_string(kStateDbSchemaVersion)).run();
   }

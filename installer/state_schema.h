@@ -10,7 +10,7 @@
 
 namespace hotfix {
 
-inline constexpr int kStateDbSchemaVersion = 3;
+inline constexpr int kStateDbSchemaVersion = 4;
 
 namespace state_schema {
 

@@ -7,6 +7,7 @@
 #include "manifests/errors.h"
 #include "manifests/json_context.h"
 #include "manifests/json_prescan.h"
+#include "manifests/manifest_json.h"
 #include "manifests/sha256.h"
 
 namespace hotfix {
@@ -220,6 +221,10 @@ Json hotfix_json(const TargetHotfix& h) {
          {"supersedes", h.supersedes},
          {"key_id", h.key_id}};
   if (h.language) j["language"] = *h.language;
+  j["family"] = h.family;
+  j["prerequisites"] = h.prerequisites == Prerequisite::always()
+                           ? Json(nullptr)
+                           : write_prerequisite(h.prerequisites);
   return j;
 }
 
@@ -360,8 +365,9 @@ std::optional<std::string> read_word(JsonContext& c, const Json& v, std::string_
 }
 
 void read_target_hotfix(JsonContext& c, const Json& v, TargetHotfix& h) {
-  static constexpr std::array<std::string_view, 8> known = {
-      "id", "revision", "title", "arch", "language", "restart", "supersedes", "key_id"};
+  static constexpr std::array<std::string_view, 10> known = {
+      "id",      "revision",   "title",  "arch",   "language",
+      "restart", "supersedes", "key_id", "family", "prerequisites"};
   JsonObject o(c, v, known, "an object describing the hotfix");
   o.required("id", "a hotfix id", [&](const Json& x) {
     if (auto s = read_word(c, x, "a hotfix id")) h.id = *s;
@@ -390,6 +396,17 @@ void read_target_hotfix(JsonContext& c, const Json& v, TargetHotfix& h) {
   });
   o.required("key_id", "64 hex digits", [&](const Json& x) {
     if (auto s = read_hex(c, x, 64)) h.key_id = *s;
+  });
+  o.required("family", "windows, linux or \"\"", [&](const Json& x) {
+    if (auto s = read_string(c, x, "windows, linux or \"\"")) h.family = *s;
+  });
+  o.required("prerequisites", "a prerequisite expression or null", [&](const Json& x) {
+    if (x.is_null()) return;
+    try {
+      h.prerequisites = parse_prerequisite(x, "targets", c.path());
+    } catch (const ManifestError& e) {
+      c.report(e.lines().empty() ? "not a prerequisite expression" : e.lines().front());
+    }
   });
 }
 

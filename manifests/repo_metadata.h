@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "manifests/prerequisite.h"
 #include "manifests/signature.h"
 #include "manifests/timestamp.h"
 
@@ -84,6 +85,9 @@ struct TargetHotfix {
   std::string restart;                  // restart_token
   std::vector<std::string> supersedes;
   std::string key_id;  // fingerprint of the key that signed the bundle's manifest
+  // What a server needs to tell whether the hotfix applies before it downloads anything.
+  std::string family;  // "" for any
+  Prerequisite prerequisites = Prerequisite::always();
   friend bool operator==(const TargetHotfix&, const TargetHotfix&) = default;
 };
 

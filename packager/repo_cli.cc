@@ -226,7 +226,10 @@ void key_option(CLI::App* c, std::string& into, const char* name, const char* wh
 void online_option(CLI::App* c, RepoOptions& o, bool required) {
   auto* opt = c->add_option("--online-key", o.online_keys,
                             "The snapshot and timestamp key (Ed25519 PEM); repeat for several")
-                  ->type_name("FILE");
+                  ->type_name("FILE")
+                  ->expected(1)
+                  ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+                  ->allow_extra_args(false);
   if (required) opt->required();
 }
 
@@ -248,7 +251,10 @@ RepoCli::RepoCli(CLI::App& app) : impl_(std::make_unique<Impl>()) {
   key_option(impl_->add, o.targets_key, "--targets-key", "The targets key", true);
   online_option(impl_->add, o, true);
   impl_->add->add_option("--trust", o.trust, "Also accept bundles signed by these public keys")
-      ->type_name("PATH");
+      ->type_name("PATH")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
+      ->allow_extra_args(false);
   expiry_options(impl_->add, o, false);
 
   impl_->remove = dir_command(group, o, "remove", "Stop publishing a hotfix's bundles");

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <set>
 
 #include "manifests/arch.h"
@@ -284,7 +285,9 @@ PublishedState publish(const PublishContext& ctx, const PublishedState& current,
 
 PublishedState repo_init(const PublishContext& ctx, const PrivateKey& root_key,
                          const PrivateKey& targets_key, const PrivateKey& online_key) {
-  make_dir(ctx.dir);
+  std::error_code ec;
+  std::filesystem::create_directories(ctx.dir, ec);  // as mkdir -p: an error is the lock's
+  if (!std::filesystem::is_directory(ctx.dir)) throw Error(ErrorKind::kBadInput, ctx.dir, "is not a directory");
   PublishLock lock(ctx.dir);
   if (exists(path_in(ctx.dir, "metadata"))) {
     throw Error(ErrorKind::kBadInput, ctx.dir, "already holds a repository (metadata/ exists)");
@@ -390,7 +393,9 @@ TargetEntry entry_for(const BundleVerifyReport& report, const StagedBundle& stag
                           m.bundle->language,
                           std::string(restart_token(m.restart)),
                           m.supersedes,
-                          report.signer_fingerprint};
+                          report.signer_fingerprint,
+                          m.family,
+                          m.prerequisites};
   return e;
 }
 

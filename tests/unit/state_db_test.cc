@@ -1125,7 +1125,8 @@ TEST_CASE("A schema version 1 database is read as it is, and migrated in place b
 
   {
     StateDb db = StateDb::open(path, Mode::kReadWrite);
-    CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 3);
+    CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") ==
+          kStateDbSchemaVersion);
     auto h = db.hotfix("KB1");
     REQUIRE(h);
     CHECK(h->files.size() == 2);
@@ -1148,10 +1149,11 @@ TEST_CASE("A schema version 1 database is read as it is, and migrated in place b
     db.record_uninstall("KB2", {}, make_entry("uninstall", "KB2", "tx5"), {});
     CHECK(RawDb(path).count("SELECT count(*) FROM dirs") == 0);
   }
-  // Opening again finds version 3 and changes nothing.
+  // Opening again finds the current version and changes nothing.
   StateDb again = StateDb::open(path, Mode::kReadWrite);
   CHECK(again.history().size() == 5);
-  CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") == 3);
+  CHECK(RawDb(path).count("SELECT value FROM meta WHERE key = 'schema_version'") ==
+        kStateDbSchemaVersion);
 }
 
 // The database is reached through the descriptor of the directory that was checked: a
