@@ -74,23 +74,35 @@ void publish_file(const PublishContext& ctx, const std::string& name, const std:
   write_file_atomically(path_in(ctx.dir, name), bytes, 0644, true);
 }
 
-// The signatures of `bytes` by the keys of `role` among `keys`, meeting the role's threshold.
+// The signatures of `bytes` by the keys of `role` among `keys`, meeting the role's threshold
+// in `root` and, during a rotation, in the `incoming` root too: what is published before the
+// new root is then valid under both, so no client is ever left unable to read.
 std::string sign_role(const RootMetadata& root, Role role, const std::string& bytes,
-                      const SigningKeys& keys) {
+                      const SigningKeys& keys, const RootMetadata* incoming = nullptr) {
+  auto listed = [&](const RootMetadata& r, const std::string& id) {
+    const std::vector<std::string>& ids = r.role(role).key_ids;
+    return std::find(ids.begin(), ids.end(), id) != ids.end();
+  };
   std::vector<const PrivateKey*> chosen;
-  const std::vector<std::string>& ids = root.role(role).key_ids;
   for (const PrivateKey& k : keys) {
-    if (std::find(ids.begin(), ids.end(), k.public_key().fingerprint()) != ids.end()) {
-      chosen.push_back(&k);
-    }
+    std::string id = k.public_key().fingerprint();
+    if (listed(root, id) || (incoming && listed(*incoming, id))) chosen.push_back(&k);
   }
   std::vector<DetachedSignature> sigs = sign_with(bytes, chosen);
-  if (sigs.size() < root.role(role).threshold) {
+  for (const RootMetadata* r : {&root, incoming}) {
+    if (!r) continue;
+    std::size_t by_role = static_cast<std::size_t>(
+        std::count_if(sigs.begin(), sigs.end(),
+                      [&](const DetachedSignature& d) { return listed(*r, d.key_id); }));
+    if (by_role >= r->role(role).threshold) continue;
     std::string named;
-    for (const std::string& id : ids) named += (named.empty() ? "" : ", ") + short_fingerprint(id);
+    for (const std::string& id : r->role(role).key_ids) {
+      named += (named.empty() ? "" : ", ") + short_fingerprint(id);
+    }
     throw Error(ErrorKind::kSignature, std::string(role_name(role)),
-                "needs " + std::to_string(root.role(role).threshold) + " of its keys (" + named +
-                    "), " + std::to_string(sigs.size()) + " given");
+                "needs " + std::to_string(r->role(role).threshold) + " of its keys (" + named +
+                    ") in root version " + std::to_string(r->header.version) + ", " +
+                    std::to_string(by_role) + " given");
   }
   return serialize_signatures(sigs);
 }
@@ -242,9 +254,10 @@ void prune(const PublishContext& ctx, const PublishedState& s) {
 }
 
 // Publishes the next generation: targets (when `targets` is given), snapshot, then timestamp.
+// With `incoming`, every file is signed for that root too (a rotation's new root).
 PublishedState publish(const PublishContext& ctx, const PublishedState& current,
                        const std::optional<std::vector<TargetEntry>>& targets,
-                       const SigningKeys& keys) {
+                       const SigningKeys& keys, const RootMetadata* incoming = nullptr) {
   PublishedState next = current;
   if (targets) {
     next.targets.header = {Role::kTargets, current.snapshot.targets.version + 1,
@@ -255,17 +268,18 @@ PublishedState publish(const PublishContext& ctx, const PublishedState& current,
   }
   std::string targets_bytes = serialize(next.targets);
   std::string targets_sig =
-      targets ? sign_role(next.root, Role::kTargets, targets_bytes, keys) : "";
+      targets ? sign_role(next.root, Role::kTargets, targets_bytes, keys, incoming) : "";
   next.snapshot.header = {Role::kSnapshot, current.timestamp.snapshot.version + 1,
                           Timestamp(ctx.now.unix_seconds() + ctx.periods.snapshot)};
   next.snapshot.targets = describe(next.targets.header.version, targets_bytes);
   std::string snapshot_bytes = serialize(next.snapshot);
-  std::string snapshot_sig = sign_role(next.root, Role::kSnapshot, snapshot_bytes, keys);
+  std::string snapshot_sig = sign_role(next.root, Role::kSnapshot, snapshot_bytes, keys, incoming);
   next.timestamp.header = {Role::kTimestamp, current.timestamp.header.version + 1,
                            Timestamp(ctx.now.unix_seconds() + ctx.periods.timestamp)};
   next.timestamp.snapshot = describe(next.snapshot.header.version, snapshot_bytes);
   std::string timestamp_bytes = serialize(next.timestamp);
-  std::string timestamp_sig = sign_role(next.root, Role::kTimestamp, timestamp_bytes, keys);
+  std::string timestamp_sig =
+      sign_role(next.root, Role::kTimestamp, timestamp_bytes, keys, incoming);
   // Everything is signed before the first file is written: a missing key changes nothing.
   if (targets) {
     std::string name = targets_name(next.targets.header.version);
@@ -287,7 +301,8 @@ PublishedState repo_init(const PublishContext& ctx, const PrivateKey& root_key,
                          const PrivateKey& targets_key, const PrivateKey& online_key) {
   std::error_code ec;
   std::filesystem::create_directories(ctx.dir, ec);  // as mkdir -p: an error is the lock's
-  if (!std::filesystem::is_directory(ctx.dir)) throw Error(ErrorKind::kBadInput, ctx.dir, "is not a directory");
+  if (!std::filesystem::is_directory(ctx.dir))
+    throw Error(ErrorKind::kBadInput, ctx.dir, "is not a directory");
   PublishLock lock(ctx.dir);
   if (exists(path_in(ctx.dir, "metadata"))) {
     throw Error(ErrorKind::kBadInput, ctx.dir, "already holds a repository (metadata/ exists)");
@@ -537,19 +552,18 @@ PublishedState repo_rotate(const PublishContext& ctx, Role role, const PrivateKe
                 std::string("cannot be signed as it must be: ") + e.message() +
                     " (give the current root key with --root-key)");
   }
-  std::optional<std::vector<TargetEntry>> targets;
-  if (role == Role::kTargets) targets = current.targets.targets;
-  PublishedState base = current;
-  base.root = next;
+  // What the new key signs is published first, signed by the old and the new keys, then the
+  // new root: a client finds it valid before the rotation and after.
+  PublishedState done = current;
   if (role != Role::kRoot) {
-    // Check the keys for the roles signed again before the new root is written.
-    for (Role r : {Role::kSnapshot, Role::kTimestamp}) sign_role(next, r, "", with_new);
-    if (targets) sign_role(next, Role::kTargets, "", with_new);
+    std::optional<std::vector<TargetEntry>> targets;
+    if (role == Role::kTargets) targets = current.targets.targets;
+    done = publish(ctx, current, targets, with_new, &next);
   }
   publish_file(ctx, signature_name(name), serialize_signatures(sigs));
   publish_file(ctx, name, bytes);
-  if (role == Role::kRoot) return base;
-  return publish(ctx, base, targets, with_new);
+  done.root = next;
+  return done;
 }
 
 }  // namespace hotfix

@@ -774,7 +774,7 @@ TEST_CASE("A database of another schema version or shape is refused") {
         "'../../etc/shadow'; END");
     for (Mode mode : {Mode::kReadOnly, Mode::kReadWrite}) {
       require_error([&] { StateDb::open(path, mode); }, ErrorKind::kStateDamaged,
-                    {"it holds the trigger \"rewrite\"", "schema version 3 does not have"});
+                    {"it holds the trigger \"rewrite\"", "schema version 4 does not have"});
     }
   }
   SECTION("a view in a table's place") {
