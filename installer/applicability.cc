@@ -23,13 +23,14 @@ std::optional<std::string> platform_refusal(const HotfixDescription& h, const Ta
 
 std::optional<std::string> install_refusal(const HotfixDescription& h,
                                            const std::optional<InstalledHotfix>& installed,
-                                           const StateDb& db, const PrerequisiteContext& context) {
+                                           const std::vector<InstalledHotfix>& all_installed,
+                                           const PrerequisiteContext& context) {
   if (installed && installed->revision > h.revision) {
     return "revision " + std::to_string(h.revision) + " is lower than the installed revision " +
            std::to_string(installed->revision) +
            " (no downgrade by replay; uninstall the installed one first)";
   }
-  for (const InstalledHotfix& other : db.hotfixes(false, false)) {
+  for (const InstalledHotfix& other : all_installed) {
     if (std::any_of(other.supersedes.begin(), other.supersedes.end(),
                     [&](const std::string& id) { return equal_fold(id, h.id); })) {
       return "superseded by installed hotfix " + other.id;

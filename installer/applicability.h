@@ -30,9 +30,11 @@ std::optional<std::string> platform_refusal(const HotfixDescription& h, const Ta
 // A lower revision than the installed one, supersedence by an installed hotfix, then the
 // prerequisites, in that order. The same revision installed is not a refusal: the caller
 // decides what that means.
+// `all_installed` is db.hotfixes(false, false), read once by a caller that asks for many.
 std::optional<std::string> install_refusal(const HotfixDescription& h,
                                            const std::optional<InstalledHotfix>& installed,
-                                           const StateDb& db, const PrerequisiteContext& context);
+                                           const std::vector<InstalledHotfix>& all_installed,
+                                           const PrerequisiteContext& context);
 
 // Prerequisites read from the root as apply reads them: hotfixes in the database or in the
 // facts, file versions from the files under the root.

@@ -207,7 +207,7 @@ class ApplyRun {
 
   // A lower revision, supersedence, prerequisites, in that order.
   std::optional<std::string> refusal() const {
-    return install_refusal(description(), installed_, *db_,
+    return install_refusal(description(), installed_, db_->hotfixes(false, false),
                            root_prerequisite_context(ctx_.root, *db_, facts_));
   }
 

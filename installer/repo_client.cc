@@ -50,6 +50,7 @@ class MirrorUpdate {
     FetchRequest request = base ? *base : FetchRequest{};
     request.url = url(name);
     request.max_bytes = max;
+    request.accept_compression = true;
     std::string body;
     FetchResult r =
         transport_.fetch(request, [&](const void* data, std::size_t size, bool restart) {
@@ -318,6 +319,7 @@ class PartialFile {
   void truncate() {
     if (::ftruncate(fd_.get(), 0) != 0) throw SystemError(shown_, "truncate", errno);
     size_ = 0;
+    written_back_ = 0;
   }
   void append(const void* data, std::size_t n) {
     const char* p = static_cast<const char*>(data);
@@ -333,11 +335,20 @@ class PartialFile {
   void sync() {
     if (::fsync(fd_.get()) != 0) throw SystemError(shown_, "fsync", errno);
   }
+  // Starts writing out what arrived so far, so that the final fsync has little left to do.
+  void start_writeback() {
+    if (size_ - written_back_ < kWritebackStep) return;
+    ::sync_file_range(fd_.get(), static_cast<off_t>(written_back_),
+                      static_cast<off_t>(size_ - written_back_), SYNC_FILE_RANGE_WRITE);
+    written_back_ = size_;
+  }
 
  private:
+  static constexpr std::uint64_t kWritebackStep = 8 << 20;
   std::string shown_;
   FileDescriptor fd_;
   std::uint64_t size_ = 0;
+  std::uint64_t written_back_ = 0;
 };
 
 bool cached_intact(const InstallerContext& ctx, const std::string& rel, const TargetEntry& e) {
@@ -380,6 +391,7 @@ std::string download_target(const InstallerContext& ctx, const SourceConfig& /*s
       }
       hash.update(data, size);
       partial.append(data, size);
+      partial.start_writeback();
     });
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::kUnreachable) throw;  // the partial file is kept, to resume

@@ -90,7 +90,18 @@ void remove_source(const InstallerContext& ctx, const std::string& name) {
 
 namespace {
 
-Offer classify(const TargetEntry& e, const TargetFacts& facts, const StateDb& db,
+// What the root has installed, read once for every entry of a source.
+struct Installed {
+  std::vector<InstalledHotfix> all;
+  std::optional<InstalledHotfix> find(const std::string& id) const {
+    for (const InstalledHotfix& h : all) {
+      if (equal_fold(h.id, id)) return h;
+    }
+    return std::nullopt;
+  }
+};
+
+Offer classify(const TargetEntry& e, const TargetFacts& facts, const Installed& installed_all,
                const PrerequisiteContext& prerequisites) {
   Offer o{e, "applicable", ""};
   std::optional<Arch> arch = parse_arch(e.hotfix.arch);
@@ -98,11 +109,11 @@ Offer classify(const TargetEntry& e, const TargetFacts& facts, const StateDb& db
   HotfixDescription h{e.hotfix.id, e.hotfix.revision, *arch, e.hotfix.family,
                       &e.hotfix.prerequisites};
   if (auto why = platform_refusal(h, facts)) return {e, "not_applicable", *why};
-  std::optional<InstalledHotfix> installed = db.hotfix(e.hotfix.id);
+  std::optional<InstalledHotfix> installed = installed_all.find(e.hotfix.id);
   if (installed && installed->revision >= e.hotfix.revision) {
     return {e, "installed", "revision " + std::to_string(installed->revision) + " is installed"};
   }
-  if (auto why = install_refusal(h, installed, db, prerequisites)) {
+  if (auto why = install_refusal(h, installed, installed_all.all, prerequisites)) {
     bool superseded = why->rfind("superseded by", 0) == 0;
     return {e, superseded ? "superseded" : "not_applicable", *why};
   }
@@ -134,6 +145,20 @@ std::vector<std::uint64_t> versions_of(const TrustedRepository& t) {
           t.snapshot ? t.snapshot->header.version : 0, t.targets ? t.targets->header.version : 0};
 }
 
+// The same from what the database records, without reading the files.
+std::vector<std::uint64_t> recorded_versions(const StateDb& db, const std::string& source) {
+  std::vector<std::uint64_t> v(4, 0);
+  for (const RepositoryVersion& r : db.repository_versions(source)) {
+    std::optional<Role> role = parse_role(r.role);
+    if (role)
+      v[static_cast<std::size_t>(*role == Role::kRoot        ? 0
+                                 : *role == Role::kTimestamp ? 1
+                                 : *role == Role::kSnapshot  ? 2
+                                                             : 3)] = r.version;
+  }
+  return v;
+}
+
 TrustedRepository read_trusted(const InstallerContext& ctx, const std::string& source) {
   StateDb db = open_state_db(ctx, StateDb::Mode::kReadOnly);
   return load_trusted(ctx, db, source);
@@ -152,9 +177,8 @@ SourceSync sync_one(const InstallerContext& ctx, const SourceConfig& config,
     s.update = update_metadata(trusted, config, *transport, request.options);
     WriterLock lock(ctx);
     StateDb db = open_state_db(ctx, StateDb::Mode::kReadWrite);
-    TrustedRepository now = load_trusted(ctx, db, config.name);
-    if (versions_of(now) != versions_of(trusted) && attempt < 2) {
-      trusted = std::move(now);
+    if (recorded_versions(db, config.name) != versions_of(trusted) && attempt < 2) {
+      trusted = load_trusted(ctx, db, config.name);
       continue;
     }
     store_trusted(ctx, db, s.update.trusted,
@@ -162,8 +186,9 @@ SourceSync sync_one(const InstallerContext& ctx, const SourceConfig& config,
                                sync_detail(s.update, request.options)));
     TargetFacts facts = load_target_facts(ctx.root);
     PrerequisiteContext prerequisites = root_prerequisite_context(ctx.root, db, facts);
+    Installed installed{db.hotfixes(false, false)};
     for (const TargetEntry& e : s.update.trusted.targets->targets) {
-      s.offers.push_back(classify(e, facts, db, prerequisites));
+      s.offers.push_back(classify(e, facts, installed, prerequisites));
     }
     s.expires = earliest_expiry(s.update.trusted);
     return s;

@@ -266,7 +266,11 @@ FetchResult result_of(Attempt& a, FetchStatus status) {
 
 class CurlTransport : public Transport {
  public:
-  explicit CurlTransport(const TransportOptions& options) : options_(options) { global_init(); }
+  explicit CurlTransport(const TransportOptions& options) : options_(options) {
+    global_init();
+    curl_.reset(curl_easy_init());
+    if (!curl_) throw Error(ErrorKind::kInternal, "libcurl", "cannot start a libcurl transfer");
+  }
 
   FetchResult fetch(const FetchRequest& request, const FetchSink& sink) override {
     Progress progress{request.resume_from, 0, false, {}};
@@ -289,12 +293,13 @@ class CurlTransport : public Transport {
  private:
   std::optional<FetchResult> attempt(const FetchRequest& request, const FetchSink& sink,
                                      Progress& progress, std::string& failure) {
-    Easy curl(curl_easy_init());
-    if (!curl) throw Error(ErrorKind::kInternal, request.url, "cannot start a libcurl transfer");
-    Attempt a(request, sink, progress, curl.get());
+    // One handle for every request: its connection is kept for the next (one TCP and TLS
+    // handshake per sync, not per file); the options are set afresh each time.
+    curl_easy_reset(curl_.get());
+    Attempt a(request, sink, progress, curl_.get());
     HeaderList headers = request_headers(a);
-    set_options(curl.get(), options_, a, headers.get());
-    CURLcode rc = curl_easy_perform(curl.get());
+    set_options(curl_.get(), options_, a, headers.get());
+    CURLcode rc = curl_easy_perform(curl_.get());
     if (a.error) std::rethrow_exception(a.error);
     std::optional<FetchStatus> status = answer(a, rc);
     if (!status) {
@@ -305,6 +310,7 @@ class CurlTransport : public Transport {
   }
 
   TransportOptions options_;
+  Easy curl_;
 };
 
 }  // namespace

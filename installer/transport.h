@@ -13,11 +13,11 @@
 namespace hotfix {
 
 struct TransportOptions {
-  std::string ca_file;                   // https: trust these CAs instead of the system's
-  long connect_timeout_seconds = 10;     // per attempt
-  long stall_seconds = 30;               // abort when under 1 byte/s for this long
-  int attempts = 3;                      // per URL, with backoff between them
-  long backoff_milliseconds = 500;       // first pause; doubled after each failed attempt
+  std::string ca_file;                // https: trust these CAs instead of the system's
+  long connect_timeout_seconds = 10;  // per attempt
+  long stall_seconds = 30;            // abort when under 1 byte/s for this long
+  int attempts = 3;                   // per URL, with backoff between them
+  long backoff_milliseconds = 500;    // first pause; doubled after each failed attempt
 };
 
 // What came back for one request.
@@ -35,6 +35,9 @@ struct FetchRequest {
   std::uint64_t resume_from = 0;  // ask for the bytes from here on (Range), for a partial file
   std::string if_none_match;      // an ETag from an earlier answer: conditional GET
   std::string if_modified_since;  // a Last-Modified from an earlier answer
+  // The server may send it gzip-compressed in transit; the sink receives the file's own
+  // bytes, and max_bytes bounds those.
+  bool accept_compression = false;
 };
 
 struct FetchResult {
@@ -42,9 +45,9 @@ struct FetchResult {
   // True when the body starts at resume_from (HTTP 206); false when the server sent the whole
   // file from byte 0, which the sink then received from the start.
   bool resumed = false;
-  std::string etag;           // validators of the answer, for the next conditional request
+  std::string etag;  // validators of the answer, for the next conditional request
   std::string last_modified;
-  std::uint64_t bytes = 0;    // body bytes delivered since the last restart, across retries
+  std::uint64_t bytes = 0;  // body bytes delivered since the last restart, across retries
 };
 
 // Receives the body as it arrives. `restart` is true on the first call when the server
