@@ -16,6 +16,7 @@
 #include "tests/support/fault_disk.h"
 #include "tests/support/json_output.h"
 #include "tests/support/kb967131_sample.h"
+#include "tests/support/nginx_server.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/tree_snapshot.h"
@@ -193,4 +194,65 @@ TEST_CASE("a crash in the middle of the swap on the live root is recovered by th
   // And the server is not wedged: the hotfix applies and verifies.
   CHECK(live.apply().exit_code == 10);
   CHECK(live.installer({"verify"}).exit_code == 0);
+}
+
+// Sources, sync and apply by id on "/" as on a server: one source read from a USB stick
+// (file:///srv/repo inside the image), one over http from a real nginx on 127.0.0.1.
+TEST_CASE("a repository's hotfix is synced and applied by id on the default root /") {
+  SKIP_WITHOUT_CHROOT();
+  if (!hotfix::test::nginx_available()) {
+    WARN("SKIPPED: nginx is not installed (scripts/setup.sh)");
+    return;
+  }
+  LiveImage live;
+  std::string packager = hotfix::test::packager_path();
+  std::string repo = live.image + "/srv/repo";
+  std::string release = sample().pub().substr(0, sample().pub().size() - 4) + ".key";
+  for (const char* k : {"root", "online"}) {
+    REQUIRE(hotfix::test::run({packager, "keygen", "--out", (live.tmp / k).string()}).exit_code ==
+            0);
+  }
+  REQUIRE(hotfix::test::run({packager, "repo", "init", repo, "--root-key",
+                             (live.tmp / "root.key").string(), "--targets-key", release,
+                             "--online-key", (live.tmp / "online.key").string()})
+              .exit_code == 0);
+  REQUIRE(hotfix::test::run({packager, "repo", "add", repo, sample().bundle("x64"), "--targets-key",
+                             release, "--online-key", (live.tmp / "online.key").string()})
+              .exit_code == 0);
+  hotfix::test::NginxServer nginx((live.tmp / "nginx").string(), live.image + "/srv");
+  const Snapshot before = live.snapshot();
+
+  RunResult added = live.installer({"source", "add", "corp", nginx.url() + "/repo",
+                                    "--root-metadata", "/srv/repo/metadata/1.root.json"});
+  INFO(added.out << added.err);
+  REQUIRE(added.exit_code == 0);
+  REQUIRE(live.installer({"source", "add", "usb", "file:///srv/repo", "--root-metadata",
+                          "/srv/repo/metadata/1.root.json"})
+              .exit_code == 0);
+  CHECK(fs::exists(live.image + "/etc/hotfix/sources.d/corp.json"));  // in the image
+  RunResult synced = live.installer({"sync", "--json"});
+  INFO(synced.out << synced.err);
+  REQUIRE(synced.exit_code == 0);
+  auto sources = hotfix::test::json_data(synced.out)["sources"];
+  REQUIRE(sources.size() == 2);
+  for (const auto& s : sources) {
+    REQUIRE(s["offers"].size() == 1);
+    CHECK(s["offers"][0]["state"] == "applicable");
+  }
+  RunResult applied = live.installer({"apply", "KB967131", "--source", "corp"});
+  INFO(applied.out << applied.err);
+  REQUIRE(applied.exit_code == 10);
+  CHECK(nginx.pid() > 0);
+  CHECK(live.installer({"verify"}).out.find("47 files checked, 0 differ") != std::string::npos);
+  RunResult after = live.installer({"sync", "--source", "usb", "--json"});
+  CHECK(hotfix::test::json_data(after.out)["sources"][0]["offers"][0]["state"] == "installed");
+  // Uninstalled, the image is as it was but for the sources and the cache.
+  REQUIRE(live.installer({"uninstall", "KB967131"}).exit_code == 10);
+  Snapshot now = live.snapshot();
+  for (auto it = now.begin(); it != now.end();) {
+    bool added_here = it->first.starts_with("etc/hotfix") || it->first.starts_with("var/cache");
+    it = added_here && !before.count(it->first) ? now.erase(it) : std::next(it);
+  }
+  INFO(hotfix::test::describe_difference(before, now));
+  CHECK(now == before);
 }
