@@ -220,6 +220,12 @@ void set_options(CURL* curl, const TransportOptions& options, Attempt& a, curl_s
     std::string range = std::to_string(a.offset) + "-";
     curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());  // libcurl copies it
   }
+  curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 512L * 1024);  // fewer, larger writes of a bundle
+  // Metadata may travel gzip-compressed (nginx's gzip on); the sink gets it decoded. Never a
+  // range: that is of the file's own bytes.
+  if (a.request.accept_compression && a.offset == 0) {
+    curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+  }
 }
 
 // What one attempt's answer means; nullopt when another attempt may do better.
