@@ -200,7 +200,9 @@ std::vector<std::string> resolve_apply_arguments(InstallerContext& ctx,
   std::vector<std::string> ids;
   for (const std::string& a : arguments) {
     struct stat st {};
-    if (::stat(a.c_str(), &st) != 0 && errno == ENOENT && a.find('/') == std::string::npos) {
+    // A name with a '/' or the bundle extension is a file, even a missing one.
+    bool file_like = a.find('/') != std::string::npos || a.ends_with(".hotfix");
+    if (!file_like && ::stat(a.c_str(), &st) != 0 && errno == ENOENT) {
       ids.push_back(a);
     }
   }

@@ -127,10 +127,16 @@ void MirrorUpdate::update_root() {
   check_expiry(t().root.header, url(root_name(t().root.header.version)));
   // New timestamp or snapshot keys: what the old ones signed is no longer a floor (TUF 5.3.11,
   // recovery from a fast-forward attack).
-  if (!same_keys(before, t().root, Role::kTimestamp)) t().timestamp.reset();
-  if (!same_keys(before, t().root, Role::kSnapshot)) {
+  bool snapshot_keys = !same_keys(before, t().root, Role::kSnapshot);
+  if (snapshot_keys || !same_keys(before, t().root, Role::kTimestamp)) {
     t().timestamp.reset();
+    t().etag.clear();
+    t().last_modified.clear();
+    result_.reset_roles.push_back("timestamp");
+  }
+  if (snapshot_keys) {
     t().snapshot.reset();
+    result_.reset_roles.push_back("snapshot");
   }
 }
 

@@ -24,6 +24,9 @@ struct MetadataUpdate {
   std::string mirror;                 // the URL that answered
   std::vector<std::string> updated;   // "root 2", "timestamp 7", ...: what changed
   std::vector<std::string> warnings;  // expired metadata accepted
+  // Roles whose keys the new root changed: their old versions are no floor any more (TUF
+  // 5.3.11), so the versions recorded for them are forgotten when this is stored.
+  std::vector<std::string> reset_roles;
   bool changed() const { return !updated.empty(); }
 };
 

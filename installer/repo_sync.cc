@@ -45,8 +45,10 @@ SignedFile read_anchor(const std::string& path) {
 
 SourceAdded add_source(const InstallerContext& ctx, const SourceConfig& config,
                        const std::string& root_file) {
-  check_source_name(config.name);
-  for (const std::string& u : config.urls) check_source_url(u);
+  check_source_config(config);
+  if (!config.ca_file.empty()) {
+    read_named_input(config.ca_file, 16 << 20, "CA file");  // there and readable, or say so now
+  }
   SignedFile anchor = read_anchor(root_file);
   RootMetadata root = check_anchor(anchor, root_file);
   WriterLock lock(ctx);
@@ -183,7 +185,8 @@ SourceSync sync_one(const InstallerContext& ctx, const SourceConfig& config,
     }
     store_trusted(ctx, db, s.update.trusted,
                   source_entry("sync", config.name, s.update.changed() ? "updated" : "no-op",
-                               sync_detail(s.update, request.options)));
+                               sync_detail(s.update, request.options)),
+                  s.update.reset_roles);
     TargetFacts facts = load_target_facts(ctx.root);
     PrerequisiteContext prerequisites = root_prerequisite_context(ctx.root, db, facts);
     Installed installed{db.hotfixes(false, false)};

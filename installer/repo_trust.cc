@@ -166,7 +166,7 @@ void prune(const InstallerContext& ctx, const std::string& dir, const std::set<s
 }  // namespace
 
 void store_trusted(const InstallerContext& ctx, StateDb& db, const TrustedRepository& now,
-                   const HistoryEntry& entry) {
+                   const HistoryEntry& entry, const std::vector<std::string>& reset_roles) {
   make_state_dir(ctx);
   std::string dir = source_dir(ctx, now.source);
   ctx.disk->make_dir(ctx.state_file("sources"));
@@ -188,7 +188,7 @@ void store_trusted(const InstallerContext& ctx, StateDb& db, const TrustedReposi
     write_if_changed(ctx, dir + "/" + name, now.etag + "\n" + now.last_modified + "\n");
     keep.insert(name);
   }
-  db.record_sync(now.source, versions, entry);
+  db.record_sync(now.source, versions, entry, reset_roles);
   prune(ctx, dir, keep);
 }
 

@@ -46,8 +46,9 @@ TrustedRepository load_trusted(const InstallerContext& ctx, const StateDb& db,
 // Stores `now` over `before`: the files that changed first, durably, then the versions with
 // the history row in one database transaction (which refuses a version that went down), then
 // the files no longer needed are removed. A crash anywhere leaves `before` or `now` trusted.
+// `reset_roles` are recorded anew whatever version they had (a key rotation's recovery).
 void store_trusted(const InstallerContext& ctx, StateDb& db, const TrustedRepository& now,
-                   const HistoryEntry& entry);
+                   const HistoryEntry& entry, const std::vector<std::string>& reset_roles = {});
 
 // Removes everything trusted of `source`, with its history row.
 void forget_trusted(const InstallerContext& ctx, StateDb& db, const std::string& source,

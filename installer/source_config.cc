@@ -57,10 +57,11 @@ SourceConfig parse_source(const std::string& text, const std::string& name,
     throw Error(ErrorKind::kBadInput, shown,
                 "names source " + quote(s.name) + ", not " + quote(name));
   }
-  if (s.urls.empty() || s.urls.size() > kMaxMirrors) {
-    throw Error(ErrorKind::kBadInput, shown, "needs 1 to 16 URLs");
+  try {
+    check_source_config(s);
+  } catch (const Error& e) {
+    throw Error(ErrorKind::kBadInput, shown, e.message());
   }
-  for (const std::string& u : s.urls) check_source_url(u);
   return s;
 }
 
@@ -92,6 +93,20 @@ void check_source_url(const std::string& url) {
     throw Error(ErrorKind::kBadInput, quote(url),
                 "a source URL is http://, https:// or file:/// (an absolute path), without "
                 "spaces or control characters");
+  }
+}
+
+void check_source_config(const SourceConfig& source) {
+  check_source_name(source.name);
+  if (source.urls.empty() || source.urls.size() > kMaxMirrors) {
+    throw Error(ErrorKind::kBadInput, "source " + quote(source.name),
+                "needs 1 to " + std::to_string(kMaxMirrors) + " URLs, not " +
+                    std::to_string(source.urls.size()));
+  }
+  for (const std::string& u : source.urls) check_source_url(u);
+  if (!source.ca_file.empty() && source.ca_file[0] != '/') {
+    throw Error(ErrorKind::kBadInput, quote(source.ca_file),
+                "the CA file must be an absolute path");
   }
 }
 
@@ -136,8 +151,7 @@ std::vector<SourceConfig> read_sources(const InstallerContext& ctx) {
 }
 
 void write_source(const InstallerContext& ctx, const SourceConfig& source) {
-  check_source_name(source.name);
-  for (const std::string& u : source.urls) check_source_url(u);
+  check_source_config(source);
   for (const char* d : {"etc", "etc/hotfix", kSourcesDir}) ctx.disk->make_dir(d);
   write_atomically(*ctx.disk, source_config_path(source.name), source_json(source).dump(2) + "\n",
                    0644);

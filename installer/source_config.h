@@ -25,6 +25,9 @@ void check_source_name(const std::string& name);
 // control characters.
 void check_source_url(const std::string& url);
 
+// The name, 1 to 16 URLs each checked, and a CA file path that is absolute when given.
+void check_source_config(const SourceConfig& source);
+
 std::string source_config_path(const std::string& name);  // etc/hotfix/sources.d/NAME.json
 
 // Every configured source, by name. A file there that is not a valid source is an error

@@ -606,10 +606,18 @@ std::vector<RepositoryVersion> StateDb::repository_versions(const std::string& s
 
 std::int64_t StateDb::record_sync(const std::string& source,
                                   const std::vector<RepositoryVersion>& versions,
-                                  const HistoryEntry& entry) {
+                                  const HistoryEntry& entry,
+                                  const std::vector<std::string>& reset_roles) {
   Impl& d = *impl_;
   std::string doing = "recording the metadata of source " + quote(source);
   return d.write(doing, [&] {
+    for (const std::string& role : reset_roles) {
+      Statement(d.conn, d.path, "DELETE FROM repository_metadata WHERE source = ?1 AND role = ?2",
+                doing)
+          .bind(1, source)
+          .bind(2, role)
+          .run();
+    }
     for (const RepositoryVersion& v : versions) {
       Statement q(d.conn, d.path,
                   "SELECT version FROM repository_metadata WHERE source = ?1 AND role = ?2", doing);

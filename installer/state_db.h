@@ -121,9 +121,11 @@ class StateDb {
   std::vector<RepositoryVersion> repository_versions(const std::string& source) const;
   // Records what a sync trusted, with its history row, in one transaction. A version below
   // the one recorded throws Error(kMetadata) and changes nothing: versions never go down.
+  // The roles in `reset_roles` are forgotten first (their keys changed: no floor any more).
   std::int64_t record_sync(const std::string& source,
                            const std::vector<RepositoryVersion>& versions,
-                           const HistoryEntry& entry);
+                           const HistoryEntry& entry,
+                           const std::vector<std::string>& reset_roles = {});
   // Forgets a removed source's versions, with its history row.
   std::int64_t forget_source(const std::string& source, const HistoryEntry& entry);
   void set_restart(const RestartState& restart);

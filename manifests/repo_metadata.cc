@@ -4,6 +4,7 @@
 #include <array>
 #include <set>
 
+#include "manifests/destination.h"
 #include "manifests/errors.h"
 #include "manifests/json_context.h"
 #include "manifests/json_prescan.h"
@@ -31,6 +32,16 @@ Json parse_document(std::string_view bytes, const std::string& shown) {
     fail(shown, (first.path.empty() ? "" : first.path + ": ") + first.message);
   }
   return Json::parse(bytes);
+}
+
+// Another role's file where this one's is expected: said first, as the one problem it is.
+void check_type(const Json& doc, Role role, const std::string& shown) {
+  if (!doc.is_object() || !doc.contains("type") || !doc["type"].is_string()) return;
+  std::string type = doc["type"].get<std::string>();
+  if (type != role_name(role)) {
+    fail(shown, "expected " + std::string(role_name(role)) + " metadata, found " + quote(type) +
+                    " metadata");
+  }
 }
 
 // Throws the first issue a reading found.
@@ -123,6 +134,7 @@ template <class M>
 M parse_pointer(std::string_view bytes, const std::string& shown, Role role,
                 std::string_view pointee, MetaFile M::*field) {
   Json doc = parse_document(bytes, shown);
+  check_type(doc, role, shown);
   std::vector<ManifestIssue> issues;
   JsonContext c(issues);
   static constexpr std::array<std::string_view, 5> known = {"type", "spec_version", "version",
@@ -331,6 +343,7 @@ RootMetadata parse_root(std::string_view bytes, const std::string& shown) {
   if (bytes.size() > kMaxRootSize)
     fail(shown, "larger than the " + std::to_string(kMaxRootSize) + " bytes a root may have");
   Json doc = parse_document(bytes, shown);
+  check_type(doc, Role::kRoot, shown);
   std::vector<ManifestIssue> issues;
   JsonContext c(issues);
   static constexpr std::array<std::string_view, 6> known = {"type",    "spec_version", "version",
@@ -370,7 +383,9 @@ void read_target_hotfix(JsonContext& c, const Json& v, TargetHotfix& h) {
       "restart", "supersedes", "key_id", "family", "prerequisites"};
   JsonObject o(c, v, known, "an object describing the hotfix");
   o.required("id", "a hotfix id", [&](const Json& x) {
-    if (auto s = read_word(c, x, "a hotfix id")) h.id = *s;
+    auto s = read_word(c, x, "a hotfix id");
+    if (s && !is_valid_id(*s)) c.report("not a hotfix id: " + quote(*s));
+    if (s) h.id = *s;
   });
   o.required("revision", "a positive integer", [&](const Json& x) {
     if (auto n = read_integer(c, x, 1, kMaxVersion, "a positive integer")) h.revision = *n;
@@ -385,7 +400,11 @@ void read_target_hotfix(JsonContext& c, const Json& v, TargetHotfix& h) {
     if (!x.is_null()) h.language = read_word(c, x, "a language or null");
   });
   o.required("restart", "none, services or reboot", [&](const Json& x) {
-    if (auto s = read_word(c, x, "none, services or reboot")) h.restart = *s;
+    auto s = read_word(c, x, "none, services or reboot");
+    if (s && *s != "none" && *s != "services" && *s != "reboot") {
+      c.report("expected none, services or reboot, found " + quote(*s));
+    }
+    if (s) h.restart = *s;
   });
   o.required("supersedes", "an array of ids", [&](const Json& x) {
     const Json::array_t* ids = read_array(c, x, "an array of ids");
@@ -398,7 +417,11 @@ void read_target_hotfix(JsonContext& c, const Json& v, TargetHotfix& h) {
     if (auto s = read_hex(c, x, 64)) h.key_id = *s;
   });
   o.required("family", "windows, linux or \"\"", [&](const Json& x) {
-    if (auto s = read_string(c, x, "windows, linux or \"\"")) h.family = *s;
+    auto s = read_string(c, x, "windows, linux or \"\"");
+    if (s && !s->empty() && *s != "windows" && *s != "linux") {
+      c.report("expected windows, linux or \"\", found " + quote(*s));
+    }
+    if (s) h.family = *s;
   });
   o.required("prerequisites", "a prerequisite expression or null", [&](const Json& x) {
     if (x.is_null()) return;
@@ -441,6 +464,7 @@ void read_target(JsonContext& c, const std::string& name, const Json& v, TargetE
 
 TargetsMetadata parse_targets(std::string_view bytes, const std::string& shown) {
   Json doc = parse_document(bytes, shown);
+  check_type(doc, Role::kTargets, shown);
   std::vector<ManifestIssue> issues;
   JsonContext c(issues);
   static constexpr std::array<std::string_view, 5> known = {"type", "spec_version", "version",

@@ -447,7 +447,8 @@ int packager_main(int argc, char** argv) {
   CLI::App app{
       "hotfix-packager: builds signed per-architecture hotfix bundles from a file-version "
       "manifest.\nExit codes: 0 ok, 1 internal error, 2 bad input, 3 bad or untrusted "
-      "signature, 4 verification failed, 6 repository busy, 7 system error, 8 repository metadata not trusted (see docs/exit-codes.md).\n`help COMMAND` "
+      "signature, 4 verification failed, 6 repository busy, 7 system error, 8 repository metadata "
+      "not trusted (see docs/exit-codes.md).\n`help COMMAND` "
       "shows a command's options.",
       kProgram};
   app.require_subcommand(1);

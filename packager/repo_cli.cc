@@ -116,6 +116,11 @@ void print_entries(const std::string& heading, const std::vector<TargetEntry>& e
 }
 
 int cmd_init(const RepoOptions& o, CommandOutput& out) {
+  if (o.online_keys.size() != 1) {
+    throw Error(ErrorKind::kBadInput, "--online-key",
+                "a new repository has one online key for snapshot and timestamp (rotate either "
+                "role to a key of its own later)");
+  }
   PrivateKey root = PrivateKey::load_pem_file(o.root_key);
   PrivateKey targets = PrivateKey::load_pem_file(o.targets_key);
   PrivateKey online = PrivateKey::load_pem_file(o.online_keys.front());
@@ -153,7 +158,7 @@ int cmd_remove(const RepoOptions& o, CommandOutput& out) {
 }
 
 int cmd_refresh(const RepoOptions& o, CommandOutput& out) {
-  PublishedState s = repo_refresh(context(o), signing_keys(o));
+  PublishedState s = repo_refresh(context(o), signing_keys(o), !o.targets_key.empty());
   out.data = state_json(o, s);
   if (!o.json) print_roles(s);
   return 0;

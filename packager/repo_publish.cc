@@ -245,8 +245,9 @@ void prune(const PublishContext& ctx, const PublishedState& s) {
     }
   };
   std::uint64_t sv = s.timestamp.snapshot.version, tsv = s.timestamp.header.version;
+  auto leftover = [](const std::string& n) { return n.size() > 4 && n.ends_with(".tmp"); };
   each("metadata", [&](const std::string& n) {
-    return old(n, ".targets.json", tv) || old(n, ".targets.json.sig", tv) ||
+    return leftover(n) || old(n, ".targets.json", tv) || old(n, ".targets.json.sig", tv) ||
            old(n, ".snapshot.json", sv) || old(n, ".snapshot.json.sig", sv) ||
            old(n, ".timestamp.json.sig", tsv);
   });
@@ -419,7 +420,12 @@ TargetEntry admit_bundle(const std::string& dir, const std::string& source,
                          const TrustStore& trust) {
   StagedBundle staged = stage_bundle(dir, source);
   try {
-    BundleVerifyReport report = verify_bundle(staged.tmp, trust);
+    BundleVerifyReport report;
+    try {
+      report = verify_bundle(staged.tmp, trust);
+    } catch (const Error& e) {
+      throw Error(e.kind(), source, e.message());  // the file given, not its staged copy
+    }
     if (!report.problems.empty()) {
       throw Error(ErrorKind::kVerification, source, report.problems.front());
     }
@@ -491,17 +497,14 @@ std::vector<TargetEntry> repo_remove(const PublishContext& ctx, const std::strin
   return removed;
 }
 
-PublishedState repo_refresh(const PublishContext& ctx, const SigningKeys& keys) {
+PublishedState repo_refresh(const PublishContext& ctx, const SigningKeys& keys, bool targets_too) {
   PublishLock lock(ctx.dir);
   PublishedState current = load_published(ctx.dir);
-  // With a targets key at hand, targets is signed anew too (its expiry moves on).
-  const std::vector<std::string>& ids = current.root.role(Role::kTargets).key_ids;
-  bool resign_targets = std::any_of(keys.begin(), keys.end(), [&](const PrivateKey& k) {
-    return std::find(ids.begin(), ids.end(), k.public_key().fingerprint()) != ids.end();
-  });
-  std::optional<std::vector<TargetEntry>> targets;
-  if (resign_targets) targets = current.targets.targets;
-  return publish(ctx, current, targets, keys);
+  if (targets_too) {
+    std::optional<std::vector<TargetEntry>> all = current.targets.targets;
+    return publish(ctx, current, all, keys);
+  }
+  return publish(ctx, current, std::nullopt, keys);
 }
 
 namespace {

@@ -75,8 +75,10 @@ AddResult repo_add(const PublishContext& ctx, const std::vector<std::string>& bu
 std::vector<TargetEntry> repo_remove(const PublishContext& ctx, const std::string& id,
                                      const SigningKeys& keys);
 
-// Signs snapshot and timestamp anew with fresh expiry (the daily job).
-PublishedState repo_refresh(const PublishContext& ctx, const SigningKeys& keys);
+// Signs snapshot and timestamp anew with fresh expiry (the daily job), and targets too when
+// `targets_too` (then `keys` must hold the targets key, else Error kSignature).
+PublishedState repo_refresh(const PublishContext& ctx, const SigningKeys& keys,
+                            bool targets_too = false);
 
 // Writes root N+1 in which `role` has `new_key` in place of its keys, signed by the root keys
 // of root N and of root N+1 among `keys` (with new_key among them for the root role); then

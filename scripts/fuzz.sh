@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 seconds=${1:-60}
 targets=(${FUZZ_TARGETS:-manifest_fuzzer file_identity_fuzzer bundle_reader_fuzzer journal_fuzzer
-  state_rows_fuzzer system_facts_fuzzer})
+  state_rows_fuzzer system_facts_fuzzer repo_metadata_fuzzer})
 
 scripts/setup.sh
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
@@ -31,6 +31,7 @@ for target in "${targets[@]}"; do
     manifest_fuzzer) extra=(-dict=fuzz/manifest.dict) ;;
     bundle_reader_fuzzer) extra=(-max_len=32768) ;;
     state_rows_fuzzer) extra=(-dict=fuzz/state_rows.dict -max_len=4096) ;;
+    repo_metadata_fuzzer) extra=(-dict=fuzz/repo_metadata.dict -max_len=16384) ;;
   esac
   status=0
   # -rss_limit_mb and -timeout are libFuzzer's usual limits, written out: a reader that needs

@@ -472,3 +472,60 @@ TEST_CASE("an id no source offers for this architecture is not applicable (exit 
   CHECK(r.exit_code == 5);
   CHECK(r.err.find("KB999: no source offers it for x64") != std::string::npos);
 }
+
+TEST_CASE("after a fast-forward with a stolen timestamp key, rotating the key recovers") {
+  REQUIRE_NGINX();
+  Synced s;
+  // The thief signs timestamp version 1000 with the online key; the server trusts it.
+  hotfix::TimestampMetadata ts =
+      hotfix::parse_timestamp(read_file(s.p.file("metadata/timestamp.json")), "t");
+  ts.header.version = 1000;
+  std::string bytes = hotfix::serialize(ts);
+  std::string honest = read_file(s.p.file("metadata/timestamp.json"));
+  write_file(s.p.file(hotfix::timestamp_signature_name(1000)), sign(s.p.key("online"), bytes));
+  write_file(s.p.file("metadata/timestamp.json"), bytes);
+  MUST(sync(s.root));
+  // The publisher rotates the timestamp key: its next timestamp (version 3) is trusted again,
+  // although 3 < 1000, because the key that signed 1000 is no longer the timestamp key.
+  write_file(s.p.file("metadata/timestamp.json"), honest);
+  MUST(packager({"keygen", "--out", (s.p.dir() / "online2").string()}));
+  MUST(packager({"repo", "rotate", s.p.repo(), "--role", "timestamp", "--new-key",
+                 s.p.key("online2"), "--root-key", s.p.key("root"), "--online-key",
+                 s.p.key("online")}));
+  RunResult r = sync(s.root, {"--json"});
+  INFO(diagnose(r));
+  REQUIRE(r.exit_code == 0);
+  CHECK(json_of(r)["data"]["sources"][0]["updated"][1] == "timestamp 3");
+}
+
+TEST_CASE("source add refuses what it could not use later, changing nothing") {
+  Published p;
+  std::string root = p.kit().make_root("server", {});
+  std::vector<std::string> args{"source", "add", "corp"};
+  for (int i = 0; i < 17; ++i) args.push_back("file:///srv/mirror" + std::to_string(i));
+  args.insert(args.end(), {"--root", root, "--root-metadata", p.file("metadata/1.root.json")});
+  refused(
+      root, [&] { return installer(args); }, 2, "needs 1 to 16 URLs, not 17");
+  refused(
+      root,
+      [&] {
+        return installer({"source", "add", "corp", "file://" + p.repo(), "--root", root,
+                          "--root-metadata", p.file("metadata/1.root.json"), "--ca-file",
+                          "/nonexistent/ca.pem"});
+      },
+      2, "/nonexistent/ca.pem");
+  refused(
+      root,
+      [&] {
+        return installer({"source", "add", "corp", "ftp://example/repo", "--root", root,
+                          "--root-metadata", p.file("metadata/1.root.json")});
+      },
+      2, "a source URL is http://, https:// or file:///");
+  refused(
+      root,
+      [&] {
+        return installer({"source", "add", "corp", "file://" + p.repo(), "--root", root,
+                          "--root-metadata", p.file("metadata/1.targets.json")});
+      },
+      8, "expected root metadata");
+}
