@@ -134,4 +134,30 @@ else
   echo "skipped: a chroot in a private mount namespace needs root"
 fi
 
-step "Done: bundles in $demo/bundles/, the applied-and-removed image in $root"
+step "Publish the three bundles to a signed repository (TUF roles: root, targets, snapshot, timestamp)"
+"$packager" keygen --out "$demo/keys/root" >/dev/null
+"$packager" keygen --out "$demo/keys/online" >/dev/null
+repo="$demo/repo"
+"$packager" repo init "$repo" --root-key "$demo/keys/root.key" \
+  --targets-key "$demo/keys/release.key" --online-key "$demo/keys/online.key" >/dev/null
+"$packager" repo add "$repo" "$demo/bundles"/KB967131-*.hotfix \
+  --targets-key "$demo/keys/release.key" --online-key "$demo/keys/online.key"
+"$packager" repo status "$repo"
+
+step "A fresh x64 server takes the repository as a source, syncs, and is updated by id"
+server="$demo/server-x64-from-repo"
+cp -a "$demo/roots/x64" "$server"
+"$installer" source add corp "file://$(realpath "$repo")" --root "$server" \
+  --root-metadata "$repo/metadata/1.root.json"
+"$installer" sync --root "$server"
+set +e
+"$installer" apply KB967131 --root "$server" > "$demo/apply-by-id.txt"
+code=$?
+set -e
+head -n 2 "$demo/apply-by-id.txt"
+echo "exit code $code (10: applied, restart required)"
+[ "$code" -eq 10 ]
+"$installer" verify --root "$server"
+"$installer" sync --root "$server"
+
+step "Done: bundles in $demo/bundles/, the applied-and-removed image in $root, the repository in $repo, the server updated from it in $server"

@@ -88,7 +88,7 @@ http {
   sendfile on;
   etag on;
   server {
-    listen 127.0.0.1:@PORT@;
+    @LISTEN@
     root "@ROOT@";
     location /no-ranges/ {
       alias "@ROOT@/";
@@ -106,8 +106,21 @@ bool nginx_available() {
 }
 
 NginxServer::NginxServer(const std::string& work_dir, const std::string& document_root)
+    : NginxServer(work_dir, document_root, std::nullopt) {}
+
+NginxServer::NginxServer(const std::string& work_dir, const std::string& document_root,
+                         const NginxTls& tls)
+    : NginxServer(work_dir, document_root, std::optional<NginxTls>(tls)) {}
+
+NginxServer::NginxServer(const std::string& work_dir, const std::string& document_root,
+                         const std::optional<NginxTls>& tls)
     : prefix_(fs::absolute(fs::path(work_dir) / "nginx").string()),
-      document_root_(fs::absolute(document_root).string()) {
+      document_root_(fs::absolute(document_root).string()),
+      tls_(tls) {
+  if (tls_) {  // absolute: nginx takes a relative path from its prefix
+    tls_->cert_file = fs::absolute(tls_->cert_file).string();
+    tls_->key_file = fs::absolute(tls_->key_file).string();
+  }
   fs::create_directories(prefix_);
   for (int i = 0; i < kPortTries; ++i) {
     port_ = unused_port();
@@ -120,6 +133,12 @@ NginxServer::NginxServer(const std::string& work_dir, const std::string& documen
 void NginxServer::write_config() const {
   std::string conf = kConfig;
   replace_all(conf, "@USER@", ::geteuid() == 0 ? "user root;" : "");
+  std::string listen = "listen 127.0.0.1:@PORT@;";
+  if (tls_) {
+    listen = "listen 127.0.0.1:@PORT@ ssl;\n    ssl_certificate \"" + tls_->cert_file +
+             "\";\n    ssl_certificate_key \"" + tls_->key_file + "\";";
+  }
+  replace_all(conf, "@LISTEN@", listen);
   replace_all(conf, "@PORT@", std::to_string(port_));
   replace_all(conf, "@PREFIX@", prefix_);
   replace_all(conf, "@ROOT@", document_root_);
@@ -168,7 +187,9 @@ NginxServer::~NginxServer() {
   }
 }
 
-std::string NginxServer::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+std::string NginxServer::url() const {
+  return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_);
+}
 
 pid_t NginxServer::pid() const { return child_ ? child_->pid() : -1; }
 

@@ -5,11 +5,18 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "tests/support/child_process.h"
 
 namespace hotfix::test {
+
+// https: the server's certificate (PEM, its chain after it) and private key, read by nginx.
+struct NginxTls {
+  std::string cert_file;
+  std::string key_file;
+};
 
 // /usr/sbin/nginx exists and is executable; tests say "SKIPPED: nginx not installed" if not.
 bool nginx_available();
@@ -18,15 +25,20 @@ bool nginx_available();
 // pid is the master's, and stop() signals that pid only. Its prefix, nginx.conf, pid file,
 // logs and temp directories are under work_dir/nginx. It serves document_root at "/" and again
 // at "/no-ranges/" with byte ranges off (max_ranges 0), for a server that ignores Range.
+// With NginxTls it speaks https only (listen ... ssl), on 127.0.0.1 still.
 class NginxServer {
  public:
   // Started and accepting connections on an unused port, or throws with nginx's error log.
   NginxServer(const std::string& work_dir, const std::string& document_root);
+  // The same, serving https with tls's certificate and key.
+  NginxServer(const std::string& work_dir, const std::string& document_root, const NginxTls& tls);
   ~NginxServer();  // stop()
   NginxServer(const NginxServer&) = delete;
   NginxServer& operator=(const NginxServer&) = delete;
 
-  std::string url() const;  // "http://127.0.0.1:PORT", no trailing "/"
+  // "http://127.0.0.1:PORT", or "https://127.0.0.1:PORT" with TLS; no trailing "/". A
+  // certificate for https must name IP:127.0.0.1 in its subjectAltName.
+  std::string url() const;
   int port() const { return port_; }
   pid_t pid() const;  // the master's, -1 when stopped
   bool running() const { return child_ != nullptr; }
@@ -36,12 +48,15 @@ class NginxServer {
   void restart();
 
  private:
+  NginxServer(const std::string& work_dir, const std::string& document_root,
+              const std::optional<NginxTls>& tls);
   enum class Start { kReady, kPortTaken };
   void write_config() const;
   Start start_once();
   std::string diagnostics() const;
 
   std::string prefix_, document_root_;
+  std::optional<NginxTls> tls_;
   int port_ = 0;
   std::unique_ptr<Child> child_;
   std::string exit_output_;  // what an nginx that exited wrote to its standard error

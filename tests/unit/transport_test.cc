@@ -1,6 +1,8 @@
 // The libcurl transport (installer/transport.h) against a real nginx on 127.0.0.1 and with
 // file:// URLs: whole files, missing ones, a body longer than allowed, conditional and resumed
-// requests, a server that ignores ranges, one that is down and comes back.
+// requests, a server that ignores ranges, one that is down and comes back; and https with a CA
+// of the test's own: trusted when it is TransportOptions::ca_file and not otherwise, and only
+// for the host names its certificate names.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
@@ -14,10 +16,13 @@
 #include "tests/support/nginx_server.h"
 #include "tests/support/pseudo_random.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_ca.h"
 
 using namespace hotfix;
 using hotfix::test::NginxServer;
+using hotfix::test::NginxTls;
 using hotfix::test::TempDir;
+using hotfix::test::TestCa;
 namespace fs = std::filesystem;
 
 namespace {
@@ -89,6 +94,61 @@ bool access_log_has(const Repo& repo, const std::string& text) {
 bool skip_without_nginx() {
   if (hotfix::test::nginx_available()) return false;
   WARN("SKIPPED: nginx not installed");
+  return true;
+}
+
+// https: a throwaway CA, and nginx serving a file with a certificate that CA signed, for
+// 127.0.0.1 and localhost or (other_host) for example.invalid only.
+struct HttpsRepo {
+  TempDir dir;
+  fs::path docs = dir / "docs";
+  TestCa ca = hotfix::test::make_test_ca(dir / "ca");
+  const std::string content = hotfix::test::pseudo_random(300000, 11);
+  std::unique_ptr<NginxServer> server;
+
+  explicit HttpsRepo(bool other_host = false) {
+    hotfix::test::write_file(docs / "metadata/file.bin", content);
+    NginxTls tls{other_host ? ca.other_host_cert : ca.server_cert,
+                 other_host ? ca.other_host_key : ca.server_key};
+    server = std::make_unique<NginxServer>((dir / "work").string(), docs.string(), tls);
+  }
+  std::string https(const std::string& name) const { return join_url(server->url(), name); }
+  // No request reached nginx: the client gave up in the TLS handshake, before sending one.
+  bool no_request_logged() const {
+    return hotfix::test::read_file(dir / "work/nginx/access.log").find("GET ") == std::string::npos;
+  }
+};
+
+// One attempt, so that a failure is quick; ca_file empty: the system's CAs.
+std::unique_ptr<Transport> tls_transport(const std::string& ca_file) {
+  TransportOptions options = quick_options();
+  options.attempts = 1;
+  options.ca_file = ca_file;
+  return make_curl_transport(options);
+}
+
+// The fetch of url is Error(kUnreachable) for that url, after its one attempt, and the sink
+// received nothing. Returns the message.
+std::string fetch_unreachable(Transport& transport, const std::string& url) {
+  Received got;
+  std::string message;
+  try {
+    transport.fetch(request(url), got.sink());
+    FAIL("an https server that must not be trusted was");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::kUnreachable);
+    CHECK(e.where() == url);
+    message = e.message();
+    CHECK_THAT(message, Catch::EndsWith(" after 1 attempt"));
+  }
+  CHECK(got.calls == 0);
+  return message;
+}
+
+bool skip_without_https_tools() {
+  if (skip_without_nginx()) return true;
+  if (hotfix::test::openssl_available()) return false;
+  WARN("SKIPPED: openssl not installed");
   return true;
 }
 
@@ -305,6 +365,56 @@ TEST_CASE("What the sink throws passes through, and is not retried") {
   CHECK_THROWS_WITH(repo.transport->fetch(request(repo.http("metadata/file.bin")), sink),
                     "disk full");
   CHECK(calls == 1);
+}
+
+TEST_CASE("https with the CA as ca_file fetches the file, by address and by name") {
+  if (skip_without_https_tools()) return;
+  HttpsRepo repo;
+  REQUIRE_THAT(repo.server->url(), Catch::StartsWith("https://127.0.0.1:"));
+  std::string url = repo.https("metadata/file.bin");
+  SECTION("127.0.0.1: the certificate's IP address") {}
+  SECTION("localhost: the certificate's DNS name") {
+    url = "https://localhost:" + std::to_string(repo.server->port()) + "/metadata/file.bin";
+  }
+  std::unique_ptr<Transport> transport = tls_transport(repo.ca.ca_cert);
+  Received got;
+  FetchResult result = transport->fetch(request(url, repo.content.size()), got.sink());
+  CHECK(result.status == FetchStatus::kOk);
+  CHECK(result.bytes == repo.content.size());
+  CHECK(got.bytes == repo.content);
+}
+
+TEST_CASE("https without ca_file trusts the system's CAs only: a test CA's server is refused") {
+  if (skip_without_https_tools()) return;
+  HttpsRepo repo;
+  std::unique_ptr<Transport> system_cas = tls_transport("");
+  std::string message = fetch_unreachable(*system_cas, repo.https("metadata/file.bin"));
+  CHECK_THAT(message, Catch::Contains("certificate"));
+  CHECK(repo.no_request_logged());
+  // The server itself is fine: with its CA, the same file comes.
+  Received got;
+  CHECK(tls_transport(repo.ca.ca_cert)
+            ->fetch(request(repo.https("metadata/file.bin")), got.sink())
+            .status == FetchStatus::kOk);
+  CHECK(got.bytes == repo.content);
+}
+
+TEST_CASE("https with another CA as ca_file refuses the server, unverified") {
+  if (skip_without_https_tools()) return;
+  HttpsRepo repo;
+  std::unique_ptr<Transport> wrong_ca = tls_transport(repo.ca.unrelated_ca_cert);
+  std::string message = fetch_unreachable(*wrong_ca, repo.https("metadata/file.bin"));
+  CHECK_THAT(message, Catch::Contains("certificate"));
+  CHECK(repo.no_request_logged());
+}
+
+TEST_CASE("https refuses a certificate of the trusted CA for another host name") {
+  if (skip_without_https_tools()) return;
+  HttpsRepo repo(true);  // its certificate names example.invalid only
+  std::unique_ptr<Transport> transport = tls_transport(repo.ca.ca_cert);
+  std::string message = fetch_unreachable(*transport, repo.https("metadata/file.bin"));
+  CHECK_THAT(message, Catch::Contains("127.0.0.1"));  // the host name it does not match
+  CHECK(repo.no_request_logged());
 }
 
 TEST_CASE("file:// URLs: whole, missing, too long, resumed") {
