@@ -149,7 +149,10 @@ void print_sync(const SourceSync& s) {
 }  // namespace
 
 int cmd_sync(InstallerContext& ctx, const RepoOptions& r, bool json_out, CommandOutput& out) {
-  std::vector<SourceSync> synced = sync_sources(ctx, sync_request(r), curl_transports());
+  // One source that fails does not keep the others from being synced: each failure is
+  // reported, and the first one's code is the exit code.
+  std::vector<Error> failures;
+  std::vector<SourceSync> synced = sync_sources(ctx, sync_request(r), curl_transports(), &failures);
   json list = json::array();
   for (const SourceSync& s : synced) {
     warn_loudly(out, s.update.warnings);
@@ -157,7 +160,9 @@ int cmd_sync(InstallerContext& ctx, const RepoOptions& r, bool json_out, Command
     if (!json_out) print_sync(s);
   }
   out.data = {{"sources", list}};
-  return 0;
+  if (failures.size() == 1 && synced.empty()) throw failures.front();
+  for (const Error& e : failures) out.error(e.kind(), e.what());
+  return failures.empty() ? 0 : static_cast<int>(exit_code_for(failures.front().kind()));
 }
 
 namespace {

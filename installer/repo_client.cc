@@ -10,6 +10,7 @@
 #include "manifests/case_fold.h"
 #include "manifests/errors.h"
 #include "manifests/file_descriptor.h"
+#include "manifests/json_context.h"
 #include "manifests/sha256.h"
 
 namespace hotfix {
@@ -276,7 +277,7 @@ MetadataUpdate update_metadata(const TrustedRepository& trusted, const SourceCon
   }
   if (metadata_error) throw *metadata_error;
   if (unreachable) throw *unreachable;
-  throw Error(ErrorKind::kBadInput, "source " + source.name, "has no URL");
+  throw Error(ErrorKind::kBadInput, "source " + quote(source.name), "has no URL");
 }
 
 const TargetEntry* find_target(const TargetsMetadata& targets, const std::string& id,

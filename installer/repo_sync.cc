@@ -11,6 +11,7 @@
 #include "manifests/case_fold.h"
 #include "manifests/errors.h"
 #include "manifests/input_file.h"
+#include "manifests/json_context.h"
 
 namespace hotfix {
 
@@ -53,7 +54,7 @@ SourceAdded add_source(const InstallerContext& ctx, const SourceConfig& config,
   RootMetadata root = check_anchor(anchor, root_file);
   WriterLock lock(ctx);
   if (find_source(ctx, config.name)) {
-    throw Error(ErrorKind::kBadInput, "source " + config.name,
+    throw Error(ErrorKind::kBadInput, "source " + quote(config.name),
                 "is already configured (source remove it first)");
   }
   StateDb db = open_state_db(ctx, StateDb::Mode::kReadWrite);
@@ -184,7 +185,7 @@ SourceSync sync_one(const InstallerContext& ctx, const SourceConfig& config,
       continue;
     }
     store_trusted(ctx, db, s.update.trusted,
-                  source_entry("sync", config.name, s.update.changed() ? "updated" : "no-op",
+                  source_entry("sync", config.name, s.update.changed() ? "updated" : "unchanged",
                                sync_detail(s.update, request.options)),
                   s.update.reset_roles);
     TargetFacts facts = load_target_facts(ctx.root);
@@ -211,10 +212,18 @@ std::vector<SourceConfig> chosen_sources(const InstallerContext& ctx, const Sync
 }  // namespace
 
 std::vector<SourceSync> sync_sources(const InstallerContext& ctx, const SyncRequest& request,
-                                     const TransportFactory& transports) {
+                                     const TransportFactory& transports,
+                                     std::vector<Error>* failures) {
   std::vector<SourceConfig> sources = chosen_sources(ctx, request);
   std::vector<SourceSync> out;
-  for (const SourceConfig& c : sources) out.push_back(sync_one(ctx, c, request, transports));
+  for (const SourceConfig& c : sources) {
+    try {
+      out.push_back(sync_one(ctx, c, request, transports));
+    } catch (const Error& e) {
+      if (!failures) throw;
+      failures->push_back(e);
+    }
+  }
   return out;
 }
 

@@ -59,10 +59,12 @@ struct SyncRequest {
   SyncOptions options;
 };
 
-// Syncs each source under the root's writer lock and records each in the history. The first
-// source that fails ends the command with its error; those synced before it stay synced.
+// Syncs each source and records each in the history. Without `failures`, the first source
+// that fails ends the command with its error (those synced before it stay synced); with it,
+// each failing source's error goes there and the others are synced all the same.
 std::vector<SourceSync> sync_sources(const InstallerContext& ctx, const SyncRequest& request,
-                                     const TransportFactory& transports);
+                                     const TransportFactory& transports,
+                                     std::vector<Error>* failures = nullptr);
 
 // A hotfix id resolved to a bundle in <root>/var/cache/hotfix/: downloaded (or found there
 // intact) and checked against its targets entry.

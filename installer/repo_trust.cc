@@ -6,6 +6,7 @@
 #include "installer/atomic_write.h"
 #include "installer/writer_start.h"
 #include "manifests/errors.h"
+#include "manifests/json_context.h"
 #include "manifests/sha256.h"
 
 namespace hotfix {
@@ -98,7 +99,7 @@ TrustedRepository load_trusted(const InstallerContext& ctx, const StateDb& db,
   std::map<std::string, RepositoryVersion> versions;
   for (const RepositoryVersion& v : db.repository_versions(source)) versions[v.role] = v;
   if (!versions.count("root")) {
-    throw Error(ErrorKind::kStateDamaged, "source " + source,
+    throw Error(ErrorKind::kStateDamaged, "source " + quote(source),
                 "state damaged: no trusted root is recorded (remove the source and add it again "
                 "with its root metadata)");
   }

@@ -623,7 +623,7 @@ std::int64_t StateDb::record_sync(const std::string& source,
                   "SELECT version FROM repository_metadata WHERE source = ?1 AND role = ?2", doing);
       q.bind(1, source).bind(2, v.role);
       if (q.step() && static_cast<std::uint64_t>(q.integer(0)) > v.version) {
-        throw Error(ErrorKind::kMetadata, "source " + source,
+        throw Error(ErrorKind::kMetadata, "source " + quote(source),
                     v.role + " version " + std::to_string(v.version) + " is older than version " +
                         std::to_string(q.integer(0)) + ", trusted before: a rollback");
       }

@@ -417,6 +417,16 @@ TEST_CASE("a server that is down is exit 9 and changes nothing; the next mirror 
   INFO(diagnose(r));
   CHECK(r.exit_code == 0);
   CHECK(json_of(r)["data"]["sources"][0]["mirror"] == "file://" + s.p.repo());
+  // Of two sources, the one down does not keep the other from being synced.
+  MUST(installer({"source", "add", "usb", "file://" + s.p.repo(), "--root", s.root,
+                  "--root-metadata", s.p.file("metadata/1.root.json")}));
+  RunResult both = sync(s.root, {"--json"});
+  INFO(diagnose(both));
+  CHECK(both.exit_code == 9);
+  nlohmann::json doc = json_of(both);
+  REQUIRE(doc["data"]["sources"].size() == 1);
+  CHECK(doc["data"]["sources"][0]["source"] == "usb");
+  CHECK(doc["errors"][0]["kind"] == "unreachable");
 }
 
 TEST_CASE("a key rotation is followed; a new root signed by the new key alone is refused") {
