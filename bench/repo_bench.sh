@@ -100,8 +100,14 @@ http {
   uwsgi_temp_path "$prefix/uwsgi_temp";
   scgi_temp_path "$prefix/scgi_temp";
   default_type application/octet-stream;
+  types { application/json json; }
   sendfile on;
   etag on;
+  # As docs/repository-format.md advises: metadata travels gzip-compressed (the installer asks
+  # for it); bundles, already zstd, do not.
+  gzip on;
+  gzip_comp_level 6;
+  gzip_types application/json;
   server {
     listen 127.0.0.1:$port;
     root "$www";

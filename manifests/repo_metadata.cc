@@ -244,12 +244,13 @@ Json hotfix_json(const TargetHotfix& h) {
 
 std::string serialize(const TargetsMetadata& m) {
   Json j = header_json(m.header);
-  Json targets = Json::object();
+  Json targets = Json::array();
   for (const TargetEntry& t : m.targets) {
-    targets[t.name] = Json{{"path", t.path},
+    targets.push_back(Json{{"name", t.name},
+                           {"path", t.path},
                            {"length", t.length},
                            {"hashes", {{"sha256", t.sha256}}},
-                           {"hotfix", hotfix_json(t.hotfix)}};
+                           {"hotfix", hotfix_json(t.hotfix)}});
   }
   j["targets"] = targets;
   return finish(j);
@@ -442,11 +443,15 @@ bool plain_name(const std::string& name) {
   });
 }
 
-void read_target(JsonContext& c, const std::string& name, const Json& v, TargetEntry& t) {
-  static constexpr std::array<std::string_view, 4> known = {"path", "length", "hashes", "hotfix"};
-  if (!plain_name(name)) c.report("not a plain file name (letters, digits, . - _)");
-  t.name = name;
+void read_target(JsonContext& c, const Json& v, TargetEntry& t) {
+  static constexpr std::array<std::string_view, 5> known = {"name", "path", "length", "hashes",
+                                                            "hotfix"};
   JsonObject o(c, v, known, "an object describing the bundle");
+  o.required("name", "the bundle's file name", [&](const Json& x) {
+    auto s = read_string(c, x, "a file name");
+    if (s && !plain_name(*s)) c.report("not a plain file name (letters, digits, . - _)");
+    if (s) t.name = *s;
+  });
   read_length(o, c, t.length);
   o.required("hashes", "an object of hashes", [&](const Json& x) { read_hashes(c, x, t.sha256); });
   o.required("path", "targets/<sha256>.<name>", [&](const Json& x) {
@@ -454,9 +459,9 @@ void read_target(JsonContext& c, const std::string& name, const Json& v, TargetE
   });
   o.required("hotfix", "an object describing the hotfix",
              [&](const Json& x) { read_target_hotfix(c, x, t.hotfix); });
-  if (!t.sha256.empty() && !t.path.empty() && t.path != target_path(t.sha256, name)) {
+  if (!t.sha256.empty() && !t.path.empty() && t.path != target_path(t.sha256, t.name)) {
     auto scope = c.at("path");
-    c.report("expected " + quote(target_path(t.sha256, name)) + ", found " + quote(t.path));
+    c.report("expected " + quote(target_path(t.sha256, t.name)) + ", found " + quote(t.path));
   }
 }
 
@@ -472,21 +477,22 @@ TargetsMetadata parse_targets(std::string_view bytes, const std::string& shown) 
   JsonObject o(c, doc, known, "an object");
   TargetsMetadata m;
   read_header(o, c, Role::kTargets, m.header);
-  o.required("targets", "an object of bundles", [&](const Json& v) {
-    if (!v.is_object()) {
-      c.report("expected an object of bundles, found " + describe_json(v));
-      return;
-    }
-    for (const auto& item : v.items()) {
-      auto scope = c.at(item.key());
+  // An array sorted by name, not an object keyed by it: a reader's object of 10,000 keys
+  // costs a search per key, and the order is the publisher's to fix.
+  o.required("targets", "an array of bundles sorted by name", [&](const Json& v) {
+    const Json::array_t* list = read_array(c, v, "an array of bundles");
+    for (std::size_t i = 0; list && i < list->size(); ++i) {
+      auto scope = c.at(i);
       TargetEntry t;
-      read_target(c, item.key(), item.value(), t);
+      read_target(c, (*list)[i], t);
+      if (!m.targets.empty() && !t.name.empty() && !(m.targets.back().name < t.name)) {
+        c.report("bundle " + quote(t.name) + " is not after " + quote(m.targets.back().name) +
+                 ": names are sorted and appear once");
+      }
       m.targets.push_back(std::move(t));
     }
   });
   throw_issues(issues, shown);
-  std::sort(m.targets.begin(), m.targets.end(),
-            [](const TargetEntry& a, const TargetEntry& b) { return a.name < b.name; });
   return m;
 }
 
