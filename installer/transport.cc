@@ -194,7 +194,9 @@ HeaderList request_headers(const Attempt& a) {
 void set_options(CURL* curl, const TransportOptions& options, Attempt& a, curl_slist* headers) {
   curl_easy_setopt(curl, CURLOPT_URL, a.request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https,file");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  // An https source is not redirected to plain http: what it fetches stays private.
+  bool https = a.request.url.rfind("https://", 0) == 0;
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
