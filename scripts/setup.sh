@@ -10,7 +10,7 @@ packages=(
   python3 python3-jsonschema groff-base dpkg-dev zsh bash-completion
   libz-mingw-w64 mingw-w64-x86-64-dev mingw-w64-i686-dev
   clang libclang-rt-14-dev llvm
-  libcurl4-openssl-dev nginx-light curl
+  libcurl4-openssl-dev nginx-light curl time xz-utils
 )
 
 missing=()
