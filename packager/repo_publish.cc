@@ -28,6 +28,7 @@ namespace {
 
 constexpr std::uint64_t kMaxPointerSize = 64 * 1024 * 1024;  // snapshot, targets
 constexpr std::uint64_t kGenerationsKept = 3;                // for clients mid-sync
+constexpr std::uint64_t kMaxPublishedRoots = 1'000'000;      // a bound, never a limit in practice
 
 std::string path_in(const std::string& dir, const std::string& name) { return dir + "/" + name; }
 
@@ -137,7 +138,9 @@ RootMetadata load_root_chain(const std::string& dir) {
                 path_in(dir, root_name(v)));
   };
   check(root, bytes, 1);
-  for (std::uint64_t v = 2; v <= kMaxRootRotations && exists(path_in(dir, root_name(v))); ++v) {
+  // The publisher reads its whole chain (the client's walk is bounded per sync, this is not):
+  // stopping early would make the next rotation overwrite a published root.
+  for (std::uint64_t v = 2; v <= kMaxPublishedRoots && exists(path_in(dir, root_name(v))); ++v) {
     std::string next_bytes = read_published(dir, root_name(v), kMaxRootSize);
     RootMetadata next = parse_root(next_bytes, path_in(dir, root_name(v)));
     if (next.header.version != v) {
@@ -545,6 +548,11 @@ PublishedState repo_rotate(const PublishContext& ctx, Role role, const PrivateKe
   }
   std::vector<DetachedSignature> sigs = sign_with(bytes, signers);
   std::string name = root_name(next.header.version);
+  if (exists(path_in(ctx.dir, name))) {  // a published root is never replaced
+    throw Error(ErrorKind::kMetadata, path_in(ctx.dir, name),
+                "already exists, but the chain read ends at root version " +
+                    std::to_string(current.root.header.version));
+  }
   try {
     verify_role(current.root, Role::kRoot, bytes, sigs,
                 "root version " + std::to_string(current.root.header.version));

@@ -171,3 +171,19 @@ TEST_CASE("a timestamp key rotation stopped at every step leaves a repository cl
              },
              {"KB1"}, {"KB1"});
 }
+
+TEST_CASE("the publisher follows its whole root chain, past the client's per-sync bound") {
+  Publisher p;
+  hotfix::SigningKeys keys = p.keys();
+  keys.push_back(p.root_key());
+  const std::uint64_t rotations = hotfix::kMaxRootRotations + 2;
+  for (std::uint64_t i = 0; i < rotations; ++i) {
+    hotfix::repo_rotate(p.context(p.base()), hotfix::Role::kTimestamp, p.rotated(), keys);
+  }
+  hotfix::PublishedState s = hotfix::load_published(p.base());
+  CHECK(s.root.header.version == rotations + 1);
+  // The next rotation writes a new root rather than replacing one.
+  hotfix::repo_rotate(p.context(p.base()), hotfix::Role::kTimestamp, p.rotated(), keys);
+  CHECK(hotfix::load_published(p.base()).root.header.version == rotations + 2);
+  CHECK(fs::exists(p.base() + "/metadata/" + std::to_string(rotations + 2) + ".root.json"));
+}
