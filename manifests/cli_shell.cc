@@ -231,8 +231,22 @@ std::optional<int> handle_command_word(CLI::App& app, int argc, const char* cons
     std::cout << sub->help();
     return 0;
   }
-  if (std::find(commands.begin(), commands.end(), word) != commands.end()) return std::nullopt;
-  return usage_error(app.get_name(), unknown_command_message(word, commands), argc, argv, commands);
+  if (std::find(commands.begin(), commands.end(), word) == commands.end()) {
+    return usage_error(app.get_name(), unknown_command_message(word, commands), argc, argv,
+                       commands);
+  }
+  // A group's word that is none of its commands ("repo frob"), named the same way.
+  std::vector<std::string> nested;
+  for (const CLI::App* c :
+       app.get_subcommand(word)->get_subcommands([](const CLI::App*) { return true; })) {
+    nested.push_back(c->get_name());
+  }
+  if (nested.empty() || argc < 3 || argv[2][0] == '-' ||
+      std::find(nested.begin(), nested.end(), argv[2]) != nested.end()) {
+    return std::nullopt;
+  }
+  return usage_error(app.get_name(), word + ": " + unknown_command_message(argv[2], nested), argc,
+                     argv, leaf_command_names(app));
 }
 
 std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv, std::string& command) {

@@ -200,7 +200,7 @@ TEST_CASE("restart delay=MINUTES through the restart command, then cancelled") {
   CHECK(fs::exists(f.flag()));
 }
 
-TEST_CASE("restart at=HH:MM is the next local HH:MM; now is immediate") {
+TEST_CASE("restart at=HH:MM is the next local HH:MM: now is immediate") {
   RestartFixture f;
   std::int64_t start = std::time(nullptr);
   std::time_t later = static_cast<std::time_t>(start + 2 * 3600);

@@ -387,6 +387,17 @@ TEST_CASE("CLI habits: unknown commands named with the nearest, help COMMAND, --
   CHECK(doc["errors"][0]["kind"] == "bad_input");
   CHECK(doc["errors"][0]["message"].get<std::string>().find("the commands are keygen, scan") !=
         std::string::npos);
+  // A group's unknown command is named the same way, and the envelope names no command.
+  r = run({p, "repo", "stauts", "DIR"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err ==
+        "hotfix-packager: error: repo: unknown command 'stauts': did you mean 'status'?\n");
+  r = run({p, "repo", "frobnicate", "--json"});
+  CHECK(r.exit_code == 2);
+  doc = hotfix::test::json_envelope(r.out);
+  CHECK(doc["command"].is_null());
+  CHECK(doc["errors"][0]["message"].get<std::string>().find("the commands are init, add, remove") !=
+        std::string::npos);
   r = run({p, "help", "build"});
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("--level INT:INT in [1 - 19]=3") != std::string::npos);  // defaults shown

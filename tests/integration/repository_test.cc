@@ -186,7 +186,7 @@ void refused_download(const std::string& root, const std::function<RunResult()>&
 
 }  // namespace
 
-TEST_CASE("publish, sync over nginx and apply by id; a sync with nothing new transfers nothing") {
+TEST_CASE("publish, sync over nginx and apply by id: a sync with nothing new transfers nothing") {
   REQUIRE_NGINX();
   Published p;
   std::string b1 = p.kit().build(hotfix_v("KB100", 1, "1.0.0.2"));
@@ -403,7 +403,7 @@ TEST_CASE("a download cut short resumes from its partial file with a range reque
   CHECK(s.p.access_log().substr(log_before).find("/repo/targets/") == std::string::npos);
 }
 
-TEST_CASE("a server that is down is exit 9 and changes nothing; the next mirror is tried") {
+TEST_CASE("a server that is down is exit 9 and changes nothing: the next mirror is tried") {
   REQUIRE_NGINX();
   Synced s;
   s.p.serve().stop();
@@ -429,7 +429,7 @@ TEST_CASE("a server that is down is exit 9 and changes nothing; the next mirror 
   CHECK(doc["errors"][0]["kind"] == "unreachable");
 }
 
-TEST_CASE("a key rotation is followed; a new root signed by the new key alone is refused") {
+TEST_CASE("a key rotation is followed: a new root signed by the new key alone is refused") {
   REQUIRE_NGINX();
   Synced s;
   MUST(packager({"keygen", "--out", (s.p.dir() / "online2").string()}));

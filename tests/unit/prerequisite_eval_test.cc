@@ -172,7 +172,7 @@ TargetFacts debian(const std::string& version_id) {
   return facts;
 }
 
-TEST_CASE("os_id compares the os-release ID exactly; a target without os-release fails") {
+TEST_CASE("os_id compares the os-release ID exactly: a target without os-release fails") {
   Target target{debian("12")};
   check_satisfied(target.evaluate(parse(R"({"os_id": "debian"})")));
   check_refused(target.evaluate(parse(R"({"os_id": "ubuntu"})")),
