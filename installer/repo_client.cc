@@ -89,6 +89,11 @@ class MirrorUpdate {
   void update_timestamp();
   void update_snapshot();
   void update_targets();
+  template <class M, class Parse>
+  std::optional<M> fetch_described(Role role, const std::string& name, const MetaFile& meta,
+                                   std::string_view above, std::string_view missing,
+                                   const std::optional<M>& trusted, const SignedFile& trusted_file,
+                                   Parse&& parse, SignedFile& file);
 
   std::string base_;
   Transport& transport_;
@@ -198,62 +203,73 @@ void check_described(const std::string& bytes, const MetaFile& meta, const std::
   }
 }
 
+// The file `meta` describes, fetched, checked against `meta`, signed by `role` and saying
+// the version `meta` names; nullopt when the trusted one (`trusted`, from `trusted_file`) is
+// that file already, whose expiry is then checked. `above` names the role that described it,
+// `missing` what the mirror lacks when it is not there.
+template <class M, class Parse>
+std::optional<M> MirrorUpdate::fetch_described(Role role, const std::string& name,
+                                               const MetaFile& meta, std::string_view above,
+                                               std::string_view missing,
+                                               const std::optional<M>& trusted,
+                                               const SignedFile& trusted_file, Parse&& parse,
+                                               SignedFile& file) {
+  std::string shown = url(name);
+  if (trusted && trusted->header.version == meta.version &&
+      to_hex(Sha256::of(trusted_file.bytes)) == meta.sha256) {
+    check_expiry(trusted->header, shown);
+    return std::nullopt;
+  }
+  std::optional<std::string> bytes = get(name, std::min(meta.length, kMaxPointedFile));
+  if (!bytes) {
+    untrusted(shown, "is missing: the " + std::string(above) + " names " + std::string(missing) +
+                         " the mirror does not have");
+  }
+  check_described(*bytes, meta, shown, above);
+  std::string sig = require(signature_name(name), kMaxSignatureFileSize);
+  verify_role(t().root, role, *bytes, parse_signatures(sig, url(signature_name(name))), shown);
+  M m = parse(*bytes, shown);
+  if (m.header.version != meta.version) {
+    untrusted(shown, "says " + std::string(role_name(role)) + " version " +
+                         std::to_string(m.header.version) + "; the " + std::string(above) +
+                         " signed version " + std::to_string(meta.version));
+  }
+  file = {*bytes, sig};
+  return m;
+}
+
 void MirrorUpdate::update_snapshot() {
   const MetaFile& meta = t().timestamp->snapshot;
   std::string name = snapshot_name(meta.version);
-  std::string shown = url(name);
-  if (t().snapshot && t().snapshot->header.version == meta.version &&
-      to_hex(Sha256::of(t().snapshot_file.bytes)) == meta.sha256) {
-    check_expiry(t().snapshot->header, shown);
-    return;
-  }
-  std::optional<std::string> bytes = get(name, std::min(meta.length, kMaxPointedFile));
-  if (!bytes)
-    untrusted(shown, "is missing: the timestamp names a snapshot the mirror does not have");
-  check_described(*bytes, meta, shown, "timestamp");
-  std::string sig = require(signature_name(name), kMaxSignatureFileSize);
-  verify_role(t().root, Role::kSnapshot, *bytes, parse_signatures(sig, url(signature_name(name))),
-              shown);
-  SnapshotMetadata s = parse_snapshot(*bytes, shown);
-  if (s.header.version != meta.version) {
-    untrusted(shown, "says snapshot version " + std::to_string(s.header.version) +
-                         "; the timestamp signed version " + std::to_string(meta.version));
-  }
+  SignedFile file;
+  std::optional<SnapshotMetadata> s =
+      fetch_described(Role::kSnapshot, name, meta, "timestamp", "a snapshot", t().snapshot,
+                      t().snapshot_file, parse_snapshot, file);
+  if (!s) return;
   std::uint64_t floor = t().targets ? t().targets->header.version
                                     : (t().snapshot ? t().snapshot->targets.version : 0);
-  if (s.targets.version < floor) {
-    untrusted(shown, "rollback: it names targets version " + std::to_string(s.targets.version) +
-                         ", older than version " + std::to_string(floor) + ", trusted before");
+  if (s->targets.version < floor) {
+    untrusted(url(name), "rollback: it names targets version " +
+                             std::to_string(s->targets.version) + ", older than version " +
+                             std::to_string(floor) + ", trusted before");
   }
-  check_expiry(s.header, shown);
-  t().snapshot = s;
-  t().snapshot_file = {*bytes, sig};
+  check_expiry(s->header, url(name));
+  t().snapshot = std::move(s);
+  t().snapshot_file = std::move(file);
   result_.updated.push_back("snapshot " + std::to_string(meta.version));
 }
 
 void MirrorUpdate::update_targets() {
   const MetaFile& meta = t().snapshot->targets;
   std::string name = targets_name(meta.version);
-  std::string shown = url(name);
-  if (t().targets && t().targets->header.version == meta.version &&
-      to_hex(Sha256::of(t().targets_file.bytes)) == meta.sha256) {
-    check_expiry(t().targets->header, shown);
-    return;
-  }
-  std::optional<std::string> bytes = get(name, std::min(meta.length, kMaxPointedFile));
-  if (!bytes) untrusted(shown, "is missing: the snapshot names targets the mirror does not have");
-  check_described(*bytes, meta, shown, "snapshot");
-  std::string sig = require(signature_name(name), kMaxSignatureFileSize);
-  verify_role(t().root, Role::kTargets, *bytes, parse_signatures(sig, url(signature_name(name))),
-              shown);
-  TargetsMetadata targets = parse_targets(*bytes, shown);
-  if (targets.header.version != meta.version) {
-    untrusted(shown, "says targets version " + std::to_string(targets.header.version) +
-                         "; the snapshot signed version " + std::to_string(meta.version));
-  }
-  check_expiry(targets.header, shown);
-  t().targets = targets;
-  t().targets_file = {*bytes, sig};
+  SignedFile file;
+  std::optional<TargetsMetadata> targets =
+      fetch_described(Role::kTargets, name, meta, "snapshot", "targets", t().targets,
+                      t().targets_file, parse_targets, file);
+  if (!targets) return;
+  check_expiry(targets->header, url(name));
+  t().targets = std::move(targets);
+  t().targets_file = std::move(file);
   result_.updated.push_back("targets " + std::to_string(meta.version));
 }
 

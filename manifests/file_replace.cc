@@ -11,8 +11,6 @@
 
 namespace hotfix {
 
-namespace {
-
 void write_all(int fd, const std::string& path, std::string_view data) {
   std::size_t done = 0;
   while (done < data.size()) {
@@ -32,8 +30,6 @@ void sync_parent(const std::string& path) {
   if (fd.get() < 0) throw SystemError(dir, "open directory", errno);
   if (::fsync(fd.get()) != 0) throw SystemError(dir, "fsync", errno);
 }
-
-}  // namespace
 
 void write_file_atomically(const std::string& path, std::string_view data, mode_t mode,
                            bool overwrite) {

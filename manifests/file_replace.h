@@ -11,6 +11,12 @@
 
 namespace hotfix {
 
+// All of `data` to `fd`, retrying short writes and EINTR; SystemError naming `path`.
+void write_all(int fd, const std::string& path, std::string_view data);
+
+// Makes the entry of `path` in its directory durable (fsync of the directory that holds it).
+void sync_parent(const std::string& path);
+
 // Throws Error(kBadInput) when `path` exists and `overwrite` is false, SystemError for a
 // failed write; a failure leaves no temporary file behind.
 void write_file_atomically(const std::string& path, std::string_view data, mode_t mode,

@@ -24,16 +24,6 @@ constexpr std::uint64_t kMaxMetadataSize = 256 * 1024 * 1024;
   throw Error(ErrorKind::kMetadata, shown, message);
 }
 
-// Parses `bytes` as one JSON document, refusing duplicate keys and oversized or deep input.
-Json parse_document(std::string_view bytes, const std::string& shown) {
-  JsonPrescan pre = prescan_json(bytes, kMaxMetadataSize, kMaxDepth);
-  if (!pre.issues.empty()) {
-    const ManifestIssue& first = pre.issues.front();
-    fail(shown, (first.path.empty() ? "" : first.path + ": ") + first.message);
-  }
-  return Json::parse(bytes);
-}
-
 // Another role's file where this one's is expected: said first, as the one problem it is.
 void check_type(const Json& doc, Role role, const std::string& shown) {
   if (!doc.is_object() || !doc.contains("type") || !doc["type"].is_string()) return;
@@ -42,6 +32,20 @@ void check_type(const Json& doc, Role role, const std::string& shown) {
     fail(shown, "expected " + std::string(role_name(role)) + " metadata, found " + quote(type) +
                     " metadata");
   }
+}
+
+// Parses `bytes` as one JSON document, refusing duplicate keys and oversized or deep input,
+// and, given `role`, another role's file.
+Json parse_document(std::string_view bytes, const std::string& shown,
+                    std::optional<Role> role = std::nullopt) {
+  JsonPrescan pre = prescan_json(bytes, kMaxMetadataSize, kMaxDepth);
+  if (!pre.issues.empty()) {
+    const ManifestIssue& first = pre.issues.front();
+    fail(shown, (first.path.empty() ? "" : first.path + ": ") + first.message);
+  }
+  Json doc = Json::parse(bytes);
+  if (role) check_type(doc, *role, shown);
+  return doc;
 }
 
 // Throws the first issue a reading found.
@@ -133,8 +137,7 @@ void read_meta_file(JsonContext& c, const Json& v, MetaFile& m) {
 template <class M>
 M parse_pointer(std::string_view bytes, const std::string& shown, Role role,
                 std::string_view pointee, MetaFile M::*field) {
-  Json doc = parse_document(bytes, shown);
-  check_type(doc, role, shown);
+  Json doc = parse_document(bytes, shown, role);
   std::vector<ManifestIssue> issues;
   JsonContext c(issues);
   static constexpr std::array<std::string_view, 5> known = {"type", "spec_version", "version",
@@ -343,8 +346,7 @@ void read_roles(JsonContext& c, const Json& v, RootMetadata& m) {
 RootMetadata parse_root(std::string_view bytes, const std::string& shown) {
   if (bytes.size() > kMaxRootSize)
     fail(shown, "larger than the " + std::to_string(kMaxRootSize) + " bytes a root may have");
-  Json doc = parse_document(bytes, shown);
-  check_type(doc, Role::kRoot, shown);
+  Json doc = parse_document(bytes, shown, Role::kRoot);
   std::vector<ManifestIssue> issues;
   JsonContext c(issues);
   static constexpr std::array<std::string_view, 6> known = {"type",    "spec_version", "version",
@@ -468,8 +470,7 @@ void read_target(JsonContext& c, const Json& v, TargetEntry& t) {
 }  // namespace
 
 TargetsMetadata parse_targets(std::string_view bytes, const std::string& shown) {
-  Json doc = parse_document(bytes, shown);
-  check_type(doc, Role::kTargets, shown);
+  Json doc = parse_document(bytes, shown, Role::kTargets);
   std::vector<ManifestIssue> issues;
   JsonContext c(issues);
   static constexpr std::array<std::string_view, 5> known = {"type", "spec_version", "version",

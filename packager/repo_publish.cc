@@ -60,11 +60,6 @@ class PublishLock {
   FileDescriptor fd_;
 };
 
-void sync_directory(const std::string& path) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0 || ::fsync(fd.get()) != 0) throw SystemError(path, "fsync", errno);
-}
-
 void make_dir(const std::string& path) {
   if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) throw SystemError(path, "mkdir", errno);
 }
@@ -343,7 +338,7 @@ PublishedState repo_init(const PublishContext& ctx, const PrivateKey& root_key,
       0) {
     throw SystemError(path_in(ctx.dir, "metadata"), "rename", errno);
   }
-  sync_directory(ctx.dir);
+  sync_parent(path_in(ctx.dir, "metadata"));
   ::rmdir(staging.dir.c_str());
   return done;
 }
@@ -373,12 +368,7 @@ StagedBundle stage_bundle(const std::string& dir, const std::string& source) {
       if (n < 0) throw SystemError(source, "read", errno);
       if (n == 0) break;
       hash.update(buffer.data(), static_cast<std::size_t>(n));
-      for (ssize_t done = 0; done < n;) {
-        ssize_t w = ::write(out.get(), buffer.data() + done, static_cast<std::size_t>(n - done));
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) throw SystemError(pattern, "write", errno);
-        done += w;
-      }
+      write_all(out.get(), pattern, std::string_view(buffer.data(), static_cast<std::size_t>(n)));
       staged.length += static_cast<std::uint64_t>(n);
     }
     if (::fchmod(out.get(), 0644) != 0 || ::fsync(out.get()) != 0) {

@@ -45,9 +45,8 @@ RunResult packager(std::vector<std::string> args) {
   return run(args);
 }
 
-RunResult installer(std::vector<std::string> args) {
-  args.insert(args.begin(), hotfix::test::installer_path());
-  return run(args);
+RunResult installer(const std::vector<std::string>& args) {
+  return hotfix::test::run_installer(args);
 }
 
 std::string diagnose(const RunResult& r) {
