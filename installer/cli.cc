@@ -158,7 +158,11 @@ int cmd_apply(const Options& o, CommandOutput& out) {
   std::vector<std::string> trust_warnings;
   TrustStore trust = load_installer_trust(ctx, o.trust, &trust_warnings);
   for (const std::string& w : trust_warnings) out.warn(w);
-  std::vector<std::string> bundles = resolve_apply_arguments(ctx, o.bundles, o.repo, trust, out);
+  RepoOptions repo = o.repo;
+  repo.dry_run = o.dry_run;
+  std::unique_ptr<ScratchDir> scratch;  // a dry run's downloads, until the plan is made
+  std::vector<std::string> bundles =
+      resolve_apply_arguments(ctx, o.bundles, repo, trust, out, scratch);
   BundleOrder order = order_bundles(bundles, trust);
   if (!o.dry_run) {
     // Refused before anything is made, the state directory included.
@@ -815,6 +819,8 @@ int installer_main(int argc, char** argv) {
   auto* sync = app.add_subcommand(
       "sync", "Update each source's signed metadata and list what it offers this root");
   common(sync);
+  sync->add_flag("--dry-run", o.repo.dry_run,
+                 "Fetch and check the metadata and list what it offers; store nothing");
   repository(sync, "Only this source (default: every source)");
   waiting(sync, "");
   auto* fetch = app.add_subcommand(

@@ -21,6 +21,7 @@ SyncRequest sync_request(const RepoOptions& r) {
   if (!r.source.empty()) q.source = r.source;
   q.options.now = Timestamp(static_cast<std::int64_t>(std::time(nullptr)));
   q.options.accept_expired = r.accept_expired;
+  q.dry_run = r.dry_run;
   return q;
 }
 
@@ -129,13 +130,14 @@ json sync_json(const SourceSync& s) {
               {"offers", offers}};
 }
 
-void print_sync(const SourceSync& s) {
-  std::string what = s.update.changed() ? "updated" : "nothing new";
+void print_sync(const SourceSync& s, bool dry_run) {
+  std::string what = s.update.changed() ? (dry_run ? "would update" : "updated") : "nothing new";
   for (std::size_t i = 0; i < s.update.updated.size(); ++i) {
     what += (i ? ", " : " ") + s.update.updated[i];
   }
   std::cout << "source " << terminal_safe(s.source) << ": " << what << " from "
-            << terminal_safe(s.update.mirror) << "; trusted until " << s.expires.iso8601() << "\n";
+            << terminal_safe(s.update.mirror) << "; trusted until " << s.expires.iso8601()
+            << (dry_run ? " (dry run: nothing stored)" : "") << "\n";
   for (const Offer& o : s.offers) {
     std::string state = o.state == "applicable"
                             ? (o.reason.empty() ? "applicable, missing" : "applicable, upgrade")
@@ -157,9 +159,9 @@ int cmd_sync(InstallerContext& ctx, const RepoOptions& r, bool json_out, Command
   for (const SourceSync& s : synced) {
     warn_loudly(out, s.update.warnings);
     list.push_back(sync_json(s));
-    if (!json_out) print_sync(s);
+    if (!json_out) print_sync(s, r.dry_run);
   }
-  out.data = {{"sources", list}};
+  out.data = {{"sources", list}, {"dry_run", r.dry_run}};
   if (failures.size() == 1 && synced.empty()) throw failures.front();
   for (const Error& e : failures) out.error(e.kind(), e.what());
   return failures.empty() ? 0 : static_cast<int>(exit_code_for(failures.front().kind()));
@@ -201,7 +203,8 @@ int cmd_fetch(InstallerContext& ctx, const RepoOptions& r, bool json_out, Comman
 std::vector<std::string> resolve_apply_arguments(InstallerContext& ctx,
                                                  const std::vector<std::string>& arguments,
                                                  const RepoOptions& r, TrustStore& trust,
-                                                 CommandOutput& out) {
+                                                 CommandOutput& out,
+                                                 std::unique_ptr<ScratchDir>& scratch) {
   std::vector<std::string> ids;
   for (const std::string& a : arguments) {
     struct stat st {};
@@ -213,8 +216,13 @@ std::vector<std::string> resolve_apply_arguments(InstallerContext& ctx,
   }
   if (ids.empty()) return arguments;
   TrustStore accepted;
+  SyncRequest request = sync_request(r);
+  if (request.dry_run) {
+    scratch = std::make_unique<ScratchDir>("dry-run");
+    request.scratch_dir = scratch->path();
+  }
   std::vector<FetchedBundle> fetched =
-      fetch_hotfixes(ctx, ids, sync_request(r), curl_transports(), trust, accepted);
+      fetch_hotfixes(ctx, ids, request, curl_transports(), trust, accepted);
   for (const PublicKey& k : accepted.keys()) {
     if (!trust.find(k.fingerprint())) trust.add(k);
   }

@@ -3,12 +3,14 @@
 // and calls these; each prints a table, or sets the JSON envelope's data.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "installer/installer.h"
 #include "installer/repo_sync.h"
 #include "manifests/cli_shell.h"
+#include "manifests/scratch_dir.h"
 
 namespace hotfix {
 
@@ -19,6 +21,9 @@ struct RepoOptions {
   std::string ca_file;
   bool accept_expired = false;
   std::vector<std::string> ids;  // fetch
+  // sync --dry-run, apply --dry-run: metadata checked, nothing stored; downloads go to a
+  // scratch directory outside the root (manifests/scratch_dir.h).
+  bool dry_run = false;
 };
 
 // The real transports: libcurl, with the source's CA file.
@@ -32,10 +37,12 @@ int cmd_fetch(InstallerContext& ctx, const RepoOptions& r, bool json, CommandOut
 
 // apply's arguments: a file is a bundle; anything else is a hotfix id, fetched from the
 // sources (synced first) into the cache. The bundle paths, in the order given; `trust` gains
-// the keys the sources vouch for.
+// the keys the sources vouch for. A dry run downloads into `scratch` (made when needed),
+// which must outlive the use of the paths.
 std::vector<std::string> resolve_apply_arguments(InstallerContext& ctx,
                                                  const std::vector<std::string>& arguments,
                                                  const RepoOptions& r, TrustStore& trust,
-                                                 CommandOutput& out);
+                                                 CommandOutput& out,
+                                                 std::unique_ptr<ScratchDir>& scratch);
 
 }  // namespace hotfix

@@ -374,6 +374,8 @@ class PartialFile {
   std::uint64_t written_back_ = 0;
 };
 
+}  // namespace
+
 bool cached_intact(const InstallerContext& ctx, const std::string& rel, const TargetEntry& e) {
   std::optional<struct stat> st = ctx.root.status(rel);
   if (!st) return false;
@@ -381,8 +383,6 @@ bool cached_intact(const InstallerContext& ctx, const std::string& rel, const Ta
   FileDescriptor fd = ctx.root.open_file(rel);
   return to_hex(sha256_of_fd(fd.get(), ctx.root.show(rel))) == e.sha256;
 }
-
-}  // namespace
 
 std::string download_target(const InstallerContext& ctx, const SourceConfig& /*source*/,
                             const std::string& mirror, Transport& transport,

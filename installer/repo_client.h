@@ -52,6 +52,9 @@ std::string download_target(const InstallerContext& ctx, const SourceConfig& sou
                             const std::string& mirror, Transport& transport,
                             const TargetEntry& entry);
 
+// Whether `rel` under the root is a regular file of the entry's length and SHA-256.
+bool cached_intact(const InstallerContext& ctx, const std::string& rel, const TargetEntry& entry);
+
 inline constexpr const char* kCacheDir = "var/cache/hotfix";
 
 }  // namespace hotfix

@@ -167,6 +167,17 @@ TrustedRepository read_trusted(const InstallerContext& ctx, const std::string& s
   return load_trusted(ctx, db, source);
 }
 
+// What each bundle of the synced targets is to this root.
+void classify_offers(const InstallerContext& ctx, const StateDb& db, SourceSync& s) {
+  TargetFacts facts = load_target_facts(ctx.root);
+  PrerequisiteContext prerequisites = root_prerequisite_context(ctx.root, db, facts);
+  Installed installed{db.hotfixes(false, false)};
+  for (const TargetEntry& e : s.update.trusted.targets->targets) {
+    s.offers.push_back(classify(e, facts, installed, prerequisites));
+  }
+  s.expires = earliest_expiry(s.update.trusted);
+}
+
 // The network is read without the root's lock, which is taken only to store the result: a
 // refused or unreachable source changes nothing, and a slow mirror holds up no apply. When
 // another sync stored something meanwhile, the update is made again from that (twice at most).
@@ -178,6 +189,10 @@ SourceSync sync_one(const InstallerContext& ctx, const SourceConfig& config,
     SourceSync s;
     s.source = config.name;
     s.update = update_metadata(trusted, config, *transport, request.options);
+    if (request.dry_run) {
+      classify_offers(ctx, open_state_db(ctx, StateDb::Mode::kReadOnly), s);
+      return s;
+    }
     WriterLock lock(ctx);
     StateDb db = open_state_db(ctx, StateDb::Mode::kReadWrite);
     if (recorded_versions(db, config.name) != versions_of(trusted) && attempt < 2) {
@@ -188,13 +203,7 @@ SourceSync sync_one(const InstallerContext& ctx, const SourceConfig& config,
                   source_entry("sync", config.name, s.update.changed() ? "updated" : "unchanged",
                                sync_detail(s.update, request.options)),
                   s.update.reset_roles);
-    TargetFacts facts = load_target_facts(ctx.root);
-    PrerequisiteContext prerequisites = root_prerequisite_context(ctx.root, db, facts);
-    Installed installed{db.hotfixes(false, false)};
-    for (const TargetEntry& e : s.update.trusted.targets->targets) {
-      s.offers.push_back(classify(e, facts, installed, prerequisites));
-    }
-    s.expires = earliest_expiry(s.update.trusted);
+    classify_offers(ctx, db, s);
     return s;
   }
 }
@@ -281,7 +290,8 @@ std::vector<FetchedBundle> fetch_hotfixes(const InstallerContext& ctx,
                                           const TransportFactory& transports,
                                           const TrustStore& trust, TrustStore& accepted) {
   std::vector<SourceSync> synced = sync_sources(ctx, request, transports);
-  WriterLock lock(ctx);
+  std::optional<WriterLock> lock;
+  if (!request.dry_run) lock.emplace(ctx);
   TargetFacts facts = load_target_facts(ctx.root);
   std::vector<FetchedBundle> out;
   for (const std::string& id : ids) {
@@ -301,17 +311,25 @@ std::vector<FetchedBundle> fetch_hotfixes(const InstallerContext& ctx,
     }
     SourceConfig config = read_source(ctx, from->source);
     std::unique_ptr<Transport> transport = transports(config);
-    bool cached = ctx.root.status(std::string(kCacheDir) + "/" + entry->sha256 + "." + entry->name)
-                      .has_value();
-    std::string rel = download_target(ctx, config, from->update.mirror, *transport, *entry);
-    std::string path = ctx.root.show(rel);
+    std::string cache_file = std::string(kCacheDir) + "/" + entry->sha256 + "." + entry->name;
+    bool cached = ctx.root.status(cache_file).has_value();
+    // A dry run reads the root's cache but downloads only into its scratch directory.
+    std::optional<InstallerContext> scratch;
+    if (request.dry_run && !cached_intact(ctx, cache_file, *entry)) {
+      cached = false;
+      scratch.emplace(request.scratch_dir);
+    }
+    const InstallerContext& store = scratch ? *scratch : ctx;
+    std::string rel = download_target(store, config, from->update.mirror, *transport, *entry);
+    std::string path = store.root.show(rel);
     TrustStore key;
     try {
       key = entry_trust(from->update.trusted, *entry, trust, path);
       BundleReader reader = BundleReader::open_verified(path, key);
       check_matches_entry(reader, *entry, path);
     } catch (const Error&) {
-      ctx.disk->remove(rel);  // what targets signed, but not a bundle this root may use
+      // What targets signed, but not a bundle this root may use (a dry run keeps the cache).
+      if (!request.dry_run || scratch) store.disk->remove(rel);
       throw;
     }
     for (const PublicKey& k : key.keys()) {

@@ -57,9 +57,13 @@ struct SourceSync {
 struct SyncRequest {
   std::optional<std::string> source;  // all sources when empty
   SyncOptions options;
+  // A dry run: the metadata is fetched and checked as ever, but nothing is stored, locked or
+  // recorded; a bundle the cache lacks is downloaded into `scratch_dir`, outside the root.
+  bool dry_run = false;
+  std::string scratch_dir;
 };
 
-// Syncs each source and records each in the history. Without `failures`, the first source
+// Syncs each source and records each in the history (a dry run: neither). Without `failures`, the first source
 // that fails ends the command with its error (those synced before it stay synced); with it,
 // each failing source's error goes there and the others are synced all the same.
 std::vector<SourceSync> sync_sources(const InstallerContext& ctx, const SyncRequest& request,

@@ -538,3 +538,51 @@ TEST_CASE("source add refuses what it could not use later, changing nothing") {
       },
       8, "expected root metadata");
 }
+
+TEST_CASE("sync --dry-run and apply --dry-run ID check everything and store nothing") {
+  REQUIRE_NGINX();
+  Published p;
+  p.add({p.kit().build(hotfix_v("KB100", 1, "1.0.0.2"))});
+  std::string root = p.client("server", p.url());
+  Snapshot before = hotfix::test::snapshot_with_state(root);
+
+  RunResult synced = sync(root, {"--dry-run", "--json"});
+  INFO(diagnose(synced));
+  REQUIRE(synced.exit_code == 0);
+  nlohmann::json data = json_of(synced)["data"];
+  CHECK(data["dry_run"] == true);
+  CHECK(data["sources"][0]["changed"] == true);  // what a sync would trust anew
+  CHECK(data["sources"][0]["offers"][0]["state"] == "applicable");
+
+  RunResult planned = installer({"apply", "--dry-run", "KB100", "--root", root, "--json"});
+  INFO(diagnose(planned));
+  REQUIRE(planned.exit_code == 0);
+  nlohmann::json result = json_of(planned)["data"]["results"][0];
+  CHECK(result["outcome"] == "dry_run");
+  CHECK(result["counts"]["replace"].get<int>() + result["counts"]["install"].get<int>() == 1);
+  // The download went to a scratch directory outside the root, removed when the run ended.
+  std::string bundle = result["bundle"];
+  CHECK(bundle.rfind(root, 0) != 0);
+  CHECK(!fs::exists(bundle));
+  Snapshot after = hotfix::test::snapshot_with_state(root);
+  INFO(hotfix::test::describe_difference(before, after));
+  CHECK(after == before);
+
+  // A bad repository is refused by the dry run as by the real one, with the same code.
+  MUST(packager(
+      {"repo", "refresh", p.repo(), "--online-key", p.key("online"), "--timestamp-expiry", "1s"}));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  refused(
+      root, [&] { return installer({"apply", "--dry-run", "KB100", "--root", root}); }, 8,
+      "expired at");
+
+  // Once the bundle is in the cache, a dry run plans from it and downloads nothing.
+  MUST(packager({"repo", "refresh", p.repo(), "--online-key", p.key("online")}));
+  MUST(installer({"fetch", "KB100", "--root", root}));
+  std::size_t log_before = p.access_log().size();
+  RunResult cached = installer({"apply", "--dry-run", "KB100", "--root", root, "--json"});
+  REQUIRE(cached.exit_code == 0);
+  std::string from = json_of(cached)["data"]["results"][0]["bundle"];
+  CHECK(from.rfind(root, 0) == 0);
+  CHECK(p.access_log().substr(log_before).find("/repo/targets/") == std::string::npos);
+}
