@@ -282,6 +282,24 @@ int cmd_apply(const Options& o, CommandOutput& out) {
 
 // ---- uninstall -------------------------------------------------------------------------
 
+// What uninstall would do to each file, with nothing written: the restart as it stands.
+int uninstall_dry_run(const InstallerContext& ctx, const Options& o, CommandOutput& out) {
+  UninstallResult r = uninstall_hotfix(ctx, o.id, true);
+  json files = json::array();
+  for (const auto& [path, what] : r.files) files.push_back({{"path", path}, {"result", what}});
+  out.data = {
+      {"id", r.id}, {"outcome", "dry_run"}, {"files", files}, {"restart", restart_view(ctx)}};
+  if (!o.json) {
+    std::cout << terminal_safe(r.id) << " would be uninstalled\n";
+    std::vector<std::vector<std::string>> rows{{"File", "Result"}};
+    for (const auto& [path, what] : r.files) rows.push_back({path, what});
+    print_table(rows);
+    if (r.restart_required) std::cout << "Restart: would be required\n";
+    std::cout << "(dry run: nothing was changed)\n";
+  }
+  return 0;
+}
+
 int cmd_uninstall(const Options& o, CommandOutput& out) {
   InstallerContext ctx = context(o);
   RestartRequest request = restart_request(o);
@@ -299,7 +317,8 @@ int cmd_uninstall(const Options& o, CommandOutput& out) {
     return 0;
   }
   require_state_db(ctx, o.id);  // before lock_for_writing makes the state directory
-  lock_for_writing(ctx);        // the restart below is settled under the same lock
+  if (o.dry_run) return uninstall_dry_run(ctx, o, out);
+  lock_for_writing(ctx);  // the restart below is settled under the same lock
   UninstallResult r;
   {
     Progress progress("uninstall: restoring", Progress::wanted(o.json, o.quiet));
@@ -736,6 +755,8 @@ int installer_main(int argc, char** argv) {
   quiet(uninstall);
   uninstall->add_flag("--missing-ok", o.missing_ok,
                       "An ID that is not installed is success (exit 0), not exit 5");
+  uninstall->add_flag("--dry-run", o.dry_run,
+                      "Print what would be done to each file; change nothing");
   restart(uninstall, "Command that schedules the restart");
 
   auto local_time = [&](CLI::App* c) {

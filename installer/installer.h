@@ -96,7 +96,9 @@ struct UninstallResult {
   bool restart_required = false;
   std::vector<std::string> warnings;  // committed, but something after the commit failed
 };
-UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id);
+// A dry run drafts the same and writes nothing: `files` is what would be done.
+UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id,
+                                 bool dry_run = false);
 // Throws Error(kNotApplicable, id) when the root has no state database (no hotfix was ever
 // installed), before anything is made there.
 void require_state_db(const InstallerContext& ctx, const std::string& id);

@@ -27,8 +27,8 @@ namespace {
 // commit.
 class UninstallRun {
  public:
-  UninstallRun(const InstallerContext& ctx, const std::string& id)
-      : ctx_(ctx), id_(id), fold_(load_target_facts(ctx.root).windows_paths()) {
+  UninstallRun(const InstallerContext& ctx, const std::string& id, bool dry_run)
+      : ctx_(ctx), id_(id), dry_run_(dry_run), fold_(load_target_facts(ctx.root).windows_paths()) {
     result_.id = id;
   }
 
@@ -41,15 +41,25 @@ class UninstallRun {
     for (std::size_t i = 0; i < hotfix_.files.size(); ++i) draft_file(i);
     draft_dirs();
     draft_restart();
-    commit();
+    if (!dry_run_) commit();
     return result_;
   }
 
  private:
+  // A dry run reads without the lock and, as apply's, refuses to guess past an interrupted
+  // transaction.
   void open_state() {
-    if (!ctx_.held_lock) lock_.emplace(ctx_.root, ctx_.state_dir, ctx_.lock_wait);
-    db_.emplace(open_state_db(ctx_, StateDb::Mode::kReadWrite));
-    recover_locked(ctx_, *db_);
+    if (dry_run_) {
+      db_.emplace(open_state_db(ctx_, StateDb::Mode::kReadOnly));
+      if (ctx_.disk->exists(ctx_.state_file("journal.json"))) {
+        throw Error(ErrorKind::kBusy, ctx_.state_dir,
+                    "an interrupted transaction is pending; run `hotfix-installer recover` first");
+      }
+    } else {
+      if (!ctx_.held_lock) lock_.emplace(ctx_.root, ctx_.state_dir, ctx_.lock_wait);
+      db_.emplace(open_state_db(ctx_, StateDb::Mode::kReadWrite));
+      recover_locked(ctx_, *db_);
+    }
     std::optional<InstalledHotfix> h = db_->hotfix(id_);
     if (!h) throw Error(ErrorKind::kNotApplicable, id_, "is not installed");
     hotfix_ = std::move(*h);
@@ -68,7 +78,9 @@ class UninstallRun {
                        [&](const std::string& id) { return equal_fold(id, id_); })) {
         continue;
       }
-      db_->add_history(history("refused", "installed hotfix " + other.id + " requires it", ""));
+      if (!dry_run_) {
+        db_->add_history(history("refused", "installed hotfix " + other.id + " requires it", ""));
+      }
       throw Error(ErrorKind::kNotApplicable, id_,
                   "cannot be uninstalled: installed hotfix " + other.id +
                       " names it as a prerequisite (uninstall " + other.id + " first)");
@@ -158,7 +170,7 @@ class UninstallRun {
     }
     std::erase(restart_.hotfixes, id_);
     if (result_.restart_required) restart_.hotfixes.push_back(id_ + " (uninstalled)");
-    stamp_restart_need(ctx_, restart_);
+    if (!dry_run_) stamp_restart_need(ctx_, restart_);
   }
 
   void commit() {
@@ -186,6 +198,7 @@ class UninstallRun {
 
   const InstallerContext& ctx_;
   std::string id_;  // as given, then as installed (ids compare ignoring case)
+  const bool dry_run_;
   const bool fold_;
   std::optional<RootLock> lock_;
   std::optional<StateDb> db_;
@@ -205,9 +218,9 @@ void require_state_db(const InstallerContext& ctx, const std::string& id) {
     throw Error(ErrorKind::kNotApplicable, id, "is not installed (no hotfix is)");
 }
 
-UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id) {
+UninstallResult uninstall_hotfix(const InstallerContext& ctx, const std::string& id, bool dry_run) {
   require_state_db(ctx, id);
-  return UninstallRun(ctx, id).run();
+  return UninstallRun(ctx, id, dry_run).run();
 }
 
 }  // namespace hotfix

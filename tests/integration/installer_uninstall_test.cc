@@ -1,6 +1,7 @@
 // hotfix-installer uninstall, end to end: a hotfix another installed hotfix needs is not
 // taken out, and bundles that need each other are applied in dependency order.
 #include <catch2/catch.hpp>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/hotfix_kit.h"
@@ -92,4 +93,42 @@ TEST_CASE("a hotfix another installed hotfix names as a prerequisite is not unin
   REQUIRE(r.exit_code == 0);
   CHECK(ids_in(root).empty());
   CHECK(snapshot_tree(root, "var") == original);
+}
+
+TEST_CASE("uninstall --dry-run says what would become of each file and changes nothing") {
+  HotfixKit kit;
+  std::string root = kit.make_root("root", {pe("app/core.dll", "1.0.0.0")});
+  std::string bundle = kit.build({"KB710",
+                                  1,
+                                  hotfix::RestartRequirement::kReboot,
+                                  {},
+                                  {},
+                                  hotfix::Arch::kX64,
+                                  {pe("app/core.dll", "1.1.0.0"), pe("app/new.dll", "1.0.0.0")}});
+  RunResult r = run_installer({"apply", bundle, "--root", root, "--trust", kit.pub()});
+  REQUIRE(r.exit_code == 10);
+  const auto applied = hotfix::test::snapshot_with_state(root);
+
+  r = run_installer({"uninstall", "KB710", "--dry-run", "--root", root, "--json"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  json data = hotfix::test::json_data(r.out);
+  CHECK(data["outcome"] == "dry_run");
+  std::map<std::string, std::string> files;
+  for (const json& f : data["files"]) files[f["path"]] = f["result"];
+  CHECK(files ==
+        std::map<std::string, std::string>{{"app/core.dll", "restored"},
+                                           {"app/new.dll", "removed (it did not exist before)"}});
+  CHECK(data["restart"]["required"] == true);  // the restart as it stands
+  CHECK(hotfix::test::snapshot_with_state(root) == applied);
+
+  // Text says the same, and what is not installed is exit 5 as without --dry-run.
+  r = run_installer({"uninstall", "KB710", "--dry-run", "--root", root});
+  CHECK(r.out.find("KB710 would be uninstalled") != std::string::npos);
+  CHECK(r.out.find("(dry run: nothing was changed)") != std::string::npos);
+  CHECK(run_installer({"uninstall", "KB711", "--dry-run", "--root", root}).exit_code == 5);
+  CHECK(run_installer({"uninstall", "KB711", "--dry-run", "--missing-ok", "--root", root})
+            .exit_code == 0);
+  CHECK(hotfix::test::snapshot_with_state(root) == applied);
+  CHECK(ids_in(root) == std::vector<std::string>{"KB710"});
 }

@@ -573,8 +573,11 @@ TEST_CASE("sync --dry-run and apply --dry-run ID check everything and store noth
       {"repo", "refresh", p.repo(), "--online-key", p.key("online"), "--timestamp-expiry", "1s"}));
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   refused(
-      root, [&] { return installer({"apply", "--dry-run", "KB100", "--root", root}); }, 8,
-      "expired at");
+      root,
+      [&] {
+        return installer({"apply", "--dry-run", "KB100", "--root", root});
+      },
+      8, "expired at");
 
   // Once the bundle is in the cache, a dry run plans from it and downloads nothing.
   MUST(packager({"repo", "refresh", p.repo(), "--online-key", p.key("online")}));
