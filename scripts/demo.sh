@@ -160,4 +160,7 @@ echo "exit code $code (10: applied, restart required)"
 "$installer" verify --root "$server"
 "$installer" sync --root "$server"
 
-step "Done: bundles in $demo/bundles/, the applied-and-removed image in $root, the repository in $repo, the server updated from it in $server"
+step "A fleet: four local servers (sshd on 127.0.0.2-5) rolled with Ansible's hotfix.fleet collection, then the fleet report"
+/usr/bin/python3 scripts/fleet_demo.py build . "$demo/fleet"
+
+step "Done: bundles in $demo/bundles/, the applied-and-removed image in $root, the repository in $repo, the server updated from it in $server, the fleet and its report in $demo/fleet/"

@@ -11,6 +11,7 @@ packages=(
   libz-mingw-w64 mingw-w64-x86-64-dev mingw-w64-i686-dev
   clang libclang-rt-14-dev llvm
   libcurl4-openssl-dev nginx-light curl time xz-utils
+  ansible-core openssh-server openssh-client chromium
 )
 
 missing=()

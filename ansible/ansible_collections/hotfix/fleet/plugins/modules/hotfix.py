@@ -14,14 +14,14 @@ version_added: "0.1.0"
 description:
   - Applies hotfixes by id, from the repositories the server takes as sources
     (C(hotfix-installer source add)), or from bundle files already on the server; or
-    uninstalls them. Each hotfix is one transaction of the installer: all of its files or
+    uninstalls them. Each hotfix is one transaction of the installer; all of its files or
     none, even across a crash.
   - The module never restarts the server. It says whether a reboot is required
     (C(reboot_required)), so that a play can pair it with M(ansible.builtin.reboot); the
     installer schedules a restart only when I(restart) asks it to.
   - The module wraps C(hotfix-installer --json), the pattern of community.general's
     flatpak and snap modules. Check mode is the installer's own dry run (C(apply --dry-run),
-    C(uninstall --dry-run), C(sync --dry-run)): the exact plan, and nothing written under the
+    C(uninstall --dry-run), C(sync --dry-run)); the exact plan, and nothing written under the
     root.
 author:
   - The hotfix authors
@@ -170,7 +170,7 @@ changed:
   type: bool
 reboot_required:
   description:
-    - The server needs a reboot that has not happened: one a hotfix of this task needs, or
+    - The server needs a reboot that has not happened; one a hotfix of this task needs, or
       one still pending from before. In check mode, whether the plan would need one.
   returned: always
   type: bool
@@ -213,7 +213,7 @@ results:
       type: int
     outcome:
       description:
-        - C(applied), C(already_installed), C(repaired), C(dry_run) (check mode: would be
+        - C(applied), C(already_installed), C(repaired), C(dry_run) (check mode; would be
           applied), C(not_applicable), C(uninstalled), C(would_uninstall) (check mode),
           C(not_installed).
       type: str
@@ -239,7 +239,7 @@ results:
 processes:
   description:
     - Running processes that still use the files replaced (C(pid), C(command), C(unit),
-      C(how), C(files)): restart them, or their unit, to use the new files.
+      C(how), C(files)); restart them, or their unit, to use the new files.
   returned: always
   type: list
   elements: dict

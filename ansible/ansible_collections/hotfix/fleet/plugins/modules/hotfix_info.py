@@ -12,11 +12,11 @@ module: hotfix_info
 short_description: What a server's hotfixes are, and whether it is compliant
 version_added: "0.1.0"
 description:
-  - Reads, without changing anything, what C(hotfix-installer) knows of a server: the
+  - Reads, without changing anything, what C(hotfix-installer) knows of a server; the
     hotfixes installed, whether every installed file is what its hotfix promised
     (C(verify)), the restart still pending and since when, the sources and when their
     metadata expires, and what the sources offer this server that it lacks.
-  - For each hotfix of interest it gives one state, the compliance answer of a fleet:
+  - For each hotfix of interest it gives one state, the compliance answer of a fleet,
     C(installed), C(restart_pending), C(damaged), C(superseded), C(missing),
     C(not_applicable), C(failed) or C(absent), with the reason.
   - The sources are asked with C(sync --dry-run), which fetches and checks their signed
