@@ -152,6 +152,9 @@ class FleetTest(object):
             check(self.all_snapshots()[h] == before[h], "%s (wave 3) was not touched" % h)
         reboots = r.results(REBOOT)
         check(reboots["web1"].get("rebooted"), "web1 was rebooted (simulated)", reboots)
+        cells = self.report_cells()
+        check(cells[FULL]["state"] == "failed", "the report: %s failed, and why" % FULL, cells[FULL])
+        check(cells["web5"]["state"] == "missing", "the report: web5 still lacks it", cells["web5"])
 
     def unreachable_mid_rollout(self):
         subprocess.check_call(["mount", "-o", "remount,size=64M", self.lab.path("full-disk")])
@@ -179,6 +182,8 @@ class FleetTest(object):
         for h in ("web1", "web2", "web3", "web4", "web5"):
             check(info[h]["restart"]["state"] == "done" and info[h]["verify"]["intact"],
                   "%s: rebooted, and every file verifies" % h, info[h].get("restart"))
+        cells = self.report_cells()
+        check(cells["app1"]["state"] == "unreachable", "the report: app1 unreachable", cells["app1"])
         self.lab.start_host(gone)
 
     def last_host_and_rerun(self):
@@ -194,12 +199,21 @@ class FleetTest(object):
         check(changed == [], "a rerun changes nothing (idempotent)", r.stats)
         self.expect_unchanged(before, content_only=True, what="the idempotent rerun")
 
-    def compliance_report(self):
+    def report_cells(self):
+        """host -> the report's cell for the hotfix, from the compliance playbook."""
+        report = self.compliance()
+        return dict((h["host"], h["cells"][HOTFIX]) for h in report["hosts"])
+
+    def compliance(self):
         out = self.lab.path("report")
         r = self.lab.playbook("compliance", dict(IDS, hotfix_report_dir=out))
         check(r.rc == 0, "the compliance playbook", r.describe())
         with open(os.path.join(out, "fleet-report.json")) as f:
-            report = json.load(f)
+            return json.load(f)
+
+    def compliance_report(self):
+        report = self.compliance()
+        out = self.lab.path("report")
         states = dict((h["host"], h["cells"][HOTFIX]["state"]) for h in report["hosts"])
         expected = dict((h, "installed") for h in APPLICABLE)
         expected.update((h, "not_applicable") for h in NOT_APPLICABLE)
