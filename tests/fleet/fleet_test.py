@@ -21,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fleet_lab import ANSIBLE_PLAYBOOK, HOTFIX, NGINX, SSHD, FleetLab  # noqa: E402
+import report_browser_test  # noqa: E402
 
 IDS = {"hotfix_ids": [HOTFIX]}
 WAVES = {"hotfix_waves": [1, 3, 4], "hotfix_max_fail_percentage": 25}
@@ -219,7 +220,20 @@ class FleetTest(object):
         expected.update((h, "not_applicable") for h in NOT_APPLICABLE)
         check(states == expected, "the report's states", states)
         check(report["compliant"] is True, "the fleet is compliant", report["summary"])
-        self.report_html = os.path.join(out, "fleet-report.html")
+        self.look_at(os.path.join(out, "fleet-report.html"), report)
+
+    def look_at(self, page, report):
+        """The real fleet's page in headless Chromium: every host in the DOM, a screenshot
+        kept in the build directory for people to look at."""
+        if not os.path.exists(report_browser_test.CHROMIUM):
+            print("(no chromium: the page was not looked at)")
+            return
+        dom, _ = report_browser_test.chromium("file://" + page, "--dump-dom")
+        for h in report["hosts"]:
+            check(h["host"] in dom, "the page shows %s" % h["host"])
+        shot = os.path.join(self.lab.build, "fleet-test-report.png")
+        report_browser_test.chromium("file://" + page, "--screenshot=" + shot, "--window-size=1400,900")
+        report_browser_test.check_screenshot(shot)
 
     def rollback_wave(self):
         r = self.lab.playbook("rollback", dict(IDS, **WAVES))
