@@ -105,7 +105,9 @@ def chromium(url, *mode):
     profile = tempfile.mkdtemp(prefix="report-chromium-")
     command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                "--no-first-run", "--disable-background-networking", "--disable-component-update",
-               "--disable-sync", "--disable-default-apps", "--user-data-dir=" + profile] + list(mode) + [url]
+               "--disable-sync", "--disable-default-apps",
+               # Chromium resolves Google's hosts at start even so: no name resolves here.
+               "--host-resolver-rules=MAP * ~NOTFOUND", "--user-data-dir=" + profile] + list(mode) + [url]
     # A session of its own, so a timeout kills Chromium's helper processes with it.
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, start_new_session=True)
