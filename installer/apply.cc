@@ -163,9 +163,8 @@ class ApplyRun {
         ctx_, options_.dry_run ? StateDb::Mode::kReadOnly : StateDb::Mode::kReadWrite));
     if (!options_.dry_run) {
       recover_locked(ctx_, *db_);
-    } else if (ctx_.disk->exists(ctx_.state_file("journal.json"))) {
-      throw Error(ErrorKind::kBusy, ctx_.state_dir,
-                  "an interrupted transaction is pending; run `hotfix-installer recover` first");
+    } else {
+      refuse_interrupted(ctx_);
     }
   }
 

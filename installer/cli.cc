@@ -282,18 +282,24 @@ int cmd_apply(const Options& o, CommandOutput& out) {
 
 // ---- uninstall -------------------------------------------------------------------------
 
+// An uninstall's data and, in text, its heading and file table.
+void show_uninstall(const UninstallResult& r, const std::string& outcome, const json& restart,
+                    const std::string& heading, bool json_out, CommandOutput& out) {
+  json files = json::array();
+  for (const auto& [path, what] : r.files) files.push_back({{"path", path}, {"result", what}});
+  out.data = {{"id", r.id}, {"outcome", outcome}, {"files", files}, {"restart", restart}};
+  if (json_out) return;
+  std::cout << terminal_safe(r.id) << heading << "\n";
+  std::vector<std::vector<std::string>> rows{{"File", "Result"}};
+  for (const auto& [path, what] : r.files) rows.push_back({path, what});
+  print_table(rows);
+}
+
 // What uninstall would do to each file, with nothing written: the restart as it stands.
 int uninstall_dry_run(const InstallerContext& ctx, const Options& o, CommandOutput& out) {
   UninstallResult r = uninstall_hotfix(ctx, o.id, true);
-  json files = json::array();
-  for (const auto& [path, what] : r.files) files.push_back({{"path", path}, {"result", what}});
-  out.data = {
-      {"id", r.id}, {"outcome", "dry_run"}, {"files", files}, {"restart", restart_view(ctx)}};
+  show_uninstall(r, "dry_run", restart_view(ctx), " would be uninstalled", o.json, out);
   if (!o.json) {
-    std::cout << terminal_safe(r.id) << " would be uninstalled\n";
-    std::vector<std::vector<std::string>> rows{{"File", "Result"}};
-    for (const auto& [path, what] : r.files) rows.push_back({path, what});
-    print_table(rows);
     if (r.restart_required) std::cout << "Restart: would be required\n";
     std::cout << "(dry run: nothing was changed)\n";
   }
@@ -328,18 +334,9 @@ int cmd_uninstall(const Options& o, CommandOutput& out) {
   }
   for (const std::string& w : r.warnings) out.warn(w);
   RestartState state = settle_restart_after_uninstall(ctx, request, r.id, r.restart_required);
-  json files = json::array();
-  for (const auto& [path, what] : r.files) files.push_back({{"path", path}, {"result", what}});
-  out.data = {{"id", r.id},
-              {"outcome", "uninstalled"},
-              {"files", files},
-              {"restart", restart_view(ctx, state)}};
-  if (!o.json) {
-    std::cout << terminal_safe(r.id) << " uninstalled\n";
-    std::vector<std::vector<std::string>> rows{{"File", "Result"}};
-    for (const auto& [path, what] : r.files) rows.push_back({path, what});
-    print_table(rows);
-    if (r.restart_required) std::cout << "Restart: " << terminal_safe(restart_text(state)) << "\n";
+  show_uninstall(r, "uninstalled", restart_view(ctx, state), " uninstalled", o.json, out);
+  if (!o.json && r.restart_required) {
+    std::cout << "Restart: " << terminal_safe(restart_text(state)) << "\n";
   }
   return r.restart_required ? static_cast<int>(ExitCode::kRestartRequired) : 0;
 }

@@ -51,10 +51,7 @@ class UninstallRun {
   void open_state() {
     if (dry_run_) {
       db_.emplace(open_state_db(ctx_, StateDb::Mode::kReadOnly));
-      if (ctx_.disk->exists(ctx_.state_file("journal.json"))) {
-        throw Error(ErrorKind::kBusy, ctx_.state_dir,
-                    "an interrupted transaction is pending; run `hotfix-installer recover` first");
-      }
+      refuse_interrupted(ctx_);
     } else {
       if (!ctx_.held_lock) lock_.emplace(ctx_.root, ctx_.state_dir, ctx_.lock_wait);
       db_.emplace(open_state_db(ctx_, StateDb::Mode::kReadWrite));

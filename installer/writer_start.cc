@@ -4,6 +4,7 @@
 
 #include "installer/state_checks.h"
 #include "installer/transaction.h"
+#include "manifests/errors.h"
 
 namespace hotfix {
 
@@ -44,6 +45,13 @@ std::string recover_locked(const InstallerContext& ctx, StateDb& db) {
       (outcome == RecoveryOutcome::kRolledBack ? " to the old files" : " to the new files");
   ctx.disk->commit([&] { db.add_history(entry); });
   return entry.detail;
+}
+
+void refuse_interrupted(const InstallerContext& ctx) {
+  if (ctx.disk->exists(ctx.state_file("journal.json"))) {
+    throw Error(ErrorKind::kBusy, ctx.state_dir,
+                "an interrupted transaction is pending; run `hotfix-installer recover` first");
+  }
 }
 
 }  // namespace hotfix

@@ -20,4 +20,8 @@ void make_state_dir(const InstallerContext& ctx);
 // Recovery under the lock, recorded in the history; what it did, in one line.
 std::string recover_locked(const InstallerContext& ctx, StateDb& db);
 
+// What a dry run does instead, holding no lock: it cannot guess what recovery would do, so
+// an interrupted transaction is Error(kBusy).
+void refuse_interrupted(const InstallerContext& ctx);
+
 }  // namespace hotfix

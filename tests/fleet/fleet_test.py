@@ -149,8 +149,9 @@ class FleetTest(object):
         after = self.all_snapshots(content_only=True)
         check(after[FULL] == self.originals[FULL], "%s: its files are as they were" % FULL,
               differences(self.originals[FULL], after[FULL]))
+        now = self.all_snapshots()
         for h in ("web5", "app1", "legacy1", "arm1"):
-            check(self.all_snapshots()[h] == before[h], "%s (wave 3) was not touched" % h)
+            check(now[h] == before[h], "%s (wave 3) was not touched" % h)
         reboots = r.results(REBOOT)
         check(reboots["web1"].get("rebooted"), "web1 was rebooted (simulated)", reboots)
         cells = self.report_cells()

@@ -424,9 +424,9 @@ class HotfixTask(object):
             self.fail_with(reply)
         self.restart = data.get("restart")
         self.processes = data.get("processes_using_old_files") or []
-        self.merge(arguments, data.get("results") or [])
+        self.merge(data.get("results") or [])
 
-    def merge(self, arguments, applied):
+    def merge(self, applied):
         """Puts the installer's result for each argument in the place of its name. The
         installer applies in dependency order and names fetched bundles by their cache
         file, so results are matched by id (ids) or by bundle path (files)."""
